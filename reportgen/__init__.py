@@ -1,0 +1,3 @@
+"""reportgen: honest PyTorch vs ONNX Runtime conversion reports."""
+
+__version__ = "0.1.0"
