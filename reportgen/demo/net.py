@@ -18,9 +18,7 @@ class Conv(nn.Sequential):
     """Conv2d + BatchNorm + SiLU."""
 
     def __init__(self, c_in: int, c_out: int, k: int = 3, s: int = 1):
-        super().__init__(
-            nn.Conv2d(c_in, c_out, k, s, k // 2, bias=False), nn.BatchNorm2d(c_out), nn.SiLU()
-        )
+        super().__init__(nn.Conv2d(c_in, c_out, k, s, k // 2, bias=False), nn.BatchNorm2d(c_out), nn.SiLU())
 
 
 class Bottleneck(nn.Module):
@@ -85,8 +83,12 @@ class DemoSegNet(nn.Module):
         self.box = nn.ModuleList(_branch(c, 48, 4) for c in channels)
         self.cls = nn.ModuleList(_branch(c, 48, num_classes) for c in channels)
         self.coef = nn.ModuleList(_branch(c, 32, num_masks) for c in channels)
-        self.proto = nn.Sequential(Conv(64, 64), nn.Upsample(scale_factor=2, mode="nearest"),
-                                   Conv(64, 64), nn.Conv2d(64, num_masks, 1))
+        self.proto = nn.Sequential(
+            Conv(64, 64),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            Conv(64, 64),
+            nn.Conv2d(64, num_masks, 1),
+        )
         for conv in self.cls:  # start with low scores (prior 0.01), as detection heads do
             nn.init.constant_(conv[-1].bias, -4.6)
 
@@ -133,3 +135,14 @@ def anchor_points(size: int) -> tuple[torch.Tensor, torch.Tensor]:
         centres.append(torch.stack([cx, cy], -1).reshape(-1, 2))
         strides.append(torch.full((n * n,), float(stride)))
     return torch.cat(centres), torch.cat(strides)
+
+
+def load_checkpoint(path: str) -> tuple[DemoSegNet, dict]:
+    """Rebuild the net from an FP16 checkpoint, in FP32 and eval mode; return it and its metadata."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    model = DemoSegNet(num_classes=checkpoint["num_classes"], num_masks=checkpoint["num_masks"])
+    model.load_state_dict(
+        {k: v.float() if v.is_floating_point() else v for k, v in checkpoint["state_dict"].items()}
+    )
+    meta = {k: v for k, v in checkpoint.items() if k != "state_dict"}
+    return model.eval(), meta

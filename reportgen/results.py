@@ -1,0 +1,133 @@
+"""The results document: schema version, atomic write, read with upgrade, sanity invariants.
+
+docs/results.md describes every key. Files of a newer schema are refused; older ones are upgraded
+by ``UPGRADES`` (one small function per version step) when read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from reportgen.errors import ResultsError, SanityError
+
+SCHEMA_VERSION = 1
+
+# UPGRADES[n] turns a schema-n document into a schema-(n+1) one.
+UPGRADES: dict[int, Callable[[dict], dict]] = {}
+
+
+def dumps(document: dict) -> str:
+    """Return the canonical JSON text: sorted keys, 2-space indent, trailing newline."""
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_results(path: Path, document: dict) -> None:
+    """Check the invariants, then write the document atomically."""
+    check_invariants(document)
+    write_text_atomic(path, dumps(document))
+
+
+def read_results(path: Path) -> dict:
+    """Read a results file, upgrading an older schema and refusing a newer one."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such results file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ResultsError(f"{path}: not a readable results file ({e})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("schema_version"), int):
+        raise ResultsError(
+            f"{path}: schema_version: expected an integer, this is not a reportgen results file"
+        )
+    return upgrade(document, source=str(path))
+
+
+def upgrade(document: dict, source: str = "results") -> dict:
+    """Return ``document`` upgraded step by step to SCHEMA_VERSION."""
+    found = document["schema_version"]
+    if found > SCHEMA_VERSION:
+        raise ResultsError(
+            f"{source}: schema_version: {found} is newer than this reportgen understands "
+            f"({SCHEMA_VERSION}); upgrade reportgen"
+        )
+    while document["schema_version"] < SCHEMA_VERSION:
+        step = UPGRADES.get(document["schema_version"])
+        if step is None:
+            raise ResultsError(f"{source}: schema_version: {document['schema_version']} cannot be upgraded")
+        document = step(document)
+    return document
+
+
+def check_invariants(document: dict) -> None:
+    """Raise SanityError when a measurement is impossible; such a number must never reach a page."""
+    problems = []
+    for name, backend in document.get("backends", {}).items():
+        if backend.get("status") != "ok":
+            continue
+        problems += [f"backends.{name}.{p}" for p in _backend_problems(backend)]
+    if problems:
+        raise SanityError("impossible measurements, run rejected: " + "; ".join(problems))
+
+
+def _backend_problems(backend: dict) -> list[str]:
+    problems = []
+    metrics = backend.get("metrics") or {}
+    confidence = metrics.get("mean_confidence")
+    if confidence is not None and not 0.0 <= confidence <= 1.0:
+        problems.append(f"metrics.mean_confidence: {confidence} is outside [0, 1]")
+    for key in (
+        "detections_per_image",
+        "detection_rate",
+        "precision",
+        "recall",
+        "map50",
+        "map50_95",
+        "mask_map50",
+        "images",
+        "ground_truth_objects",
+    ):
+        value = metrics.get(key)
+        if value is not None and (not _finite(value) or value < 0):
+            problems.append(f"metrics.{key}: {value} is negative or not finite")
+    for key in ("detection_rate", "precision", "recall", "map50", "map50_95", "mask_map50"):
+        value = metrics.get(key)
+        if value is not None and value > 1.0:
+            problems.append(f"metrics.{key}: {value} is above 1")
+    latency = backend.get("latency_ms") or {}
+    bad = [s for s in latency.get("samples", []) if not _finite(s) or s <= 0]
+    if bad or not latency.get("n"):
+        problems.append(f"latency_ms: {len(bad)} non-positive samples of {latency.get('n', 0)}")
+    for key in ("load_ms", "first_inference_ms", "file_size_mb"):
+        value = backend.get(key)
+        if value is not None and (not _finite(value) or value <= 0):
+            problems.append(f"{key}: {value} is not positive")
+    for key, value in (backend.get("memory_mb") or {}).items():
+        if value is not None and (not _finite(value) or value <= 0):
+            problems.append(f"memory_mb.{key}: {value} is not positive")
+    return problems
+
+
+def _finite(value) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)

@@ -1,0 +1,111 @@
+"""What runs inside a fresh process: one export, or one backend's load, timing, memory and data pass.
+
+    python -m reportgen.worker JOB.json
+
+The parent (runner.py) writes the job, this process writes its result JSON (and, for a backend, the
+raw outputs as .npz). A fresh process per backend means one runtime's allocations, threads and
+imports never pollute another's numbers. A backend worker imports only its own runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+MIB = 2**20
+
+
+def _rss_mb() -> float:
+    return psutil.Process().memory_info().rss / MIB
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MIB  # Linux reports KiB
+
+
+def run_backend(job: dict) -> dict:
+    """Load, time and run the data set through one backend; return the measurements."""
+    from reportgen import timing
+    from reportgen.backends import backend_module
+    from reportgen.tasks.segmentation import preprocess
+
+    at_start = _rss_mb()
+    module = backend_module(job["kind"])  # the runtime's import cost lands before 'before_load'
+    with np.load(job["dataset_path"]) as data:  # only the timing input stays in memory until peak
+        first_input = preprocess(data["images"][0], job["input_size"])
+    before_load = _rss_mb()
+
+    def load():
+        return module.load(job["model_path"], job["threads"], job["settings"])
+
+    t0 = time.perf_counter_ns()
+    runner = load()
+    load_ms = (time.perf_counter_ns() - t0) / 1e6
+    after_load = _rss_mb()
+    t0 = time.perf_counter_ns()
+    runner(first_input)
+    first_inference_ms = (time.perf_counter_ns() - t0) / 1e6
+
+    warmup_n = job["settings"]["warmup_iterations"]
+    warmup = timing.time_calls(lambda: runner(first_input), warmup_n, 0, warmup_n) if warmup_n else []
+    call = (
+        (lambda: load()(first_input))
+        if job["settings"]["time_load_in_latency"]
+        else (lambda: runner(first_input))
+    )
+    m = job["measurement"]
+    samples = timing.time_calls(call, m["min_iterations"], m["min_time_s"], m["max_iterations"])
+    peak = _peak_rss_mb()  # before the data set pass, whose stored outputs would inflate it
+
+    outputs: dict[str, list[np.ndarray]] = {}
+    with np.load(job["dataset_path"]) as data:
+        images = data["images"]
+    for image in images:
+        for name, value in runner(preprocess(image, job["input_size"])).items():
+            outputs.setdefault(name, []).append(value)
+    np.savez(job["outputs_path"], **{name: np.concatenate(v) for name, v in outputs.items()})
+    return {
+        "status": "ok",
+        "error": None,
+        "threads": job["threads"],
+        "runtime": module.info(runner),
+        "load_ms": load_ms,
+        "first_inference_ms": first_inference_ms,
+        "warmup_samples_ms": warmup,
+        "latency_samples_ms": samples,
+        "memory_mb": {
+            "at_start": at_start,
+            "before_load": before_load,
+            "after_load": after_load,
+            "peak": peak,
+        },
+    }
+
+
+def run_export(job: dict) -> dict:
+    """Export the checkpoint to ONNX and describe both files."""
+    from reportgen.export import export_model
+
+    return export_model(job)
+
+
+def main(job_path: str) -> int:
+    job = json.loads(Path(job_path).read_text())
+    try:
+        result = run_export(job) if job["job"] == "export" else run_backend(job)
+    except Exception as e:  # a failed backend is data: record it and let the run go on
+        message = " ".join(f"{type(e).__name__}: {e}".split())
+        result = {"status": "failed", "error": message[:2000], "traceback": traceback.format_exc()}
+    Path(job["result_path"]).write_text(json.dumps(result))
+    return 0 if result["status"] == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
