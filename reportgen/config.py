@@ -1,0 +1,585 @@
+"""The config schema: one typed declaration of every key, its default, its check and its docs.
+
+A config is a YAML file validated by the pydantic models below. Every error is reported as one line
+`<file>: <key path>: expected <what>, got <value>`, all of them at once, in one ConfigError.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import annotated_types
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from reportgen.errors import ConfigError
+
+# The type of the errors raised by cross-field checks; their context carries the "expected" phrase.
+_CROSS_ERROR = "reportgen_config"
+# Names the site keeps for itself next to the per-version folders (site/<version>/).
+_RESERVED_VERSIONS = ("assets", "index")
+
+
+@dataclass(frozen=True)
+class _Expect:
+    """Annotated metadata: what a field accepts, in words, where its type and bounds do not say it."""
+
+    text: str
+
+
+def _cross_error(loc: tuple[str | int, ...], value: Any, expected: str) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError(_CROSS_ERROR, "{expected}", {"expected": expected}), loc=loc, input=value
+    )
+
+
+class _Section(BaseModel):
+    # strict: YAML already types its scalars, so `threads: true` or `opset: 17.5` is a mistake to
+    # report, not a value to coerce. allow_inf_nan: `.inf` is never a sensible threshold or timeout.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class ModelConfig(_Section):
+    name: Annotated[str, _Expect("a non-empty string")] = Field(
+        "reportgen-demo-seg", min_length=1, description="Model name shown in the report."
+    )
+    source: Literal["builtin"] = Field("builtin", description="Where the model comes from.")
+    checkpoint: Annotated[str | None, _Expect("a file path")] = Field(
+        None, description="Weights file, relative to the config file; null: the shipped demo checkpoint."
+    )
+    task: Literal["segmentation"] = Field("segmentation", description="What the model predicts.")
+    input_size: Annotated[int, _Expect("a positive multiple of 32")] = Field(
+        160, gt=0, multiple_of=32, description="Square input side in pixels (the net downsamples by 32)."
+    )
+
+
+class DatasetConfig(_Section):
+    source: Literal["synthetic"] = Field("synthetic", description="Where the evaluation images come from.")
+    seed: int = Field(2024, ge=0, description="Seed of the synthetic image generator.")
+    images: int = Field(200, gt=0, description="Number of evaluation images.")
+
+
+class ExportConfig(_Section):
+    exporter: Literal["dynamo", "legacy"] = Field(
+        "dynamo", description="torch.onnx exporter: the dynamo one or the TorchScript-based legacy one."
+    )
+    opset: int = Field(18, ge=7, le=23, description="ONNX opset version to export to.")
+
+
+class BackendConfig(_Section):
+    name: Annotated[str, _Expect("a name of letters, digits, '.', '_' or '-'")] = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$", description="Unique name of this backend in the report."
+    )
+    kind: Literal["pytorch", "onnxruntime"] = Field(description="Which runtime runs the model.")
+    threads: int | None = Field(None, gt=0, description="Intra-op threads; null: measurement.threads.")
+    graph_optimization: Literal["disabled", "basic", "extended", "all"] = Field(
+        "all",
+        description="ONNX Runtime graph optimization level; a pytorch backend must keep the default.",
+    )
+    warmup_iterations: int | None = Field(
+        None, ge=0, description="Untimed runs before timing; null: measurement.warmup_iterations."
+    )
+    time_load_in_latency: bool = Field(
+        False,
+        description="Count model load / session creation in every latency sample (a classic mistake).",
+    )
+
+    @field_validator("graph_optimization")
+    @classmethod
+    def _only_onnxruntime_optimizes(cls, value: str, info: ValidationInfo) -> str:
+        # Any other level on a pytorch backend suggests the author believes it has an effect there.
+        # The default itself stays accepted so that a dumped config (which writes every key) loads.
+        if info.data.get("kind") == "pytorch" and value != "all":
+            expected = "no graph_optimization on a backend of kind 'pytorch' (an onnxruntime option)"
+            raise ValidationError.from_exception_data(cls.__name__, [_cross_error((), value, expected)])
+        return value
+
+
+class MeasurementConfig(_Section):
+    threads: int = Field(2, gt=0, description="Intra-op threads of every backend that does not set its own.")
+    warmup_iterations: int = Field(10, ge=0, description="Untimed runs before timing, per backend.")
+    min_iterations: int = Field(50, gt=0, description="Timed runs at least, per backend.")
+    min_time_s: float = Field(2.0, ge=0, description="Keep timing until this many seconds have passed.")
+    max_iterations: Annotated[int, _Expect("a positive integer of at least min_iterations")] = Field(
+        2000, gt=0, validate_default=True, description="Timed runs at most, per backend."
+    )
+    timeout_s: float = Field(900.0, gt=0, description="Wall-clock limit of one backend's worker process.")
+
+    @field_validator("max_iterations")
+    @classmethod
+    def _max_not_below_min(cls, value: int, info: ValidationInfo) -> int:
+        minimum = info.data.get("min_iterations")
+        if minimum is not None and value < minimum:
+            expected = f"a positive integer of at least min_iterations ({minimum})"
+            raise ValidationError.from_exception_data(cls.__name__, [_cross_error((), value, expected)])
+        return value
+
+
+class PostprocessConfig(_Section):
+    conf_threshold: float = Field(
+        0.25, gt=0, lt=1, description="Detections below this confidence are dropped."
+    )
+    iou_threshold: float = Field(0.5, gt=0, le=1, description="Non-maximum suppression IoU threshold.")
+    max_detections: int = Field(100, gt=0, description="Detections kept per image after NMS.")
+    mask_threshold: float = Field(0.5, gt=0, lt=1, description="Mask probability above which a pixel is in.")
+
+
+class ParityConfig(_Section):
+    atol: float = Field(1e-4, ge=0, description="Absolute tolerance of raw output comparison.")
+    rtol: float = Field(1e-3, ge=0, description="Relative tolerance of raw output comparison.")
+    rel_floor: float = Field(
+        1e-3, gt=0, description="Relative error is computed only where |reference| is at least this."
+    )
+    match_iou: float = Field(0.5, gt=0, le=1, description="IoU at which two detections count as the same.")
+    near_threshold_band: float = Field(
+        0.02, ge=0, lt=1, description="Detections this close to conf_threshold may flip; counted apart."
+    )
+    min_match_rate: float = Field(
+        0.98, ge=0, le=1, description="Share of detections that must match for parity to pass."
+    )
+
+
+class AnalysisConfig(_Section):
+    speed_tolerance_pct: float = Field(
+        5.0, ge=0, description="Speed differences below this, or inside the noise, are 'no difference'."
+    )
+    max_cv: float = Field(0.15, gt=0, description="Coefficient of variation above which timings are noisy.")
+    min_samples: int = Field(30, ge=2, description="Fewer timed samples than this are flagged as too few.")
+    max_load_average: float = Field(
+        0.5, ge=0, description="Per-core load average before the run above which the CPU was busy."
+    )
+
+
+class SiteConfig(_Section):
+    dir: Annotated[str, _Expect("a folder path")] = Field(
+        "site",
+        min_length=1,
+        description="Folder the static report site is written to, relative to the working directory.",
+    )
+
+
+def _default_backends() -> list[BackendConfig]:
+    return [
+        BackendConfig(name="pytorch", kind="pytorch"),
+        BackendConfig(name="onnxruntime", kind="onnxruntime"),
+    ]
+
+
+class Config(_Section):
+    version: Annotated[
+        str,
+        _Expect(
+            "a label of letters, digits, '.', '_' or '-' that starts with a letter or digit"
+            " (at most 64 characters, not 'assets' or 'index')"
+        ),
+    ] = Field(
+        "dev",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        max_length=64,
+        description="Report version label; also the site folder of this report.",
+    )
+    title: str | None = Field(None, description="Report title; null: a default title.")
+    locale: Literal["en", "ko"] = Field("en", description="Language of the report.")
+    reference: Annotated[str, _Expect("the name of a backend of kind 'pytorch'")] = Field(
+        "pytorch", description="Name of the pytorch backend the others are compared to."
+    )
+    model: ModelConfig = Field(default_factory=ModelConfig, description="The PyTorch model to convert.")
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig, description="The evaluation images.")
+    export: ExportConfig = Field(default_factory=ExportConfig, description="How the ONNX file is exported.")
+    backends: Annotated[
+        list[BackendConfig], _Expect("a non-empty list of backends, each a mapping with name and kind")
+    ] = Field(default_factory=_default_backends, min_length=1, description="The runtimes to compare.")
+    measurement: MeasurementConfig = Field(
+        default_factory=MeasurementConfig, description="How latency is measured."
+    )
+    postprocess: PostprocessConfig = Field(
+        default_factory=PostprocessConfig, description="How raw outputs become detections and masks."
+    )
+    parity: ParityConfig = Field(default_factory=ParityConfig, description="When two backends agree.")
+    analysis: AnalysisConfig = Field(
+        default_factory=AnalysisConfig, description="Thresholds of the findings in the report."
+    )
+    site: SiteConfig = Field(default_factory=SiteConfig, description="Where the report site goes.")
+
+    @field_validator("version")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.lower() in _RESERVED_VERSIONS:  # lower(): case-insensitive file systems collide too
+            raise ValueError("reserved")  # worded from the field's _Expect phrase
+        return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check_backends(cls, data: Any, handler: Any) -> Config:
+        # Checked on the raw input, not after validation, so that these errors are reported
+        # together with every other error instead of only once the rest is valid.
+        problems = _backend_problems(data) if isinstance(data, dict) else []
+        try:
+            config = handler(data)
+        except ValidationError as exc:
+            if not problems:
+                raise
+            details = [
+                InitErrorDetails(
+                    type=PydanticCustomError(e["type"], e["msg"], e.get("ctx")),
+                    loc=e["loc"],
+                    input=e["input"],
+                )
+                for e in exc.errors()
+            ]
+            raise ValidationError.from_exception_data(cls.__name__, details + problems) from None
+        if problems:
+            raise ValidationError.from_exception_data(cls.__name__, problems)
+        return config
+
+    def backend(self, name: str) -> BackendConfig:
+        """Return the backend called `name`."""
+        for backend in self.backends:
+            if backend.name == name:
+                return backend
+        raise KeyError(name)
+
+    def threads_for(self, backend: BackendConfig | str) -> int:
+        """Return the intra-op thread count of a backend (its own, else measurement.threads)."""
+        if isinstance(backend, str):
+            backend = self.backend(backend)
+        return self.measurement.threads if backend.threads is None else backend.threads
+
+    def warmup_for(self, backend: BackendConfig | str) -> int:
+        """Return the warmup iterations of a backend (its own, else measurement.warmup_iterations)."""
+        if isinstance(backend, str):
+            backend = self.backend(backend)
+        if backend.warmup_iterations is None:
+            return self.measurement.warmup_iterations
+        return backend.warmup_iterations
+
+
+def _backend_problems(data: dict[str, Any]) -> list[InitErrorDetails]:
+    """Return the unique-name and reference errors visible in raw (unvalidated) config data."""
+    backends = data.get("backends", _default_backends())
+    if not isinstance(backends, list):
+        return []  # the type error is reported by validation
+
+    def raw(item: Any, key: str) -> Any:
+        if isinstance(item, BaseModel):
+            return getattr(item, key, None)
+        return item.get(key) if isinstance(item, dict) else None
+
+    problems = []
+    seen: set[str] = set()
+    for index, item in enumerate(backends):
+        name = raw(item, "name")
+        if isinstance(name, str):
+            if name in seen:
+                problems.append(
+                    _cross_error(("backends", index, "name"), name, "a name no other backend has")
+                )
+            seen.add(name)
+    reference = data.get("reference", "pytorch")
+    kinds = [(raw(item, "name"), raw(item, "kind")) for item in backends]
+    complete = all(isinstance(name, str) and kind in ("pytorch", "onnxruntime") for name, kind in kinds)
+    if isinstance(reference, str) and complete:
+        candidates = [name for name, kind in kinds if kind == "pytorch"]
+        if reference not in candidates:
+            if candidates:
+                listed = "backends of that kind: " + ", ".join(repr(name) for name in candidates)
+            else:
+                listed = "backends has none of that kind"
+            expected = f"the name of a backend of kind 'pytorch' ({listed})"
+            problems.append(_cross_error(("reference",), reference, expected))
+    return problems
+
+
+# --- Error messages --------------------------------------------------------------------------------
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """Return (annotation without `| None`, whether None is allowed)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return args[0], len(args) < len(typing.get_args(annotation))
+    return annotation, False
+
+
+def _is_section(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _fmt_number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _number_phrase(noun: str, field: FieldInfo) -> str:
+    article = "an" if noun == "integer" else "a"
+    lo = hi = None
+    lo_incl = hi_incl = False
+    for item in field.metadata:
+        if isinstance(item, annotated_types.Gt):
+            lo, lo_incl = item.gt, False
+        elif isinstance(item, annotated_types.Ge):
+            lo, lo_incl = item.ge, True
+        elif isinstance(item, annotated_types.Lt):
+            hi, hi_incl = item.lt, False
+        elif isinstance(item, annotated_types.Le):
+            hi, hi_incl = item.le, True
+    if lo is None and hi is None:
+        return f"{article} {noun}"
+    if hi is None:
+        if lo == 0:
+            return f"a {'non-negative' if lo_incl else 'positive'} {noun}"
+        return f"{article} {noun} {'of at least' if lo_incl else 'greater than'} {_fmt_number(lo)}"
+    if lo is None:
+        return f"{article} {noun} {'of at most' if hi_incl else 'less than'} {_fmt_number(hi)}"
+    lo_s, hi_s = _fmt_number(lo), _fmt_number(hi)
+    if lo_incl and hi_incl:
+        return f"{article} {noun} between {lo_s} and {hi_s}"
+    if not lo_incl and not hi_incl:
+        return f"{article} {noun} between {lo_s} and {hi_s}, exclusive"
+    if lo_incl:
+        return f"{article} {noun} of at least {lo_s} and less than {hi_s}"
+    return f"{article} {noun} greater than {lo_s} and at most {hi_s}"
+
+
+def _expected(field: FieldInfo) -> str:
+    """Return what a field accepts, in words ("a positive integer", "one of 'en', 'ko'")."""
+    for item in field.metadata:
+        if isinstance(item, _Expect):
+            return item.text
+    annotation, _ = _unwrap(field.annotation)
+    if typing.get_origin(annotation) is Literal:
+        choices = typing.get_args(annotation)
+        if len(choices) == 1:
+            return f"{choices[0]!r} (the only choice so far)"
+        return "one of " + ", ".join(repr(choice) for choice in choices)
+    if annotation is bool:
+        return "true or false"
+    if annotation is int:
+        return _number_phrase("integer", field)
+    if annotation is float:
+        return _number_phrase("number", field)
+    if _is_section(annotation):
+        return "a mapping"
+    return "a string" if annotation is str else "a valid value"
+
+
+def _walk(loc: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+    """Return the section at `loc` and, when `loc` names a key, that key's field."""
+    section: Any = Config
+    field = None
+    for part in loc:
+        annotation = _unwrap(field.annotation)[0] if field is not None else section
+        if isinstance(part, int) and typing.get_origin(annotation) is list:
+            section, field = typing.get_args(annotation)[0], None
+        elif isinstance(part, str) and _is_section(annotation) and part in annotation.model_fields:
+            section, field = annotation, annotation.model_fields[part]
+        else:
+            return None, None
+    if field is None:
+        return section if _is_section(section) else None, None
+    return section, field
+
+
+def _section_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """Return the section (model class) whose keys live at `loc`."""
+    section, field = _walk(loc)
+    if field is None:
+        return section
+    annotation = _unwrap(field.annotation)[0]
+    return annotation if _is_section(annotation) else None
+
+
+def _path(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _error_line(error: Any) -> str:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "missing":
+        return f"{_path(loc)}: missing required key"
+    if kind in ("extra_forbidden", "invalid_key"):
+        section = _section_at(loc[:-1])
+        keys = ", ".join(sorted(section.model_fields)) if section is not None else ""
+        path = _path(loc[:-1] + (str(loc[-1]),))
+        return f"{path}: unknown key (expected one of: {keys})"
+    if kind == _CROSS_ERROR:
+        expected = error["ctx"]["expected"]
+    else:
+        section, field = _walk(loc)
+        if field is not None:
+            expected = _expected(field)
+        elif section is not None:
+            expected = "a mapping"
+        else:
+            expected = "a valid value"
+    return f"{_path(loc)}: expected {expected}, got {_short_repr(error['input'])}"
+
+
+def _sort_key(error: Any) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, part) if isinstance(part, int) else (1, str(part)) for part in error["loc"])
+
+
+def parse_config(data: Any, source: str) -> Config:
+    """Validate already-loaded config data; raise one ConfigError listing every problem."""
+    try:
+        return Config.model_validate({} if data is None else data)
+    except ValidationError as exc:
+        lines = []
+        for error in sorted(exc.errors(), key=_sort_key):
+            line = f"{source}: {_error_line(error)}"
+            if line not in lines:
+                lines.append(line)
+        raise ConfigError("\n".join(lines)) from None
+
+
+def with_overrides(config: Config, source: str, **overrides: Any) -> Config:
+    """Return `config` with the top-level keys given (not None) replaced, validated like the file."""
+    updates = {key: value for key, value in overrides.items() if value is not None}
+    unknown = sorted(set(updates) - set(Config.model_fields))
+    if unknown:
+        raise TypeError(f"with_overrides() got unknown config keys: {', '.join(unknown)}")
+    if not updates:
+        return config
+    # The config itself is valid, so any error comes from the overrides: say so in the source label.
+    options = ", ".join(f"--{key.replace('_', '-')}" for key in updates)
+    return parse_config({**config.model_dump(mode="json"), **updates}, f"{source} with {options}")
+
+
+# --- Loading ---------------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """A SafeLoader that reads `1e-4` as a number and refuses duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # PyYAML keeps the last of two equal keys; a config silently losing a section is worse.
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:
+                continue  # unhashable: SafeConstructor reports it
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 (PyYAML) reads `1e-4` as a string because it has no dot; YAML 1.2 and every human read it
+# as a number, and tolerances are written that way.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read, validate and return the config in a YAML file; an empty file means all defaults."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: cannot read: not UTF-8 text") from None
+    try:
+        data = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise ConfigError(f"{path}: {where}invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys, got {_short_repr(data)}")
+    config = parse_config(data, str(path))
+    if config.model.checkpoint is not None:
+        checkpoint = os.path.expanduser(config.model.checkpoint)
+        resolved = os.path.normpath(os.path.join(path.parent, checkpoint))
+        config.model = config.model.model_copy(update={"checkpoint": resolved})
+    return config
+
+
+# --- Docs and editor schema ------------------------------------------------------------------------
+
+_REFERENCE_HEADER = """\
+<!-- Generated from the schema in reportgen/config.py; do not edit by hand. Regenerate with
+     .venv/bin/python -c "import reportgen.config as c; print(c.config_reference(), end='')" >docs/config.md
+     tests/test_config.py fails when this file and the schema disagree. -->
+# Config reference
+
+A config is a YAML file; every key may be left out and then takes its default, except where the
+default says *required*. Unknown keys are errors. See `configs/demo.yaml` for a commented example.
+
+| Key | Accepts | Default | Description |
+| --- | --- | --- | --- |
+"""
+
+
+def _default_text(field: FieldInfo) -> str:
+    if field.is_required():
+        return "*required*"
+    value = field.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return ""
+    if isinstance(value, list):
+        value = [item.model_dump(mode="json", exclude_defaults=True) for item in value]
+    return f"`{json.dumps(value)}`"
+
+
+def _reference_rows(section: type[BaseModel], prefix: str) -> list[str]:
+    rows = []
+    for name, field in section.model_fields.items():
+        key = prefix + name
+        annotation, nullable = _unwrap(field.annotation)
+        accepts = _expected(field) + (" or null" if nullable else "")
+        cells = [f"`{key}`", accepts, _default_text(field), field.description or ""]
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        if _is_section(annotation):
+            rows += _reference_rows(annotation, key + ".")
+        elif typing.get_origin(annotation) is list:
+            rows += _reference_rows(typing.get_args(annotation)[0], key + "[].")
+    return rows
+
+
+def config_reference() -> str:
+    """Return the markdown reference of every config key, generated from the schema."""
+    return _REFERENCE_HEADER + "\n".join(_reference_rows(Config, "")) + "\n"
+
+
+def json_schema() -> dict[str, Any]:
+    """Return the JSON schema of a config file (for editor completion)."""
+    return Config.model_json_schema()
