@@ -372,6 +372,21 @@ def method(document: dict) -> list[dict]:
                 "Re-run on a quiet machine.",
             )
         )
+    share = document["environment"].get("other_cpu_share")
+    if share is not None and share > analysis["max_other_cpu_share"]:
+        out.append(
+            finding(
+                "method.contention",
+                "warn",
+                None,
+                {"share": share * 100, "max": analysis["max_other_cpu_share"] * 100},
+                "Other processes used {share:.0f}% of the CPU during the run.",
+                "CPU time of other processes {share:.0f}% of all cores > {max:.0f}%.",
+                "Timings were taken on a shared CPU: multi-threaded runtimes suffer most "
+                "(threads wait for each other), so ratios between backends are distorted.",
+                "Re-run on a quiet machine.",
+            )
+        )
     if not out and ok:
         n = min(b["latency_ms"]["n"] for _, b in ok)
         out.append(

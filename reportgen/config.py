@@ -100,6 +100,9 @@ class BackendConfig(_Section):
         False,
         description="Count model load / session creation in every latency sample (a classic mistake).",
     )
+    timeout_s: float | None = Field(
+        None, gt=0, description="Wall-clock limit of this backend's worker; null: measurement.timeout_s."
+    )
 
     @field_validator("graph_optimization")
     @classmethod
@@ -164,6 +167,10 @@ class AnalysisConfig(_Section):
     min_samples: int = Field(30, ge=2, description="Fewer timed samples than this are flagged as too few.")
     max_load_average: float = Field(
         0.5, ge=0, description="Per-core load average before the run above which the CPU was busy."
+    )
+    max_other_cpu_share: float = Field(
+        0.1, ge=0, le=1, description="Share of all CPU time used by other processes during the run above "
+        "which the timings are flagged as disturbed."
     )
 
 

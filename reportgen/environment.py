@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import subprocess
+import time
 from importlib import metadata
 
 import psutil
@@ -55,3 +57,33 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
+
+
+class CpuContention:
+    """Measure how much CPU other processes used between construction and ``other_share()``.
+
+    Busy CPU time of the whole machine minus this process's and its children's own CPU time,
+    as a share of all cores over the interval: 0 on a quiet machine, a competing job shows up.
+    """
+
+    def __init__(self) -> None:
+        self._start = self._snapshot()
+
+    @staticmethod
+    def _snapshot() -> tuple[float, float, float]:
+        times = psutil.cpu_times()
+        busy = sum(times) - times.idle - getattr(times, "iowait", 0.0)
+        own = sum(
+            resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
+        return time.monotonic(), busy, own
+
+    def other_share(self) -> float:
+        """Return the share (0..1) of all CPU time used by other processes since construction."""
+        wall0, busy0, own0 = self._start
+        wall1, busy1, own1 = self._snapshot()
+        capacity = (wall1 - wall0) * (psutil.cpu_count() or 1)
+        if capacity <= 0:
+            return 0.0
+        return round(min(1.0, max(0.0, ((busy1 - busy0) - (own1 - own0)) / capacity)), 3)

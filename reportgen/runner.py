@@ -20,7 +20,7 @@ import numpy as np
 from reportgen import __version__, analysis, environment, metrics, parity, timing
 from reportgen.config import Config
 from reportgen.demo.shapes import make_dataset
-from reportgen.demo.train import DEFAULT_CHECKPOINT
+from reportgen.demo import DEFAULT_CHECKPOINT
 from reportgen.detections import GroundTruth
 from reportgen.errors import ReportgenError
 from reportgen.results import SCHEMA_VERSION, check_invariants
@@ -36,6 +36,7 @@ def run(
     """Measure every backend of ``config`` and return the checked results document."""
     work_dir.mkdir(parents=True, exist_ok=True)
     env = environment.capture(config.measurement.threads)  # before we load the CPU ourselves
+    contention = environment.CpuContention()
     progress(f"generating {config.dataset.images} images (seed {config.dataset.seed})")
     samples = make_dataset(config.dataset.seed, config.dataset.images, config.model.input_size)
     dataset_path = work_dir / "dataset.npz"
@@ -46,6 +47,7 @@ def run(
     for backend in config.backends:
         progress(f"measuring {backend.name} ({backend.kind}) in a fresh process")
         raw[backend.name] = _run_backend(config, backend, model, checkpoint, dataset_path, work_dir)
+    env["other_cpu_share"] = contention.other_share()
     progress("decoding outputs, computing metrics and parity")
     ground_truths = [GroundTruth(boxes=s.boxes, classes=s.classes, masks=s.masks) for s in samples]
     document = _document(config, config_path, env, model, samples, raw, ground_truths)
@@ -94,7 +96,8 @@ def _run_backend(
         "dataset_path": str(dataset_path),
         "outputs_path": str(work_dir / f"{backend.name}.outputs.npz"),
     }
-    result = _run_worker(job, work_dir / backend.name, config.measurement.timeout_s, threads)
+    timeout_s = backend.timeout_s or config.measurement.timeout_s
+    result = _run_worker(job, work_dir / backend.name, timeout_s, threads)
     result["job"] = job
     return result
 

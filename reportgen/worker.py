@@ -27,7 +27,19 @@ def _rss_mb() -> float:
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MIB  # Linux reports KiB
+    """Return this process's RSS high-water mark.
+
+    Linux's ru_maxrss survives execve: a child forked from a 250 MB parent reports at least 250 MB.
+    VmHWM belongs to the process's own address space, so it starts fresh at exec.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / MIB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MIB  # KiB on Linux (bytes on macOS)
 
 
 def run_backend(job: dict) -> dict:

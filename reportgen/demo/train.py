@@ -18,12 +18,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from reportgen.demo import DEFAULT_CHECKPOINT
 from reportgen.demo.net import DemoSegNet, anchor_points
 from reportgen.demo.shapes import CLASS_NAMES, make_dataset
 
 TRAIN_SEED = 1000  # the demo config evaluates on another seed: held-out images
 MAX_OBJECTS = 4
-DEFAULT_CHECKPOINT = Path(__file__).parent / "weights" / "demo_seg_fp16.pt"
 
 
 def pack(samples, size: int):
@@ -89,9 +89,15 @@ def loss_fn(model, images, boxes, classes, valid, masks, centres, strides):
             continue
         mask_logits = (coefs[i, a_idx[sel]] @ protos[i].flatten(1)).view(-1, q, q)
         gt_box = boxes[i, g_idx[sel]]
-        crop = ((grid[None, None, :] > gt_box[:, 0, None, None]) & (grid[None, None, :] < gt_box[:, 2, None, None])
-                & (grid[None, :, None] > gt_box[:, 1, None, None]) & (grid[None, :, None] < gt_box[:, 3, None, None]))
-        bce = nn.functional.binary_cross_entropy_with_logits(mask_logits, masks[i, g_idx[sel]], reduction="none")
+        crop = (
+            (grid[None, None, :] > gt_box[:, 0, None, None])
+            & (grid[None, None, :] < gt_box[:, 2, None, None])
+            & (grid[None, :, None] > gt_box[:, 1, None, None])
+            & (grid[None, :, None] < gt_box[:, 3, None, None])
+        )
+        bce = nn.functional.binary_cross_entropy_with_logits(
+            mask_logits, masks[i, g_idx[sel]], reduction="none"
+        )
         mask_loss = mask_loss + ((bce * crop).flatten(1).sum(1) / crop.flatten(1).sum(1).clamp(min=1)).sum()
     mask_loss = mask_loss / num_pos
     return 5 * box_loss + cls_loss + 2 * mask_loss, (box_loss.item(), cls_loss.item(), mask_loss.item())
@@ -106,7 +112,8 @@ def train(steps: int, batch: int, images: int, size: int, out: Path, threads: in
     model = DemoSegNet(num_classes=len(CLASS_NAMES))
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=5e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * s / steps)))
+        optimizer, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * s / steps))
+    )
     centres, strides = anchor_points(size)
     generator = torch.Generator().manual_seed(0)
     model.train()
@@ -125,8 +132,11 @@ def train(steps: int, batch: int, images: int, size: int, out: Path, threads: in
         schedule.step()
         if step % 50 == 0 or step == steps - 1:
             elapsed = time.monotonic() - started
-            print(f"step {step}/{steps} loss {loss.item():.3f} box {parts[0]:.3f} cls {parts[1]:.3f} "
-                  f"mask {parts[2]:.3f} ({elapsed:.0f} s)", flush=True)
+            print(
+                f"step {step}/{steps} loss {loss.item():.3f} box {parts[0]:.3f} cls {parts[1]:.3f} "
+                f"mask {parts[2]:.3f} ({elapsed:.0f} s)",
+                flush=True,
+            )
     save_checkpoint(model, size, out)
     print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB) after {time.monotonic() - started:.0f} s")
 
@@ -135,8 +145,14 @@ def save_checkpoint(model: DemoSegNet, size: int, out: Path) -> None:
     """Write the weights in FP16 with the metadata needed to rebuild the net."""
     out.parent.mkdir(parents=True, exist_ok=True)
     state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
-    checkpoint = {"architecture": "DemoSegNet", "num_classes": model.nc, "num_masks": model.nm,
-                  "input_size": size, "class_names": list(CLASS_NAMES), "state_dict": state}
+    checkpoint = {
+        "architecture": "DemoSegNet",
+        "num_classes": model.nc,
+        "num_masks": model.nm,
+        "input_size": size,
+        "class_names": list(CLASS_NAMES),
+        "state_dict": state,
+    }
     tmp = out.with_suffix(".tmp")
     torch.save(checkpoint, tmp)
     tmp.replace(out)
