@@ -23,7 +23,10 @@ def finding(
     recommendation: str | None = None,
 ) -> dict:
     """Return one finding, its texts filled from ``params``."""
-    fill = lambda text: text.format(**params) if text else None
+
+    def fill(text: str | None) -> str | None:
+        return text.format(**params) if text else None
+
     return {
         "id": rule,
         "severity": severity,

@@ -19,8 +19,8 @@ import numpy as np
 
 from reportgen import __version__, analysis, environment, metrics, parity, timing
 from reportgen.config import Config
-from reportgen.demo.shapes import make_dataset
 from reportgen.demo import DEFAULT_CHECKPOINT
+from reportgen.demo.shapes import make_dataset
 from reportgen.detections import GroundTruth
 from reportgen.errors import ReportgenError
 from reportgen.results import SCHEMA_VERSION, check_invariants
