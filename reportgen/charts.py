@@ -126,13 +126,15 @@ def memory_figure(results: dict, t: Translate) -> dict | None:
         t("chart.axis.rss_mb"),
         barmode="group",
         showlegend=True,
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
     )
     return {"data": data, "layout": layout}
 
 
 def _trend(history: list[dict], names: list[str], value: Callable[[dict], float | None]) -> list[dict]:
     versions = [_label(r["version"]) for r in history]
+    # Colour by position among every backend ever archived, so both trend charts agree.
+    everyone = _backend_names(history, True)
     return [
         {
             "type": "scatter",
@@ -140,9 +142,9 @@ def _trend(history: list[dict], names: list[str], value: Callable[[dict], float 
             "name": _label(name),
             "x": versions,
             "y": [value(r["backends"][name]) if name in r["backends"] else None for r in history],
-            "line": {"color": PALETTE[i % len(PALETTE)]},
+            "line": {"color": PALETTE[everyone.index(name) % len(PALETTE)]},
         }
-        for i, name in enumerate(names)
+        for name in names
     ]
 
 

@@ -421,7 +421,7 @@ def _index_row(results: dict) -> dict:
         "href": quote(results["version"]) + "/index.html",
         "created_at": results["created_at"],
         "date": _created(results).strftime("%Y-%m-%d %H:%M UTC"),
-        "title": _title(results, tr),
+        "title": results["title"],
         "model": results["model"]["name"],
         "verdicts": verdicts,
         "best": {"backend": best[0], "speedup": fmt_ratio(best[1])} if best else None,
