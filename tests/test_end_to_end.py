@@ -1,0 +1,71 @@
+"""The real pipeline on the shipped demo model: export, worker processes, metrics, parity, site."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _config(tmp_path, version, extra=""):
+    path = tmp_path / f"{version}.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        version: {version}
+        dataset: {{images: 24}}
+        measurement: {{warmup_iterations: 3, min_iterations: 15, min_time_s: 0.3}}
+        site: {{dir: {tmp_path / "site"}}}
+        """) + textwrap.dedent(extra))
+    return path
+
+
+def _build(tmp_path, config):
+    # cwd=tmp_path: the work folder (build/) lands there, not in the repository.
+    return subprocess.run([sys.executable, "-m", "reportgen", "build", "-c", str(config)], capture_output=True,
+                          text=True, cwd=tmp_path)
+
+
+def test_demo_build_measures_both_backends_and_writes_the_site(tmp_path):
+    result = _build(tmp_path, _config(tmp_path, "e2e"))
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / "site"
+    doc = json.loads((site / "e2e" / "results.json").read_text())
+    torch_, ort = doc["backends"]["pytorch"], doc["backends"]["onnxruntime"]
+    assert torch_["status"] == ort["status"] == "ok"
+    assert torch_["threads"] == ort["threads"] == 2
+    assert ort["settings"]["providers"] == ["CPUExecutionProvider"]
+    assert ort["parity"]["allclose"] and ort["parity"]["max_abs_diff"] < 1e-3
+    assert ort["parity"]["detection_match_rate"] >= 0.98
+    assert torch_["metrics"]["map50"] >= 0.85
+    for backend in (torch_, ort):
+        assert 0 <= backend["metrics"]["mean_confidence"] <= 1
+        assert backend["latency_ms"]["n"] >= 15 and min(backend["latency_ms"]["samples"]) > 0
+        memory = backend["memory_mb"]
+        assert 0 < memory["at_start"] <= memory["before_load"] <= memory["peak"]
+    # The ONNX worker never imports torch, so its whole process stays far below torch's import cost.
+    assert ort["memory_mb"]["peak"] < torch_["memory_mb"]["before_load"]
+    assert torch_["weight_dtype"] == "float16" and ort["weight_dtype"] == "float32"
+    assert 1.8 < ort["file_size_mb"] / torch_["file_size_mb"] < 2.2
+    assert doc["model"]["parameters"] >= 1_000_000
+    assert {f["id"] for f in doc["findings"]} >= {"parity.outputs", "parity.detections", "speed.latency"}
+    page = (site / "e2e" / "index.html").read_text()
+    assert "onnxruntime" in page and (site / "index.html").exists()
+    assert (site / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+
+
+def test_a_failing_backend_is_recorded_and_the_report_still_builds(tmp_path):
+    config = _config(tmp_path, "fail", """\
+        backends:
+          - {name: pytorch, kind: pytorch}
+          - {name: onnxruntime, kind: onnxruntime, timeout_s: 0.01}
+        """)
+    result = _build(tmp_path, config)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((tmp_path / "site" / "fail" / "results.json").read_text())
+    assert doc["backends"]["pytorch"]["status"] == "ok"
+    failed = doc["backends"]["onnxruntime"]
+    assert failed["status"] == "failed" and failed["error"].startswith("timed out after 0.01 s")
+    assert [f["severity"] for f in doc["findings"] if f["id"] == "backend.failed"] == ["fail"]
+    assert "timed out after 0.01 s" in (tmp_path / "site" / "fail" / "index.html").read_text()
