@@ -289,12 +289,12 @@ def _conclusion(results: dict, verdicts: list[dict], tr) -> str:
                 backend=name,
                 max_abs=fmt_sci(parity.get("max_abs_diff")),
                 match=fmt_rate(parity.get("detection_match_rate")),
-                latency=fmt_ms(b["latency_ms"]["median"]),
+                latency=fmt_ms(_dig(b, ("latency_ms", "median"))),
                 reference=ref_name,
-                reference_latency=fmt_ms(ref["latency_ms"]["median"]),
+                reference_latency=fmt_ms(_dig(ref, ("latency_ms", "median"))),
                 speedup=fmt_ratio(b["speedup"]),
-                memory=fmt_mb(b["memory_mb"]["peak"]),
-                reference_memory=fmt_mb(ref["memory_mb"]["peak"]),
+                memory=fmt_mb(_dig(b, ("memory_mb", "peak"))),
+                reference_memory=fmt_mb(_dig(ref, ("memory_mb", "peak"))),
             )
         )
     counts = {s: sum(f["severity"] == s for f in results["findings"]) for s in ("fail", "warn")}
@@ -389,6 +389,7 @@ def render_report(results: dict, previous: dict | None = None, *, has_config: bo
             previous=previous,
             view=view,
             title=_title(results, tr),
+            date=_date(results),
             locale=results["locale"],
             root="../",
             has_config=has_config,
@@ -406,12 +407,15 @@ def _created(results: dict) -> datetime:
         ) from e
 
 
+def _date(results: dict) -> str:
+    return _created(results).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _newest_first(all_results: list[dict]) -> list[dict]:
     return sorted(all_results, key=lambda r: (_created(r), r["version"]), reverse=True)
 
 
-def _index_row(results: dict) -> dict:
-    tr = translator(results["locale"])
+def _index_row(results: dict, tr) -> dict:
     verdicts = [_verdict(results, name, tr) for name, _ in _ordered(results)[1:]]
     best = _best(results, verdicts)
     failed = [v for v in verdicts if v["parts"][0]["severity"] == "fail"]
@@ -420,7 +424,7 @@ def _index_row(results: dict) -> dict:
         "version": results["version"],
         "href": quote(results["version"]) + "/index.html",
         "created_at": results["created_at"],
-        "date": _created(results).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _date(results),
         "title": results["title"],
         "model": results["model"]["name"],
         "verdicts": verdicts,
@@ -448,7 +452,7 @@ def render_index(all_results: list[dict]) -> str:
         _environment()
         .get_template("index.html")
         .render(
-            rows=[_index_row(r) for r in newest],
+            rows=[_index_row(r, tr) for r in newest],
             figures=figures,
             locale=locale,
             root="",

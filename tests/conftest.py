@@ -24,7 +24,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium_browser():
     """Return a headless Chromium; fail (never skip) when it is not installed."""
     if not Path(CHROMIUM).is_file() and not shutil.which("chromium"):
         pytest.fail(

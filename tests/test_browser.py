@@ -67,16 +67,16 @@ def _open(browser, url: str, expected_charts: int, color_scheme: str = "light") 
         assert chart["svg"] > 0 and chart["traces"] > 0 and chart["drawn"] > 0, (url, chart)
 
 
-def test_pages_render_charts_from_file_urls(browser, tmp_path):
+def test_pages_render_charts_from_file_urls(chromium_browser, tmp_path):
     site_dir = _build(tmp_path)
-    _open(browser, (site_dir / "0.2.0" / "index.html").as_uri(), 4)
-    _open(browser, (site_dir / "0.1.0" / "index.html").as_uri(), 4, color_scheme="dark")
-    _open(browser, (site_dir / "index.html").as_uri(), 2)
+    _open(chromium_browser, (site_dir / "0.2.0" / "index.html").as_uri(), 4)
+    _open(chromium_browser, (site_dir / "0.1.0" / "index.html").as_uri(), 4, color_scheme="dark")
+    _open(chromium_browser, (site_dir / "index.html").as_uri(), 2)
 
 
-def test_pages_render_charts_under_a_sub_path(browser, http_root):
+def test_pages_render_charts_under_a_sub_path(chromium_browser, http_root):
     root, base = http_root
     _build(root)
-    _open(browser, f"{base}/project/site/0.2.0/index.html", 4)
-    _open(browser, f"{base}/project/site/index.html", 2)
-    _open(browser, f"{base}/project/site/", 2)
+    _open(chromium_browser, f"{base}/project/site/0.2.0/index.html", 4)
+    _open(chromium_browser, f"{base}/project/site/index.html", 2)
+    _open(chromium_browser, f"{base}/project/site/", 2)

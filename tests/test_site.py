@@ -402,3 +402,12 @@ def test_locales_folder_holds_only_catalogs():
     for path in (ROOT / "templates" / "locales").iterdir():
         assert path.suffix == ".yaml" and path.stem in LOCALES
         assert isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), dict)
+
+
+def test_index_speaks_the_newest_versions_language(results):
+    old = _version(results, "0.1.0", "2026-11-28T05:40:00Z")
+    new = _version(results, "0.2.0", "2026-12-05T10:00:00Z")
+    new["locale"] = "ko"
+    index = site.render_index([old, new])
+    assert '<html lang="ko">' in index
+    assert index.count("결과 동일") == 2 and "same answers" not in index
