@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -31,6 +34,7 @@ from reportgen.locale import (
     translate,
     translator,
 )
+from reportgen.results import read_results
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_ASSETS = ("style.css", "charts.js")
@@ -479,9 +483,13 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+# The config's rule for `version`: a folder name and a URL segment; never a path, never a reserved name.
+_VERSION_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
 def _check_version(version: object) -> str:
-    ok = isinstance(version, str) and version not in ("", "assets", "index") and not version.startswith(".")
-    if not ok or any(c in version for c in "/\\\0") or version != version.strip():
+    ok = isinstance(version, str) and _VERSION_LABEL.fullmatch(version) is not None
+    if not ok or version.lower() in ("assets", "index"):  # lower(): case-insensitive file systems
         raise ReportgenError(f"version {version!r} cannot name a folder of the site")
     return version
 
@@ -498,13 +506,8 @@ def _read_archive(site_dir: Path) -> list[dict]:
     for path in sorted(site_dir.glob("*/results.json")):
         if path.parent.name.startswith(".") or path.parent.name == "assets":
             continue  # staging folders of a build in progress, never a version
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise ReportgenError(f"{path}: cannot read archived results: {e}") from e
-        if doc.get("schema_version") != 1:
-            raise ReportgenError(f"{path}: schema_version {doc.get('schema_version')!r} is not 1")
-        archive.append(doc)
+        # Older schemas are upgraded in memory (the archived file stays as written); newer are refused.
+        archive.append(read_results(path))
     return archive
 
 
@@ -531,6 +534,26 @@ def _write_index(site_dir: Path) -> None:
     _atomic_write(site_dir / "index.html", render_index(_read_archive(site_dir)).encode("utf-8"))
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported.
+
+    A --force rebuild swaps the new version in this way, so that a kill -9 at any moment finds either
+    the old or the new version in place, never none (os.replace cannot replace a non-empty folder).
+    """
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False  # not glibc/Linux
+    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    at_fdcwd, rename_exchange = -100, 2  # <fcntl.h>, <linux/fs.h>
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False  # an old kernel, or a file system without exchange
+    raise OSError(error, os.strerror(error), str(b))
+
+
 def build_site(site_dir: Path, results: dict, config_text: str | None, force: bool = False) -> Path:
     """Archive one version under site_dir/<version>/, refresh assets and index; return its page's path."""
     site_dir = Path(site_dir)
@@ -549,7 +572,10 @@ def build_site(site_dir: Path, results: dict, config_text: str | None, force: bo
         (staging / "results.json").write_bytes(dump_results(results).encode("utf-8"))
         if config_text is not None:
             (staging / "config.yaml").write_bytes(config_text.encode("utf-8"))
-        if target.exists():
+        if target.exists() and _exchange(staging, target):
+            shutil.rmtree(staging)  # now the replaced version
+        elif target.exists():
+            # Two renames: a kill -9 between them leaves the old version in .<version>.replaced-*.
             trash = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.replaced-"))
             os.replace(target, trash / version)
             os.replace(staging, target)
