@@ -1,41 +1,32 @@
 """Rules over the results document: findings with severity, evidence, cause and recommendation.
 
-Each rule reads measured values only and says how sure it is; thresholds come from the config's
-``analysis`` and ``parity`` sections. Texts are English format strings filled from ``params``, which
-are kept in the finding so a page can render it in another language.
+Each rule reads measured values only; thresholds come from the config's ``analysis`` and ``parity``
+sections. A finding keeps its text key and ``params``: the English texts stored in the document come
+from templates/locales/en.yaml (``rule.<key>.title`` ...), and a page in another language re-renders
+them from the same key and params.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from reportgen.locale import load_catalog
+
 SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2, "pass": 3}
+PARTS = ("title", "evidence", "cause", "recommendation")
 
 
-def finding(
-    rule: str,
-    severity: str,
-    backend: str | None,
-    params: dict,
-    title: str,
-    evidence: str,
-    cause: str | None = None,
-    recommendation: str | None = None,
-) -> dict:
-    """Return one finding, its texts filled from ``params``."""
-
-    def fill(text: str | None) -> str | None:
-        return text.format(**params) if text else None
-
+def finding(key: str, severity: str, backend: str | None, **params) -> dict:
+    """Return one finding of text ``key`` (``rule.<key>.*`` in the catalog), filled from ``params``."""
+    catalog = load_catalog("en")
+    texts = {part: catalog.get(f"rule.{key}.{part}") for part in PARTS}
     return {
-        "id": rule,
+        "id": key.split("/")[0],
+        "key": key,
         "severity": severity,
         "backend": backend,
         "params": params,
-        "title": fill(title),
-        "evidence": fill(evidence),
-        "cause": fill(cause),
-        "recommendation": fill(recommendation),
+        **{part: text.format(**params) if text else None for part, text in texts.items()},
     }
 
 
@@ -45,31 +36,32 @@ def findings(document: dict) -> list[dict]:
     return sorted(found, key=lambda f: SEVERITY_ORDER[f["severity"]])
 
 
+def _ok(document: dict) -> list[tuple[str, dict]]:
+    return [
+        (n, document["backends"][n])
+        for n in document["backend_order"]
+        if document["backends"][n]["status"] == "ok"
+    ]
+
+
 def _candidates(document: dict) -> Iterator[tuple[str, dict, dict]]:
     """Yield (name, backend, reference backend) for every successful non-reference backend."""
     reference = document["backends"].get(document["reference"], {})
-    if reference.get("status") != "ok":
-        return
-    for name in document["backend_order"]:
-        backend = document["backends"][name]
-        if name != document["reference"] and backend["status"] == "ok":
-            yield name, backend, reference
+    if reference.get("status") == "ok":
+        for name, backend in _ok(document):
+            if name != document["reference"]:
+                yield name, backend, reference
+
+
+def _quantized(backend: dict) -> bool:
+    return backend["settings"].get("quantization", "none") != "none"
 
 
 def failures(document: dict) -> list[dict]:
     return [
-        finding(
-            "backend.failed",
-            "fail",
-            name,
-            {"name": name, "error": b["error"]},
-            "{name} did not complete; it is left out of every comparison.",
-            "{error}",
-            "The backend's worker process reported: {error}",
-            "Fix the error above and run again; the other backends' numbers stand.",
-        )
-        for name in document["backend_order"]
-        if (b := document["backends"][name])["status"] != "ok"
+        finding("backend.failed", "fail", n, name=n, error=b["error"])
+        for n in document["backend_order"]
+        if (b := document["backends"][n])["status"] != "ok"
     ]
 
 
@@ -77,49 +69,41 @@ def output_parity(document: dict) -> list[dict]:
     out = []
     for name, b, _ in _candidates(document):
         p = b["parity"]
-        params = {
+        common = {
             "name": name,
             "ref": document["reference"],
-            "max_abs": p["max_abs_diff"],
             "atol": p["atol"],
             "rtol": p["rtol"],
-            "cosine": p["cosine_min"],
+            "max_abs": p["max_abs_diff"] if p["max_abs_diff"] is not None else float("nan"),
+            "cosine": p["cosine_min"] if p["cosine_min"] is not None else float("nan"),
         }
+        divergence = p.get("first_divergence") or {}
         if p["allclose"]:
+            out.append(finding("parity.outputs/same", "pass", name, **common))
+        elif _quantized(b):
+            out.append(finding("parity.outputs/quantized", "info", name, **common))
+        elif divergence.get("found"):
             out.append(
                 finding(
-                    "parity.outputs",
-                    "pass",
+                    "parity.outputs/localized",
+                    "fail",
                     name,
-                    params,
-                    "{name} computes the same raw outputs as {ref}.",
-                    "max |diff| {max_abs:.2e} within atol {atol:g} + rtol {rtol:g}; "
-                    "min cosine similarity {cosine:.6f}.",
-                    "Differences of this size are floating-point reordering (fused kernels, "
-                    "another summation order), not a conversion loss.",
+                    **common,
+                    node=divergence["node"],
+                    op=divergence["op_type"],
+                    module=divergence["module"] or "?",
+                    weights=", ".join(divergence["initializers"]) or "none",
+                    node_diff=divergence["max_abs_diff"],
+                    output=divergence["diverging_output"],
                 )
             )
         else:
-            out.append(
-                finding(
-                    "parity.outputs",
-                    "fail",
-                    name,
-                    params,
-                    "{name}'s raw outputs differ from {ref} beyond tolerance.",
-                    "max |diff| {max_abs:.3g} exceeds atol {atol:g} + rtol {rtol:g}; "
-                    "min cosine similarity {cosine:.6f}.",
-                    "A real numerical divergence in the exported graph (not float rounding).",
-                    "Compare intermediate tensors to find the first diverging node before "
-                    "shipping this export.",
-                )
-            )
+            out.append(finding("parity.outputs/differ", "fail", name, **common))
     return out
 
 
 def detection_agreement(document: dict) -> list[dict]:
-    out = []
-    minimum = document["config"]["parity"]["min_match_rate"]
+    out, minimum = [], document["config"]["parity"]["min_match_rate"]
     for name, b, _ in _candidates(document):
         p = b["parity"]
         unmatched = p["unmatched_reference"] + p["unmatched_candidate"]
@@ -134,56 +118,23 @@ def detection_agreement(document: dict) -> list[dict]:
             "min": minimum * 100,
             "dconf": p["mean_abs_confidence_delta"] or 0.0,
         }
-        evidence = (
-            "{matched} detections matched ({rate:.1f}%), {unmatched} unmatched, mean |Δconfidence| "
-            "{dconf:.2e}; {near} reference detections lie near the confidence threshold."
-        )
         if p["detection_match_rate"] >= minimum:
-            out.append(
-                finding(
-                    "parity.detections",
-                    "pass",
-                    name,
-                    params,
-                    "{name} finds the same objects as {ref} ({rate:.1f}% matched).",
-                    evidence,
-                )
-            )
+            out.append(finding("parity.detections/same", "pass", name, **params))
         elif p["unmatched_near_threshold"] >= unmatched:
-            out.append(
-                finding(
-                    "parity.detections",
-                    "warn",
-                    name,
-                    params,
-                    "{name} matches only {rate:.1f}% of detections, all differences at the threshold.",
-                    evidence,
-                    "Every unmatched detection scores within the threshold band: tiny "
-                    "score differences flip them across the threshold.",
-                    "Not a model difference; judge accuracy by mAP, which is threshold-free.",
-                )
-            )
+            out.append(finding("parity.detections/flips", "warn", name, **params))
         else:
             out.append(
-                finding(
-                    "parity.detections",
-                    "fail",
-                    name,
-                    params,
-                    "{name} disagrees with {ref} on detections ({rate:.1f}% matched).",
-                    evidence,
-                    "{unmatched} unmatched detections, only {flips} explained by threshold flips: "
-                    "the networks' outputs really differ.",
-                    "Do not ship this export; check output parity for the diverging layer.",
-                )
+                finding("parity.detections/differ", "warn" if _quantized(b) else "fail", name, **params)
             )
     return out
 
 
 def accuracy(document: dict) -> list[dict]:
-    out = []
+    out, limit = [], document["config"]["analysis"]["max_map_drop_points"]
     for name, b, ref in _candidates(document):
         m, r = b["metrics"], ref["metrics"]
+        if m["map50"] is None or r["map50"] is None:
+            continue
         params = {
             "name": name,
             "ref": document["reference"],
@@ -191,18 +142,15 @@ def accuracy(document: dict) -> list[dict]:
             "ref_map": r["map50"],
             "delta": (m["map50"] - r["map50"]) * 100,
             "mask": m["mask_map50"] or 0.0,
+            "limit": limit,
         }
-        severity = "warn" if params["delta"] < -1.0 else "pass"
+        dropped = params["delta"] < -limit
         out.append(
             finding(
-                "accuracy.map",
-                severity,
+                "accuracy.map/dropped" if dropped else "accuracy.map/kept",
+                "warn" if dropped else "pass",
                 name,
-                params,
-                "{name}: box mAP@0.5 {map:.3f} against ground truth ({delta:+.1f} points vs {ref}).",
-                "box mAP@0.5 {ref_map:.3f} → {map:.3f}; mask mAP@0.5 {mask:.3f}.",
-                None if severity == "pass" else "Accuracy dropped by more than one point.",
-                None if severity == "pass" else "Validate on your own labelled data before shipping.",
+                **params,
             )
         )
     return out
@@ -211,6 +159,8 @@ def accuracy(document: dict) -> list[dict]:
 def speed(document: dict) -> list[dict]:
     out = []
     tolerance = document["config"]["analysis"]["speed_tolerance_pct"] / 100
+    mistakes = {f["backend"]: f for f in method(document) if f["backend"] and f["severity"] == "warn"}
+    unequal = any(f["id"] == "method.threads" for f in method(document))
     for name, b, ref in _candidates(document):
         low, high = b["speedup_interval"]
         params = {
@@ -224,83 +174,37 @@ def speed(document: dict) -> list[dict]:
             "threads": b["threads"],
             "ref_threads": ref["threads"],
         }
-        evidence = (
-            "median {ref_ms:.2f} ms → {ms:.2f} ms, speed-up {speedup:.2f}× "
-            "(95% bootstrap interval {low:.2f}–{high:.2f}×), {threads} vs {ref_threads} threads."
-        )
         if low > 1 + tolerance:
-            out.append(
-                finding(
-                    "speed.latency",
-                    "pass",
-                    name,
-                    params,
-                    "{name} is {speedup:.2f}× faster than {ref}.",
-                    evidence,
-                )
-            )
-        elif high < 1 - tolerance:
-            out.append(
-                finding(
-                    "speed.latency",
-                    "warn",
-                    name,
-                    params,
-                    "{name} is slower than {ref} ({speedup:.2f}×).",
-                    evidence,
-                    "See the method findings: unequal threads, "
-                    "disabled optimizations or timed session creation make a runtime look slower.",
-                    "Check the method findings before concluding.",
-                )
-            )
+            out.append(finding("speed.latency/faster", "pass", name, **params))
+        elif high >= 1 - tolerance:
+            out.append(finding("speed.latency/same", "info", name, **params))
+        elif name in mistakes or unequal:
+            out.append(finding("speed.latency/slower_method", "warn", name, **params))
+        elif b["settings"].get("quantization") == "dynamic":
+            out.append(finding("speed.latency/slower_dynamic", "warn", name, **params))
         else:
-            out.append(
-                finding(
-                    "speed.latency",
-                    "info",
-                    name,
-                    params,
-                    "No measurable speed difference between {name} and {ref}.",
-                    evidence,
-                    "The interval includes a difference smaller than the noise tolerance.",
-                )
-            )
+            out.append(finding("speed.latency/slower", "warn", name, **params))
     return out
 
 
 def size(document: dict) -> list[dict]:
     out = []
     for name, b, ref in _candidates(document):
-        ratio = b["file_size_mb"] / ref["file_size_mb"]
         params = {
             "name": name,
             "ref": document["reference"],
-            "ratio": ratio,
+            "ratio": b["file_size_mb"] / ref["file_size_mb"],
             "mb": b["file_size_mb"],
             "ref_mb": ref["file_size_mb"],
             "dtype": b["weight_dtype"],
             "ref_dtype": ref["weight_dtype"],
         }
-        evidence = "{ref_mb:.2f} MB ({ref_dtype}) → {mb:.2f} MB ({dtype}), {ratio:.2f}×."
-        if b["weight_dtype"] != ref["weight_dtype"]:
-            out.append(
-                finding(
-                    "size.dtype",
-                    "info",
-                    name,
-                    params,
-                    "{name}'s file is {ratio:.2f}× the size of {ref}'s: {dtype} vs {ref_dtype} weights.",
-                    evidence,
-                    "The checkpoint stores {ref_dtype} weights, the ONNX file {dtype}: "
-                    "bytes per weight differ, nothing was added or lost in conversion.",
-                    "Compare files of one precision; for a smaller deployable file, measure an "
-                    "FP16 or INT8 export (untested in this run).",
-                )
-            )
+        if _quantized(b):
+            out.append(finding("size.file/quantized", "info", name, **params))
+        elif b["weight_dtype"] != ref["weight_dtype"]:
+            out.append(finding("size.file/dtype", "info", name, **params))
         else:
-            out.append(
-                finding("size.file", "info", name, params, "{name}'s file is {ratio:.2f}× {ref}'s.", evidence)
-            )
+            out.append(finding("size.file/same_dtype", "info", name, **params))
     return out
 
 
@@ -318,63 +222,49 @@ def memory(document: dict) -> list[dict]:
             "model": m["after_load"] - m["before_load"],
             "ref_model": r["after_load"] - r["before_load"],
         }
+        runtime_dominates = abs(params["runtime"] - params["ref_runtime"]) > abs(
+            params["model"] - params["ref_model"]
+        )
         out.append(
             finding(
-                "memory.peak",
-                "info",
-                name,
-                params,
-                "Peak memory: {name} {peak:.0f} MB, {ref} {ref_peak:.0f} MB.",
-                "runtime import {runtime:.0f} vs {ref_runtime:.0f} MB; model load adds {model:.0f} vs "
-                "{ref_model:.0f} MB (RSS of each backend's own fresh process).",
-                "Most of the difference is the runtime library itself, before any model is loaded."
-                if abs(params["runtime"] - params["ref_runtime"]) > abs(params["model"] - params["ref_model"])
-                else "Most of the difference is what loading the model adds.",
+                "memory.peak/runtime" if runtime_dominates else "memory.peak/model", "info", name, **params
             )
         )
     return out
 
 
+def efficiency(document: dict) -> list[dict]:
+    peak = document["environment"].get("peak_gflops")
+    flops = document["model"].get("flops")
+    if not peak or not flops:
+        return []
+    return [
+        finding(
+            "efficiency.gflops/int8" if _quantized(b) else "efficiency.gflops/float",
+            "info",
+            name,
+            name=name,
+            gflops=b["gflops"],
+            peak=peak,
+            share=b["gflops"] / peak * 100,
+            gflop=flops / 1e9,
+        )
+        for name, b in _ok(document)
+    ]
+
+
 def method(document: dict) -> list[dict]:
     """Flag measuring mistakes that bias the comparison, each saying how the numbers are affected."""
-    analysis = document["config"]["analysis"]
-    ok = [
-        (n, document["backends"][n])
-        for n in document["backend_order"]
-        if document["backends"][n]["status"] == "ok"
-    ]
+    analysis, ok = document["config"]["analysis"], _ok(document)
     out = []
-    threads = {b["threads"] for _, b in ok}
-    if len(threads) > 1:
+    if len({b["threads"] for _, b in ok}) > 1:
         detail = ", ".join(f"{n} {b['threads']}" for n, b in ok)
-        out.append(
-            finding(
-                "method.threads",
-                "warn",
-                None,
-                {"detail": detail},
-                "Backends ran with unequal thread counts ({detail}).",
-                "intra-op threads: {detail}.",
-                "A backend with fewer threads looks slower for that reason alone.",
-                "Give every backend the same thread count (measurement.threads).",
-            )
-        )
+        out.append(finding("method.threads", "warn", None, detail=detail))
     for name, b in ok:
-        out += _method_backend(name, b, analysis)
+        out += _method_backend(name, b, analysis, ok)
     load = document["environment"].get("load_average_per_core")
     if load is not None and load > analysis["max_load_average"]:
-        out.append(
-            finding(
-                "method.load",
-                "warn",
-                None,
-                {"load": load, "max": analysis["max_load_average"]},
-                "Another process was loading the CPU before the run (load {load:.2f} per core).",
-                "1-minute load average per core {load:.2f} > {max:.2f}.",
-                "Competing processes add noise and slow every backend unevenly.",
-                "Re-run on a quiet machine.",
-            )
-        )
+        out.append(finding("method.load", "warn", None, load=load, max=analysis["max_load_average"]))
     share = document["environment"].get("other_cpu_share")
     if share is not None and share > analysis["max_other_cpu_share"]:
         out.append(
@@ -382,31 +272,24 @@ def method(document: dict) -> list[dict]:
                 "method.contention",
                 "warn",
                 None,
-                {"share": share * 100, "max": analysis["max_other_cpu_share"] * 100},
-                "Other processes used {share:.0f}% of the CPU during the run.",
-                "CPU time of other processes {share:.0f}% of all cores > {max:.0f}%.",
-                "Timings were taken on a shared CPU: multi-threaded runtimes suffer most "
-                "(threads wait for each other), so ratios between backends are distorted.",
-                "Re-run on a quiet machine.",
+                share=share * 100,
+                max=analysis["max_other_cpu_share"] * 100,
             )
         )
-    if not out and ok:
-        n = min(b["latency_ms"]["n"] for _, b in ok)
+    if ok and not any(f["severity"] == "warn" for f in out):
         out.append(
             finding(
                 "method.ok",
                 "pass",
                 None,
-                {"threads": min(threads), "n": n},
-                "The measurements follow the method: equal threads, warm-up excluded, load timed apart.",
-                "{threads} threads for every backend; at least {n} timed runs each after warm-up.",
+                threads=min(b["threads"] for _, b in ok),
+                n=min(b["latency_ms"]["n"] for _, b in ok),
             )
         )
     return out
 
 
-def _method_backend(name: str, b: dict, analysis: dict) -> list[dict]:
-    out = []
+def _method_backend(name: str, b: dict, analysis: dict, ok: list[tuple[str, dict]]) -> list[dict]:
     settings, latency = b["settings"], b["latency_ms"]
     params = {
         "name": name,
@@ -414,77 +297,67 @@ def _method_backend(name: str, b: dict, analysis: dict) -> list[dict]:
         "cv": latency["cv"] or 0.0,
         "min": analysis["min_samples"],
         "max_cv": analysis["max_cv"],
-        "load_ms": b["load_ms"] or 0.0,
+        "load_ms": b["load_ms"],
     }
+    out = []
     if settings.get("warmup_iterations") == 0:
-        out.append(
-            finding(
-                "method.warmup",
-                "warn",
-                name,
-                params,
-                "{name} was timed without warm-up.",
-                "0 warm-up runs before timing.",
-                "First calls pay for allocation, kernel selection and caches; they inflate the "
-                "latency and its spread.",
-                "Run warm-up iterations and exclude them from the timing.",
-            )
-        )
+        out.append(finding("method.warmup", "warn", name, **params))
     if settings.get("time_load_in_latency"):
+        out.append(finding("method.load_in_latency", "warn", name, **params))
+    level = settings.get("graph_optimization")
+    if level in ("disabled", "basic", "extended"):
+        # Measured beside a fully optimized session it is a deliberate comparison, not a mistake.
+        compared = any(o["settings"].get("graph_optimization") == "all" for _, o in ok)
         out.append(
             finding(
-                "method.load_in_latency",
-                "warn",
+                "method.optimization/compared" if compared else "method.optimization/only",
+                "info" if compared else "warn",
                 name,
-                params,
-                "{name}'s latency includes model load / session creation.",
-                "every timed sample re-created the model ({load_ms:.1f} ms once).",
-                "Session creation is a one-time cost; counting it in every inference makes the "
-                "runtime look many times slower.",
-                "Time load apart from inference.",
-            )
-        )
-    if settings.get("graph_optimization") in ("disabled", "basic"):
-        out.append(
-            finding(
-                "method.optimization",
-                "warn",
-                name,
-                {**params, "level": settings["graph_optimization"]},
-                "{name} ran with graph optimizations '{level}'.",
-                "graph_optimization_level = {level}.",
-                "Without operator fusion ONNX Runtime runs the raw exported graph, slower than it "
-                "would in production.",
-                "Use graph_optimization: all unless you measure levels.",
+                **params,
+                level=level,
             )
         )
     if latency["n"] < analysis["min_samples"]:
-        out.append(
-            finding(
-                "method.samples",
-                "warn",
-                name,
-                params,
-                "{name} has only {n} timed samples.",
-                "{n} samples < {min}.",
-                "Medians and percentiles of few samples are unstable.",
-                "Raise measurement.min_iterations or min_time_s.",
-            )
-        )
+        out.append(finding("method.samples", "warn", name, **params))
     if latency["cv"] is not None and latency["cv"] > analysis["max_cv"]:
-        out.append(
-            finding(
-                "method.noise",
-                "warn",
-                name,
-                params,
-                "{name}'s timings are noisy (CV {cv:.2f}).",
-                "coefficient of variation {cv:.2f} > {max_cv:.2f}.",
-                "Something disturbed the timing: other processes, frequency scaling, or no warm-up.",
-                "Re-run on a quiet machine; trust medians over means.",
-            )
-        )
+        out.append(finding("method.noise", "warn", name, **params))
     return out
+
+
+def recommendation(document: dict) -> list[dict]:
+    """Name the fastest configuration that keeps the answers, with its measured effects."""
+    minimum = document["config"]["parity"]["min_match_rate"]
+    limit = document["config"]["analysis"]["max_map_drop_points"]
+    ref_name = document["reference"]
+    keeping = [
+        (n, b, ref)
+        for n, b, ref in _candidates(document)
+        if b["parity"]["detection_match_rate"] >= minimum
+        and (b["metrics"]["map50"] or 0) >= (ref["metrics"]["map50"] or 0) - limit / 100
+        and b["speedup_interval"][0] > 1
+    ]
+    if not keeping:
+        reference = document["backends"].get(ref_name, {})
+        return (
+            [finding("recommend.keep", "info", ref_name, ref=ref_name)]
+            if reference.get("status") == "ok"
+            else []
+        )
+    name, b, ref = max(keeping, key=lambda item: item[1]["speedup"])
+    return [
+        finding(
+            "recommend.fastest",
+            "pass",
+            name,
+            name=name,
+            ref=ref_name,
+            speedup=b["speedup"],
+            low=b["speedup_interval"][0],
+            size=b["file_size_mb"] / ref["file_size_mb"],
+            rate=b["parity"]["detection_match_rate"] * 100,
+            delta=((b["metrics"]["map50"] or 0) - (ref["metrics"]["map50"] or 0)) * 100,
+        )
+    ]
 
 
 RULES: list[Callable[[dict], list[dict]]] = [
@@ -495,5 +368,7 @@ RULES: list[Callable[[dict], list[dict]]] = [
     speed,
     size,
     memory,
+    efficiency,
     method,
+    recommendation,
 ]

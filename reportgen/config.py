@@ -81,13 +81,20 @@ class ExportConfig(_Section):
         "dynamo", description="torch.onnx exporter: the dynamo one or the TorchScript-based legacy one."
     )
     opset: int = Field(18, ge=7, le=23, description="ONNX opset version to export to.")
+    onnx_file: Annotated[str | None, _Expect("a file path")] = Field(
+        None,
+        description="An existing ONNX file to check instead of exporting (the file you ship), relative to "
+        "the config file; null: export.",
+    )
 
 
 class BackendConfig(_Section):
     name: Annotated[str, _Expect("a name of letters, digits, '.', '_' or '-'")] = Field(
         pattern=r"^[A-Za-z0-9_.-]+$", description="Unique name of this backend in the report."
     )
-    kind: Literal["pytorch", "onnxruntime"] = Field(description="Which runtime runs the model.")
+    kind: Literal["pytorch", "torchscript", "onnxruntime"] = Field(
+        description="Which runtime runs the model: eager PyTorch, a traced TorchScript module, ONNX Runtime."
+    )
     threads: int | None = Field(None, gt=0, description="Intra-op threads; null: measurement.threads.")
     graph_optimization: Literal["disabled", "basic", "extended", "all"] = Field(
         "all",
@@ -103,13 +110,22 @@ class BackendConfig(_Section):
     timeout_s: float | None = Field(
         None, gt=0, description="Wall-clock limit of this backend's worker; null: measurement.timeout_s."
     )
+    freeze: bool = Field(True, description="torchscript: torch.jit.freeze the traced module (folds weights).")
+    quantization: Literal["none", "dynamic", "static"] = Field(
+        "none",
+        description="onnxruntime: INT8 quantization of the exported model; static is QDQ calibrated on "
+        "generated images that are not in the evaluation set.",
+    )
+    calibration_images: int = Field(
+        16, gt=0, description="onnxruntime, static quantization: calibration images."
+    )
 
     @field_validator("graph_optimization")
     @classmethod
     def _only_onnxruntime_optimizes(cls, value: str, info: ValidationInfo) -> str:
         # Any other level on a pytorch backend suggests the author believes it has an effect there.
         # The default itself stays accepted so that a dumped config (which writes every key) loads.
-        if info.data.get("kind") == "pytorch" and value != "all":
+        if info.data.get("kind") in ("pytorch", "torchscript") and value != "all":
             expected = "no graph_optimization on a backend of kind 'pytorch' (an onnxruntime option)"
             raise ValidationError.from_exception_data(cls.__name__, [_cross_error((), value, expected)])
         return value
@@ -160,6 +176,11 @@ class ParityConfig(_Section):
 
 
 class AnalysisConfig(_Section):
+    max_map_drop_points: float = Field(
+        1.0,
+        ge=0,
+        description="A drop of box mAP@0.5 larger than this many points (vs the reference) is flagged.",
+    )
     speed_tolerance_pct: float = Field(
         5.0, ge=0, description="Speed differences below this, or inside the noise, are 'no difference'."
     )
@@ -169,8 +190,28 @@ class AnalysisConfig(_Section):
         0.5, ge=0, description="Per-core load average before the run above which the CPU was busy."
     )
     max_other_cpu_share: float = Field(
-        0.1, ge=0, le=1, description="Share of all CPU time used by other processes during the run above "
-        "which the timings are flagged as disturbed."
+        0.1,
+        ge=0,
+        le=1,
+        description="Share of all CPU time used by other processes during the run above "
+        "which the timings are flagged as disturbed.",
+    )
+    regression_latency_pct: float = Field(
+        10.0,
+        ge=0,
+        description="`reportgen compare` fails when a median latency grows by more than this percentage "
+        "and the 95% bootstrap interval of the change is above no change (outside the noise).",
+    )
+    regression_accuracy_points: float = Field(
+        1.0,
+        ge=0,
+        description="`reportgen compare` fails when mAP, precision or recall drops by more than this many "
+        "percentage points.",
+    )
+    regression_size_pct: float = Field(
+        5.0,
+        ge=0,
+        description="`reportgen compare` fails when a model file grows by more than this percentage.",
     )
 
 
@@ -301,7 +342,9 @@ def _backend_problems(data: dict[str, Any]) -> list[InitErrorDetails]:
             seen.add(name)
     reference = data.get("reference", "pytorch")
     kinds = [(raw(item, "name"), raw(item, "kind")) for item in backends]
-    complete = all(isinstance(name, str) and kind in ("pytorch", "onnxruntime") for name, kind in kinds)
+    complete = all(
+        isinstance(name, str) and kind in ("pytorch", "torchscript", "onnxruntime") for name, kind in kinds
+    )
     if isinstance(reference, str) and complete:
         candidates = [name for name, kind in kinds if kind == "pytorch"]
         if reference not in candidates:
@@ -511,6 +554,11 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _beside(config_path: Path, value: str) -> str:
+    """Resolve a path written in a config file relative to that file's folder."""
+    return os.path.normpath(os.path.join(config_path.parent, os.path.expanduser(value)))
+
+
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read, validate and return the config in a YAML file; an empty file means all defaults."""
     path = Path(path)
@@ -534,9 +582,9 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError(f"{path}: expected a mapping of config keys, got {_short_repr(data)}")
     config = parse_config(data, str(path))
     if config.model.checkpoint is not None:
-        checkpoint = os.path.expanduser(config.model.checkpoint)
-        resolved = os.path.normpath(os.path.join(path.parent, checkpoint))
-        config.model = config.model.model_copy(update={"checkpoint": resolved})
+        config.model = config.model.model_copy(update={"checkpoint": _beside(path, config.model.checkpoint)})
+    if config.export.onnx_file is not None:
+        config.export = config.export.model_copy(update={"onnx_file": _beside(path, config.export.onnx_file)})
     return config
 
 

@@ -13,50 +13,93 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import onnx
 import torch
 
 from reportgen.demo.net import load_checkpoint
+from reportgen.efficiency import count_flops, matmul_peak_gflops
+from reportgen.modelfile import MIB, describe_onnx, dominant
 from reportgen.tasks.segmentation import OUTPUT_NAMES
-
-MIB = 2**20
 
 
 def export_model(job: dict) -> dict:
-    """Export ``job['checkpoint']`` to ``job['onnx_path']``; return model and file descriptions."""
+    """Export ``job['checkpoint']`` to ``job['onnx_path']``; return model and file descriptions.
+
+    Also traces a TorchScript file when a backend needs one, counts the model's FLOPs and probes the
+    machine's matmul peak with the run's thread count (torch is loaded here anyway).
+    """
     model, meta = load_checkpoint(job["checkpoint"])
     size = job["input_size"]
+    example = torch.zeros(1, 3, size, size)
     description = {
         "status": "ok",
         "parameters": sum(p.numel() for p in model.parameters()),
         "class_names": meta["class_names"],
         "input_shape": [1, 3, size, size],
         "checkpoint": describe_checkpoint(job["checkpoint"]),
+        "flops": count_flops(model, example),
+        "peak_gflops": matmul_peak_gflops(job["threads"]),
+        "onnx": _onnx(model, example, job),
     }
-    onnx_path = Path(job["onnx_path"])
+    if job.get("torchscript_path"):
+        description["torchscript"] = _torchscript(model, example, Path(job["torchscript_path"]))
+    return description
+
+
+def _onnx(model, example, job: dict) -> dict:
+    """Export (or take the user's existing file) and check it; a failure is recorded, not raised."""
+    given = job.get("onnx_file")
+    path = Path(given or job["onnx_path"])
+    common = {
+        "exporter": "existing file" if given else job["exporter"],
+        "opset": job["opset"],
+        "path": str(path),
+    }
     started = time.perf_counter()
     try:
-        _export(model, torch.zeros(1, 3, size, size), onnx_path, job["exporter"], job["opset"])
-        onnx.checker.check_model(str(onnx_path), full_check=True)
+        if not given:
+            _export(model, example, path, job["exporter"], job["opset"])
+        onnx.checker.check_model(str(path), full_check=True)
     except Exception as e:  # an export failure is data: the reference backend still runs
-        description["onnx"] = {
-            "status": "failed",
-            "error": " ".join(f"{type(e).__name__}: {e}".split())[:2000],
-            "exporter": job["exporter"],
-            "opset": job["opset"],
-            "path": str(onnx_path),
-        }
-        return description
-    description["onnx"] = {
+        return {**common, "status": "failed", "error": " ".join(f"{type(e).__name__}: {e}".split())[:2000]}
+    opset = next(
+        (
+            o.version
+            for o in onnx.load(str(path), load_external_data=False).opset_import
+            if o.domain in ("", "ai.onnx")
+        ),
+        job["opset"],
+    )
+    return {
+        **common,
+        "opset": opset,
         "status": "ok",
         "error": None,
-        "exporter": job["exporter"],
-        "opset": job["opset"],
-        "export_s": time.perf_counter() - started,
-        **describe_onnx(onnx_path),
+        "export_s": None if given else time.perf_counter() - started,
+        **describe_onnx(path),
     }
-    return description
+
+
+def _torchscript(model, example, path: Path) -> dict:
+    """Trace the model to a TorchScript file; a failure is recorded, not raised."""
+    try:
+        with torch.no_grad():
+            traced = torch.jit.trace(model, example, check_trace=False)
+        traced.save(str(path))
+    except Exception as e:
+        return {
+            "status": "failed",
+            "error": " ".join(f"{type(e).__name__}: {e}".split())[:2000],
+            "path": str(path),
+        }
+    return {
+        "status": "ok",
+        "error": None,
+        "path": str(path),
+        "size_mb": path.stat().st_size / MIB,
+        "dtype": "float32",
+        "dtypes": {"float32": sum(p.numel() * 4 for p in model.parameters())},
+    }
 
 
 def _export(model, example, path: Path, exporter: str, opset: int) -> None:
@@ -80,21 +123,16 @@ def _export(model, example, path: Path, exporter: str, opset: int) -> None:
 def describe_checkpoint(path: str) -> dict:
     """Return the checkpoint's size, its dominant weight dtype and bytes per dtype."""
     state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    return {
+        "path": str(path),
+        "size_mb": Path(path).stat().st_size / MIB,
+        **dominant(_tensor_bytes(state.values())),
+    }
+
+
+def _tensor_bytes(tensors) -> Counter:
+    """Return bytes per dtype name over torch tensors."""
     dtypes = Counter()
-    for tensor in state.values():
+    for tensor in tensors:
         dtypes[str(tensor.dtype).removeprefix("torch.")] += tensor.numel() * tensor.element_size()
-    return {"path": str(path), "size_mb": Path(path).stat().st_size / MIB, **_dominant(dtypes)}
-
-
-def describe_onnx(path: Path) -> dict:
-    """Return the ONNX file's size, its dominant initializer dtype and bytes per dtype."""
-    model = onnx.load(str(path), load_external_data=False)
-    dtypes = Counter()
-    for init in model.graph.initializer:
-        dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(init.data_type))
-        dtypes[dtype.name] += int(np.prod(init.dims, dtype=np.int64)) * dtype.itemsize
-    return {"path": str(path), "size_mb": path.stat().st_size / MIB, **_dominant(dtypes)}
-
-
-def _dominant(dtypes: Counter) -> dict:
-    return {"dtype": dtypes.most_common(1)[0][0] if dtypes else None, "dtypes": dict(sorted(dtypes.items()))}
+    return dtypes

@@ -1,4 +1,4 @@
-"""What runs inside a fresh process: one export, or one backend's load, timing, memory and data pass.
+"""What runs inside a fresh process: an export, a quantization, a divergence search, or one backend.
 
     python -m reportgen.worker JOB.json
 
@@ -101,17 +101,27 @@ def run_backend(job: dict) -> dict:
     }
 
 
-def run_export(job: dict) -> dict:
-    """Export the checkpoint to ONNX and describe both files."""
-    from reportgen.export import export_model
+def _job_function(kind: str):
+    """Import only what the job needs: a backend job imports only its own runtime."""
+    if kind == "export":
+        from reportgen.export import export_model
 
-    return export_model(job)
+        return export_model
+    if kind == "quantize":
+        from reportgen.quantize import quantize
+
+        return quantize
+    if kind == "localize":
+        from reportgen.localize import first_divergence
+
+        return first_divergence
+    return run_backend
 
 
 def main(job_path: str) -> int:
     job = json.loads(Path(job_path).read_text())
     try:
-        result = run_export(job) if job["job"] == "export" else run_backend(job)
+        result = _job_function(job["job"])(job)
     except Exception as e:  # a failed backend is data: record it and let the run go on
         message = " ".join(f"{type(e).__name__}: {e}".split())
         result = {"status": "failed", "error": message[:2000], "traceback": traceback.format_exc()}

@@ -10,11 +10,16 @@ def reportgen(*args, cwd=None):
 
 def test_invalid_config_exits_2_with_one_line_per_error(tmp_path):
     config = tmp_path / "bad.yaml"
-    config.write_text("backends:\n  - {name: pytorch, kind: pytorch}\n  - {name: ort, kind: onnxruntime, threads: two}\n")
+    config.write_text(
+        "backends:\n  - {name: pytorch, kind: pytorch}\n  - {name: ort, kind: onnxruntime, threads: two}\n"
+    )
     result = reportgen("build", "-c", str(config))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip() == f"error: {config}: backends[1].threads: expected a positive integer, got 'two'"
+    assert (
+        result.stderr.strip()
+        == f"error: {config}: backends[1].threads: expected a positive integer, got 'two'"
+    )
 
 
 def test_missing_config_names_the_file(tmp_path):

@@ -12,19 +12,26 @@ pytestmark = pytest.mark.slow
 
 def _config(tmp_path, version, extra=""):
     path = tmp_path / f"{version}.yaml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         version: {version}
         dataset: {{images: 24}}
         measurement: {{warmup_iterations: 3, min_iterations: 15, min_time_s: 0.3}}
         site: {{dir: {tmp_path / "site"}}}
-        """) + textwrap.dedent(extra))
+        """)
+        + textwrap.dedent(extra)
+    )
     return path
 
 
 def _build(tmp_path, config):
     # cwd=tmp_path: the work folder (build/) lands there, not in the repository.
-    return subprocess.run([sys.executable, "-m", "reportgen", "build", "-c", str(config)], capture_output=True,
-                          text=True, cwd=tmp_path)
+    return subprocess.run(
+        [sys.executable, "-m", "reportgen", "build", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
 
 
 def test_demo_build_measures_both_backends_and_writes_the_site(tmp_path):
@@ -56,11 +63,15 @@ def test_demo_build_measures_both_backends_and_writes_the_site(tmp_path):
 
 
 def test_a_failing_backend_is_recorded_and_the_report_still_builds(tmp_path):
-    config = _config(tmp_path, "fail", """\
+    config = _config(
+        tmp_path,
+        "fail",
+        """\
         backends:
           - {name: pytorch, kind: pytorch}
           - {name: onnxruntime, kind: onnxruntime, timeout_s: 0.01}
-        """)
+        """,
+    )
     result = _build(tmp_path, config)
     assert result.returncode == 0, result.stderr
     doc = json.loads((tmp_path / "site" / "fail" / "results.json").read_text())

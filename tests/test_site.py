@@ -239,6 +239,13 @@ def test_every_message_key_exists_in_every_catalog():
     used |= {m.label for m in (*site.HEADLINE, *site.CHANGES)}
     assert len(used) > 150
     english = load_catalog("en")
+    # Findings texts: every "rule.key" literal in analysis.py owns rule.<key>.title and its other parts.
+    rule_keys = set(
+        re.findall(r'"([a-z]+\.[a-z_]+(?:/[a-z0-9_]+)?)"', (ROOT / "reportgen" / "analysis.py").read_text())
+    )
+    rule_keys = {k for k in rule_keys if f"rule.{k}.title" in english}
+    assert len(rule_keys) > 30
+    used |= {key for key in english if key.startswith("rule.") and key.rsplit(".", 1)[0][5:] in rule_keys}
     for locale in LOCALES:
         catalog = load_catalog(locale)
         assert used <= set(catalog), f"{locale}: missing {sorted(used - set(catalog))}"

@@ -11,7 +11,11 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-KINDS = {"pytorch": "reportgen.backends.pytorch", "onnxruntime": "reportgen.backends.onnxruntime"}
+KINDS = {
+    "pytorch": "reportgen.backends.pytorch",
+    "torchscript": "reportgen.backends.torchscript",
+    "onnxruntime": "reportgen.backends.onnxruntime",
+}
 
 
 def backend_module(kind: str) -> ModuleType:
