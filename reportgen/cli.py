@@ -20,11 +20,25 @@ def _progress() -> callable:
     return lambda message: console.print(f"[dim]{time.monotonic() - started:7.1f}s[/dim] {message}")
 
 
-def _load(config_path: str, version: str | None, locale: str | None):
+def _load(config_path: str, version: str | None, locale: str | None, from_tag: bool = False):
     from reportgen.config import load_config, with_overrides
 
+    if from_tag:
+        if version is not None:
+            raise click.UsageError("pass either --version or --version-from-tag, not both")
+        from reportgen.publish import version_from_tag
+
+        version = version_from_tag(Path("."))
     config = load_config(config_path)
     return with_overrides(config, config_path, version=version, locale=locale)
+
+
+_from_tag = click.option(
+    "--version-from-tag",
+    "from_tag",
+    is_flag=True,
+    help="use the git tag at HEAD of the current repository as the version label",
+)
 
 
 def _measure(config, config_path: str) -> dict:
@@ -49,11 +63,12 @@ def cli() -> None:
     help="results file [build/reportgen/<version>/results.json]",
 )
 @click.option("--version", "version", help="report version label (overrides the config)")
-def run(config_path: str, out: str | None, version: str | None) -> None:
+@_from_tag
+def run(config_path: str, out: str | None, version: str | None, from_tag: bool) -> None:
     """Measure every backend and write the results JSON (no site)."""
     from reportgen.results import write_results
 
-    config = _load(config_path, version, None)
+    config = _load(config_path, version, None, from_tag)
     document = _measure(config, config_path)
     path = Path(out or Path("build") / "reportgen" / config.version / "results.json")
     write_results(path, document)
@@ -65,11 +80,12 @@ def run(config_path: str, out: str | None, version: str | None) -> None:
 @click.option("--version", "version", help="report version label (overrides the config)")
 @click.option("--locale", type=click.Choice(["en", "ko"]), help="report language (overrides the config)")
 @click.option("--force", is_flag=True, help="replace an existing version of the report")
-def build(config_path: str, version: str | None, locale: str | None, force: bool) -> None:
+@_from_tag
+def build(config_path: str, version: str | None, locale: str | None, force: bool, from_tag: bool) -> None:
     """Measure, then render the report into the site archive."""
     from reportgen import site
 
-    config = _load(config_path, version, locale)
+    config = _load(config_path, version, locale, from_tag)
     site_dir = Path(config.site.dir)
     site.ensure_version_free(site_dir, config.version, force)  # fail before minutes of measuring
     document = _measure(config, config_path)
@@ -78,23 +94,112 @@ def build(config_path: str, version: str | None, locale: str | None, force: bool
 
 
 @cli.command()
-@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("results", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--site-dir", default="site", show_default=True)
 @click.option("--force", is_flag=True, help="replace an existing version of the report")
-def render(results: tuple[str, ...], site_dir: str, force: bool) -> None:
-    """Render results JSON files into the site archive."""
+@click.option(
+    "--all", "all_versions", is_flag=True, help="re-render every archived version with today's templates"
+)
+def render(results: tuple[str, ...], site_dir: str, force: bool, all_versions: bool) -> None:
+    """Render results JSON files into the site archive (or re-render all of it with --all)."""
     from reportgen import site
     from reportgen.results import read_results
 
+    if all_versions == bool(results):
+        raise click.UsageError("pass results files to render, or --all to re-render the archive")
+    if all_versions:
+        for page in site.rebuild_pages(Path(site_dir)):
+            console.print(f"report: {page}")
+        return
     for path in results:
         page = site.build_site(Path(site_dir), read_results(Path(path)), None, force=force)
         console.print(f"report: {page}")
 
 
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    help="config whose analysis.regression_* thresholds apply [the config stored in NEW]",
+)
+@click.option("--site-dir", default="site", show_default=True, help="where OLD and NEW as versions live")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def compare(ctx: click.Context, old: str, new: str, config_path: str | None, site_dir: str, fmt: str) -> None:
+    """Compare two versions or results files; exit 1 on a regression past the thresholds."""
+    from reportgen import compare as gate
+
+    report = gate.compare_files(old, new, Path(site_dir), config_path)
+    click.echo(gate.FORMATS[fmt](report), nl=False)
+    if report["regressions"]:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.option("--site-dir", default="site", show_default=True)
+@click.option("--remote", default="origin", show_default=True)
+@click.option("--branch", default="gh-pages", show_default=True)
+@click.option("-m", "--message", help="commit message [Publish reportgen site: <versions>]")
+@click.option("--no-push", is_flag=True, help="commit to the local branch only")
+@click.option(
+    "--force-push", is_flag=True, help="overwrite the remote branch even when it moved (loses its commits)"
+)
+@click.option("--replace", is_flag=True, help="overwrite versions already published with other results")
+def publish(
+    site_dir: str,
+    remote: str,
+    branch: str,
+    message: str | None,
+    no_push: bool,
+    force_push: bool,
+    replace: bool,
+) -> None:
+    """Commit the site to the gh-pages branch, keeping published versions, and push it."""
+    from reportgen.publish import publish as publish_site
+
+    done = publish_site(
+        Path(site_dir),
+        Path("."),
+        remote=remote,
+        branch=branch,
+        push=not no_push,
+        force_push=force_push,
+        replace=replace,
+        message=message,
+        progress=_progress(),
+    )
+    state = "pushed" if done.pushed else ("committed, not pushed" if done.changed else "already up to date")
+    console.print(f"{done.branch} {done.commit[:10]} ({state}): {', '.join(done.versions)}")
+
+
+@cli.command()
+@click.option("--site-dir", default="site", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (loopback only)")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0: any free port"
+)
+def serve(site_dir: str, host: str, port: int) -> None:
+    """Serve the site on http://127.0.0.1 for a local look (Ctrl-C stops)."""
+    from reportgen.serve import serve as serve_site
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]warning:[/yellow] serving on {host}: other machines can read the report")
+    # click.echo, not rich: the line must stay whole (a script or test reads the URL from it).
+    serve_site(
+        Path(site_dir), host, port, on_ready=lambda url: click.echo(f"serving {site_dir} at {url}", err=True)
+    )
+
+
 def main() -> None:
     """Run the CLI; a ReportgenError becomes one line on stderr and its exit code, no traceback."""
     try:
-        cli.main(standalone_mode=False)
+        # Without standalone mode, click returns the code of ctx.exit() (compare's 1) instead of exiting.
+        code = cli.main(standalone_mode=False)
     except ReportgenError as e:
         console.print(f"[red]error:[/red] {e}", soft_wrap=True)
         sys.exit(e.exit_code)
@@ -104,3 +209,4 @@ def main() -> None:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,259 @@
+"""The regression gate: `reportgen compare OLD NEW` judges every backend and metric, exit 0 / 1 / 2.
+
+Documents are built from tests/data/results_v1.json (see tests/test_site.py on that file); the
+expectations are computed from the document, so it can be replaced by a real run.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reportgen import compare
+from reportgen.cli import main
+
+DATA = Path(__file__).parent / "data" / "results_v1.json"
+THRESHOLDS = compare.Thresholds(latency_pct=10.0, accuracy_points=1.0, size_pct=5.0, min_match_rate=0.98)
+
+
+@pytest.fixture
+def results() -> dict:
+    return json.loads(DATA.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def reportgen(monkeypatch, capsys):
+    """Run the CLI in this process through main(); return (exit code, stdout, stderr)."""
+
+    def run(*args: object) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["reportgen", *map(str, args)])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        out, err = capsys.readouterr()
+        return exit_info.value.code, out, err
+
+    return run
+
+
+def candidate(results: dict) -> str:
+    return next(n for n in results["backend_order"] if n != results["reference"])
+
+
+def scaled(results: dict, version: str, factor: float, backend: str | None = None) -> dict:
+    """Return a copy as another version whose backend's latency samples are multiplied by factor."""
+    doc = copy.deepcopy(results)
+    doc["version"], doc["created_at"] = version, "2026-12-05T10:00:00Z"
+    b = doc["backends"][backend or candidate(doc)]
+    latency = b["latency_ms"]
+    for key in ("median", "mean", "p90", "p99", "std", "min", "max"):
+        latency[key] *= factor
+    latency["samples"] = [s * factor for s in latency["samples"]]
+    b["fps"] = 1000 / latency["median"]
+    return doc
+
+
+def write(path: Path, doc: dict) -> Path:
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def rows(report: dict, status: str | None = None) -> list[tuple[str, str]]:
+    return [(r["backend"], r["metric"]) for r in report["rows"] if status is None or r["status"] == status]
+
+
+# --- the CLI and its exit codes --------------------------------------------------------------------
+
+
+def test_planted_30_percent_slowdown_exits_1(results, tmp_path):
+    old = write(tmp_path / "old.json", results)
+    new = write(tmp_path / "new.json", scaled(results, "0.2.0", 1.3))
+    done = subprocess.run(
+        [sys.executable, "-m", "reportgen", "compare", str(old), str(new)], capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr
+    name = candidate(results)
+    line = next(x for x in done.stdout.splitlines() if x.startswith(name) and "latency_median_ms" in x)
+    assert "+30.0%" in line and "regression" in line
+    assert done.stdout.rstrip().endswith(f"1 regression from {results['version']} to 0.2.0")
+    assert done.stderr == ""
+
+
+def test_same_results_exit_0(results, tmp_path, reportgen):
+    old = write(tmp_path / "old.json", results)
+    code, out, _ = reportgen("compare", old, old)
+    assert code == 0
+    assert "  regression  " not in out and out.rstrip().endswith("no regression from 0.1.0 to 0.1.0")
+
+
+def test_missing_file_exits_2_with_one_line(results, tmp_path, reportgen):
+    old = write(tmp_path / "old.json", results)
+    code, out, err = reportgen("compare", old, tmp_path / "missing.json", "--site-dir", tmp_path / "site")
+    assert code == 2 and out == ""
+    assert err.strip() == (
+        f"error: {tmp_path / 'missing.json'}: no such results file, and no version "
+        f"'{tmp_path / 'missing.json'}' in {tmp_path / 'site'}/"
+    )
+
+
+def test_usage_errors_exit_2(results, tmp_path, reportgen):
+    old = write(tmp_path / "old.json", results)
+    assert reportgen("compare", old)[0] == 2
+    assert reportgen("compare", old, old, "--format", "html")[0] == 2
+
+
+def test_unreadable_and_newer_schema_files_exit_2(results, tmp_path, reportgen):
+    old = write(tmp_path / "old.json", results)
+    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
+    code, _, err = reportgen("compare", old, tmp_path / "broken.json")
+    assert code == 2 and "not a readable results file" in err
+    newer = write(tmp_path / "newer.json", {**results, "schema_version": 99})
+    code, _, err = reportgen("compare", old, newer)
+    assert code == 2 and "newer than this reportgen understands" in err and "Traceback" not in err
+
+
+def test_versions_are_found_in_the_site(results, tmp_path, reportgen):
+    from reportgen import site
+
+    site.build_site(tmp_path / "site", results, None)
+    site.build_site(tmp_path / "site", scaled(results, "0.2.0", 1.3), None)
+    code, out, _ = reportgen("compare", "0.1.0", "0.2.0", "--site-dir", tmp_path / "site")
+    assert code == 1 and "1 regression from 0.1.0 to 0.2.0" in out
+    code, _, err = reportgen("compare", "0.1.0", "../0.2.0", "--site-dir", tmp_path / "site")
+    assert code == 2 and "no such results file" in err
+
+
+def test_thresholds_come_from_the_config_given(results, tmp_path, reportgen):
+    old = write(tmp_path / "old.json", results)
+    new = write(tmp_path / "new.json", scaled(results, "0.2.0", 1.3))
+    config = tmp_path / "ci.yaml"
+    config.write_text("analysis:\n  regression_latency_pct: 40\n", encoding="utf-8")
+    code, out, _ = reportgen("compare", old, new, "-c", config)
+    assert code == 0 and "latency +40%" in out
+    config.write_text("analysis:\n  regression_latency_pct: fast\n", encoding="utf-8")
+    code, _, err = reportgen("compare", old, new, "-c", config)
+    assert code == 2 and "analysis.regression_latency_pct: expected a non-negative number" in err
+
+
+def test_without_a_config_the_thresholds_of_new_apply(results, tmp_path, reportgen):
+    old = write(tmp_path / "old.json", results)
+    doc = scaled(results, "0.2.0", 1.3)
+    doc["config"]["analysis"]["regression_latency_pct"] = 50.0
+    code, out, _ = reportgen("compare", old, write(tmp_path / "new.json", doc))
+    assert code == 0 and "latency +50%" in out
+    doc["config"]["analysis"] = {"no_such_key": 1}
+    code, _, err = reportgen("compare", old, write(tmp_path / "new.json", doc))
+    assert code == 2 and "pass -c CONFIG" in err
+
+
+def test_json_and_markdown_formats(results, tmp_path, reportgen):
+    old = write(tmp_path / "old.json", results)
+    new = write(tmp_path / "new.json", scaled(results, "0.2.0", 1.3))
+    code, out, _ = reportgen("compare", old, new, "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["regressions"] == 1 and out.endswith("}\n")
+    assert report["old"]["path"] == str(old) and report["thresholds"]["latency_pct"] == 10.0
+    (row,) = [r for r in report["rows"] if r["status"] == "regression"]
+    assert (row["backend"], row["metric"]) == (candidate(results), "latency_median_ms")
+    assert row["new"] == pytest.approx(row["old"] * 1.3) and row["interval"][0] > 1
+    code, out, _ = reportgen("compare", old, new, "--format", "markdown")
+    assert code == 1
+    assert out.startswith("### reportgen compare: 0.1.0 → 0.2.0\n\n**1 regression from 0.1.0 to 0.2.0**\n")
+    assert "| backend | metric | old | new | change | verdict | detail |" in out
+    assert f"| {candidate(results)} | latency_median_ms |" in out and "❌ regression" in out
+
+
+# --- the rules -------------------------------------------------------------------------------------
+
+
+def test_a_slowdown_below_the_threshold_is_not_a_regression(results):
+    report = compare.compare(results, scaled(results, "0.2.0", 1.08), THRESHOLDS)
+    assert report["regressions"] == 0
+    latency = [r for r in report["rows"] if r["metric"] == "latency_median_ms"]
+    assert [r["status"] for r in latency] == ["same", "same"]
+    assert latency[1]["text"]["change"] == "+8.0%" and latency[1]["interval"][0] > 1  # real, but small
+
+
+def test_a_change_inside_the_noise_is_not_a_regression(results):
+    # Bimodal samples: the median jumps between the modes, so a +50% median is no evidence.
+    old, new = copy.deepcopy(results), copy.deepcopy(results)
+    name = candidate(results)
+    old["backends"][name]["latency_ms"].update(median=10.0, samples=[5.0] * 30 + [15.0] * 30)
+    new["backends"][name]["latency_ms"].update(median=15.0, samples=[5.0] * 29 + [15.0] * 31)
+    report = compare.compare(old, new, THRESHOLDS)
+    row = next(r for r in report["rows"] if (r["backend"], r["metric"]) == (name, "latency_median_ms"))
+    assert row["text"]["change"] == "+50.0%" and row["status"] == "same"
+    assert row["interval"][0] <= 1 <= row["interval"][1] and row["detail"].startswith("within the noise")
+    assert report["regressions"] == 0
+
+
+def test_a_real_speedup_is_an_improvement(results):
+    report = compare.compare(results, scaled(results, "0.2.0", 0.7), THRESHOLDS)
+    assert rows(report, "improved") == [(candidate(results), "latency_median_ms")]
+    assert report["regressions"] == 0
+
+
+def test_without_raw_samples_the_medians_decide(results):
+    new = scaled(results, "0.2.0", 1.3)
+    for doc in (results, new):
+        doc["backends"][candidate(doc)]["latency_ms"]["samples"] = []
+    report = compare.compare(results, new, THRESHOLDS)
+    row = next(r for r in report["rows"] if r["status"] == "regression")
+    assert row["interval"] is None and "noise was not judged" in row["detail"]
+
+
+def test_parity_lost_accuracy_down_size_up_are_regressions(results):
+    new = copy.deepcopy(results)
+    name, ref = candidate(results), results["reference"]
+    new["backends"][name]["parity"]["allclose"] = False
+    new["backends"][ref]["metrics"]["map50"] -= 0.02  # 2 points: more than 1
+    new["backends"][name]["metrics"]["recall"] -= 0.005  # half a point: less than 1
+    new["backends"][name]["file_size_mb"] *= 1.1
+    report = compare.compare(results, new, THRESHOLDS)
+    assert sorted(rows(report, "regression")) == sorted(
+        [(name, "parity"), (ref, "map50"), (name, "file_size_mb")]
+    )
+    assert report["regressions"] == 3
+    parity = next(r for r in report["rows"] if r["metric"] == "parity")
+    assert parity["text"]["old"].startswith("pass") and parity["text"]["new"].startswith("fail")
+    map50 = next(r for r in report["rows"] if (r["backend"], r["metric"]) == (ref, "map50"))
+    assert map50["text"]["change"] == "-2.0 pts"
+
+
+def test_a_detection_match_rate_below_the_minimum_loses_parity(results):
+    new = copy.deepcopy(results)
+    new["backends"][candidate(new)]["parity"]["detection_match_rate"] = 0.9
+    assert rows(compare.compare(results, new, THRESHOLDS), "regression") == [(candidate(results), "parity")]
+
+
+def test_a_backend_that_failed_is_a_regression_and_one_that_recovered_is_not(results):
+    new = copy.deepcopy(results)
+    name = candidate(results)
+    new["backends"][name].update(status="failed", error="session creation failed: bad opset")
+    report = compare.compare(results, new, THRESHOLDS)
+    assert rows(report, "regression") == [(name, "status")]
+    assert "bad opset" in next(r for r in report["rows"] if r["status"] == "regression")["detail"]
+    back = compare.compare(new, results, THRESHOLDS)
+    assert back["regressions"] == 0 and rows(back, "improved") == [(name, "status")]
+
+
+def test_added_and_removed_backends_are_listed_not_gated(results):
+    new = copy.deepcopy(results)
+    name = candidate(results)
+    new["backends"]["int8"] = new["backends"].pop(name)
+    new["backend_order"] = [n if n != name else "int8" for n in new["backend_order"]]
+    report = compare.compare(results, new, THRESHOLDS)
+    assert report["regressions"] == 0
+    assert rows(report, "added") == [("int8", "status")] and rows(report, "removed") == [(name, "status")]
+
+
+def test_a_different_machine_is_noted(results):
+    new = copy.deepcopy(results)
+    new["environment"]["cpu"] = "Another CPU"
+    report = compare.compare(results, new, THRESHOLDS)
+    assert any("Another CPU" in note for note in report["notes"])
+    assert "note: OLD ran on" in compare.format_text(report)
