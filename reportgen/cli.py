@@ -179,7 +179,12 @@ def publish(
 
 @cli.command()
 @click.option("--site-dir", default="site", show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (loopback only)")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="address to listen on; any other than loopback exposes the report to the network",
+)
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0: any free port"
 )

@@ -594,6 +594,8 @@ def rebuild_pages(site_dir: Path) -> list[Path]:
     """Re-render every archived version's page and the index with the current templates."""
     site_dir = Path(site_dir)
     archive = _read_archive(site_dir)
+    if not archive:
+        raise ReportgenError(f"{site_dir}: no archived versions to re-render (no <version>/results.json)")
     pages = []
     for results in archive:
         folder = site_dir / _check_version(results["version"])

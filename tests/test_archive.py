@@ -203,6 +203,10 @@ def test_render_needs_files_or_all_but_not_both(results, tmp_path, reportgen):
     doc = write(tmp_path / "r.json", results)
     assert reportgen("render", "--site-dir", tmp_path / "site")[0] == 2
     assert reportgen("render", doc, "--all", "--site-dir", tmp_path / "site")[0] == 2
+    code, _, err = reportgen("render", "--all", "--site-dir", tmp_path / "site")
+    assert code == 1 and err.strip() == (
+        f"error: {tmp_path / 'site'}: no archived versions to re-render (no <version>/results.json)"
+    )
     assert not (tmp_path / "site").exists()
 
 
