@@ -83,10 +83,27 @@ def thresholds_for(new: dict, new_path: Path, config_path: str | None) -> Thresh
 def compare_files(old_arg: str, new_arg: str, site_dir: Path, config_path: str | None = None) -> dict:
     """Locate, read and compare two results documents (files or archived versions)."""
     old_path, new_path = locate(old_arg, site_dir), locate(new_arg, site_dir)
-    old, new = read_results(old_path), read_results(new_path)
+    old, new = _complete(read_results(old_path), old_path), _complete(read_results(new_path), new_path)
     report = compare(old, new, thresholds_for(new, new_path, config_path))
     report["old"]["path"], report["new"]["path"] = str(old_path), str(new_path)
     return report
+
+
+def _complete(doc: dict, path: Path) -> dict:
+    """Return doc, or raise when it lacks what a comparison reads (a hand-edited or truncated file)."""
+    missing = [k for k in ("version", "created_at", "reference", "backend_order", "backends") if k not in doc]
+    backends = doc.get("backends")
+    if not missing and isinstance(backends, dict):
+        missing = [
+            f"backends.{name}.status"
+            for name in doc["backend_order"]
+            if "status" not in backends.get(name, {})
+        ]
+    elif not missing:
+        missing = ["backends (a mapping)"]
+    if missing:
+        raise ResultsError(f"{path}: not a complete results document: missing {', '.join(missing)}")
+    return doc
 
 
 def compare(old: dict, new: dict, thresholds: Thresholds) -> dict:
@@ -153,8 +170,11 @@ def _backend_rows(name: str, before: dict, after: dict, th: Thresholds) -> list[
 
 
 def _latency(name: str, before: dict, after: dict, th: Thresholds) -> dict:
-    old_lat, new_lat = before["latency_ms"], after["latency_ms"]
-    old_ms, new_ms = old_lat["median"], new_lat["median"]
+    old_lat, new_lat = before.get("latency_ms") or {}, after.get("latency_ms") or {}
+    old_ms, new_ms = old_lat.get("median"), new_lat.get("median")
+    if not old_ms or not new_ms:
+        texts = (fmt_ms(old_ms), fmt_ms(new_ms), DASH)
+        return _row(name, "latency_median_ms", old_ms, new_ms, INFO, "not measured in both", texts)
     change = new_ms / old_ms - 1
     old_samples, new_samples = old_lat.get("samples") or [], new_lat.get("samples") or []
     interval = None

@@ -116,6 +116,17 @@ def test_unreadable_and_newer_schema_files_exit_2(results, tmp_path, reportgen):
     assert code == 2 and "newer than this reportgen understands" in err and "Traceback" not in err
 
 
+def test_an_incomplete_document_exits_2(results, tmp_path, reportgen):
+    old = write(tmp_path / "old.json", results)
+    doc = copy.deepcopy(results)
+    del doc["backends"][candidate(doc)]["status"], doc["reference"]
+    code, _, err = reportgen("compare", old, write(tmp_path / "new.json", doc))
+    assert code == 2 and "Traceback" not in err
+    assert (
+        err.strip() == f"error: {tmp_path / 'new.json'}: not a complete results document: missing reference"
+    )
+
+
 def test_versions_are_found_in_the_site(results, tmp_path, reportgen):
     from reportgen import site
 
