@@ -262,9 +262,6 @@ def method(document: dict) -> list[dict]:
         out.append(finding("method.threads", "warn", None, detail=detail))
     for name, b in ok:
         out += _method_backend(name, b, analysis, ok)
-    load = document["environment"].get("load_average_per_core")
-    if load is not None and load > analysis["max_load_average"]:
-        out.append(finding("method.load", "warn", None, load=load, max=analysis["max_load_average"]))
     share = document["environment"].get("other_cpu_share")
     if share is not None and share > analysis["max_other_cpu_share"]:
         out.append(
@@ -319,7 +316,7 @@ def _method_backend(name: str, b: dict, analysis: dict, ok: list[tuple[str, dict
         )
     if latency["n"] < analysis["min_samples"]:
         out.append(finding("method.samples", "warn", name, **params))
-    if latency["cv"] is not None and latency["cv"] > analysis["max_cv"]:
+    if latency["robust_cv"] is not None and latency["robust_cv"] > analysis["max_cv"]:
         out.append(finding("method.noise", "warn", name, **params))
     return out
 

@@ -184,11 +184,13 @@ class AnalysisConfig(_Section):
     speed_tolerance_pct: float = Field(
         5.0, ge=0, description="Speed differences below this, or inside the noise, are 'no difference'."
     )
-    max_cv: float = Field(0.15, gt=0, description="Coefficient of variation above which timings are noisy.")
-    min_samples: int = Field(30, ge=2, description="Fewer timed samples than this are flagged as too few.")
-    max_load_average: float = Field(
-        0.5, ge=0, description="Per-core load average before the run above which the CPU was busy."
+    max_cv: float = Field(
+        0.15,
+        gt=0,
+        description="Robust coefficient of variation (0.74 x IQR / median) above which timings "
+        "are flagged noisy; unlike std / mean, a few outliers do not move it.",
     )
+    min_samples: int = Field(30, ge=2, description="Fewer timed samples than this are flagged as too few.")
     max_other_cpu_share: float = Field(
         0.1,
         ge=0,

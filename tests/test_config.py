@@ -32,13 +32,21 @@ def test_demo_config_loads():
     config = load_config(ROOT / "configs" / "demo.yaml")
     assert config.version == "0.1.0"
     assert config.title
-    assert [(b.name, b.kind) for b in config.backends] == [
+    assert [(b.name, b.kind) for b in config.backends][:3] == [
         ("pytorch", "pytorch"),
         ("onnxruntime", "onnxruntime"),
+        ("torchscript", "torchscript"),
     ]
-    # Apart from its labels, the demo writes out exactly the defaults.
-    written = config.model_dump(mode="json", exclude={"version", "title"})
-    assert written == Config().model_dump(mode="json", exclude={"version", "title"})
+    assert {b.graph_optimization for b in config.backends if b.kind == "onnxruntime"} == {
+        "disabled",
+        "basic",
+        "extended",
+        "all",
+    }
+    assert {b.quantization for b in config.backends} == {"none", "static", "dynamic"}
+    # Apart from its labels and its list of backends, the demo writes out exactly the defaults.
+    labels = {"version", "title", "backends"}
+    assert config.model_dump(mode="json", exclude=labels) == Config().model_dump(mode="json", exclude=labels)
 
 
 def test_seed_methodology_config_keeps_its_mistakes():

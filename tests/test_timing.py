@@ -12,6 +12,8 @@ def test_summary_of_known_samples():
     assert s["cv"] == pytest.approx(3.5355339 / 4.0, rel=1e-6)
     assert s["p90"] == pytest.approx(7.6)
     assert s["samples"] == [1.0, 2.0, 3.0, 4.0, 10.0]
+    # IQR 2..4 around the median 3: the outlier 10 moves std, not the robust spread.
+    assert s["robust_cv"] == pytest.approx(0.7413 * 2 / 3)
 
 
 def test_time_calls_honours_minimum_iterations_and_maximum():
