@@ -1,0 +1,81 @@
+"""Planted faults through the real pipeline: a perturbed ONNX weight, a failing export, the seed's method."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import onnx
+import pytest
+from onnx import numpy_helper
+
+pytestmark = pytest.mark.slow
+
+QUICK = """\
+dataset: {images: 16}
+measurement: {warmup_iterations: 3, min_iterations: 15, min_time_s: 0.3}
+"""
+
+
+def _run(tmp_path, name, body):
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(f"version: {name}\n" + QUICK + textwrap.dedent(body))
+    out = tmp_path / f"{name}.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "reportgen", "run", "-c", str(config), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(out.read_text())
+
+
+def _export(tmp_path) -> str:
+    doc = _run(tmp_path, "export", "backends: [{name: pytorch, kind: pytorch}]\n")
+    return doc["model"]["onnx"]["path"]
+
+
+def test_a_perturbed_onnx_weight_is_found_and_named(tmp_path):
+    model = onnx.load(_export(tmp_path))
+    target = "down4.1.cv1.0.weight"
+    (init,) = [i for i in model.graph.initializer if i.name == target]
+    weights = numpy_helper.to_array(init).copy()
+    weights.flat[0] += 0.5  # one weight of one convolution, after export
+    init.CopyFrom(numpy_helper.from_array(weights, target))
+    perturbed = tmp_path / "perturbed.onnx"
+    onnx.save(model, perturbed)
+    doc = _run(tmp_path, "perturbed", f"export: {{onnx_file: {perturbed}}}\n")
+    divergence = doc["backends"]["onnxruntime"]["parity"]["first_divergence"]
+    assert divergence["found"] and divergence["op_type"] == "Conv"
+    assert target in divergence["initializers"] and divergence["module"].startswith("down4.1.cv1")
+    (finding,) = [f for f in doc["findings"] if f["id"] == "parity.outputs"]
+    assert (
+        finding["severity"] == "fail"
+        and divergence["node"] in finding["title"]
+        and target in finding["cause"]
+    )
+    assert {f["id"] for f in doc["findings"] if f["severity"] == "fail"} <= {
+        "parity.outputs",
+        "parity.detections",
+    }
+
+
+def test_a_failing_export_is_recorded_and_the_reference_still_runs(tmp_path):
+    # The legacy exporter cannot express nearest upsampling at opset 7: a real exporter failure.
+    doc = _run(tmp_path, "badexport", "export: {exporter: legacy, opset: 7}\n")
+    assert doc["model"]["onnx"]["status"] == "failed" and "upsample" in doc["model"]["onnx"]["error"]
+    assert doc["backends"]["pytorch"]["status"] == "ok"
+    assert doc["backends"]["onnxruntime"]["status"] == "failed"
+    assert doc["backends"]["onnxruntime"]["error"].startswith("ONNX export failed: ")
+    assert [f["id"] for f in doc["findings"] if f["severity"] == "fail"] == ["backend.failed"]
+
+
+def test_the_seed_methodology_is_flagged_mistake_by_mistake(tmp_path):
+    text = (Path(__file__).parent.parent / "configs" / "seed-methodology.yaml").read_text()
+    doc = _run(tmp_path, "seed", text.replace("version: seed-methodology\n", ""))
+    keys = {f["key"] for f in doc["findings"] if f["severity"] == "warn"}
+    assert {"method.threads", "method.warmup", "method.load_in_latency", "method.optimization/only"} <= keys
+    assert doc["backends"]["onnxruntime"]["speedup"] < 1  # the seed's conclusion, reproduced: ONNX "slower"
+    assert "speed.latency/slower_method" in keys  # ... and blamed on the method, not on ONNX
