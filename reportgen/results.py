@@ -6,6 +6,7 @@ by ``UPGRADES`` (one small function per version step) when read.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -13,12 +14,43 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from reportgen import timing
 from reportgen.errors import ResultsError, SanityError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def upgrade_v1_to_v2(document: dict) -> dict:
+    """Schema 2 adds the robust CV, FLOPs and GFLOP/s, CPU contention, finding params and example pictures.
+
+    It also dropped ``analysis.max_load_average`` (a lagging load average flagged quiet machines; CPU
+    contention is now measured during the run), so the stored config loads with today's schema.
+    Upgraded findings keep their English text and carry no ``key``/``params``.
+    """
+    doc = copy.deepcopy(document)
+    doc.get("config", {}).get("analysis", {}).pop("max_load_average", None)
+    doc.setdefault("model", {}).setdefault("flops", None)
+    doc.setdefault("environment", {}).update(
+        {k: doc["environment"].get(k) for k in ("peak_gflops", "other_cpu_share")}
+    )
+    for backend in doc.get("backends", {}).values():
+        for key in ("gflops", "model_path", "weight_dtypes"):
+            backend.setdefault(key, None)
+        latency = backend.get("latency_ms")
+        if latency and "robust_cv" not in latency:
+            latency["robust_cv"] = timing.summarize(latency["samples"])["robust_cv"]
+        if backend.get("parity"):
+            backend["parity"].setdefault("first_divergence", None)
+    for example in doc.get("examples", []):
+        example.setdefault("backends", list(example.get("detections", {})))
+        example.setdefault("pictures", {})
+        example.setdefault("ground_truth_objects", None)
+    doc["schema_version"] = 2
+    return doc
+
 
 # UPGRADES[n] turns a schema-n document into a schema-(n+1) one.
-UPGRADES: dict[int, Callable[[dict], dict]] = {}
+UPGRADES: dict[int, Callable[[dict], dict]] = {1: upgrade_v1_to_v2}
 
 
 def dumps(document: dict) -> str:

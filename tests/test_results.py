@@ -95,3 +95,20 @@ def test_crash_during_write_keeps_the_old_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         results.write_text_atomic(path, "new\n")
     assert path.read_text() == "old\n" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_version_1_file_is_upgraded_on_read():
+    from pathlib import Path
+
+    v1 = Path(__file__).parent / "data" / "results_v1.json"
+    assert json.loads(v1.read_text())["schema_version"] == 1
+    doc = results.read_results(v1)
+    assert doc["schema_version"] == results.SCHEMA_VERSION == 2
+    assert "max_load_average" not in doc["config"]["analysis"]
+    ort = doc["backends"]["onnxruntime"]
+    assert ort["latency_ms"]["robust_cv"] > 0 and ort["gflops"] is None
+    assert ort["parity"]["first_divergence"] is None
+    assert doc["examples"][0]["backends"] == list(doc["examples"][0]["detections"])
+    from reportgen.config import parse_config
+
+    parse_config(doc["config"], "stored config")  # loads with today's schema
