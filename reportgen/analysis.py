@@ -53,6 +53,26 @@ def _candidates(document: dict) -> Iterator[tuple[str, dict, dict]]:
                 yield name, backend, reference
 
 
+def _agreement(parity: dict) -> float:
+    """Return the share of predictions a candidate agrees on, whatever the task."""
+    if "detection_match_rate" in parity:
+        return parity["detection_match_rate"]
+    if "top1_agreement" in parity:
+        return parity["top1_agreement"]
+    return 1.0 if parity["allclose"] else 0.0  # raw tensors: agreement is output parity
+
+
+def _accuracy(metrics: dict) -> float | None:
+    """Return the task's headline accuracy against ground truth (None without labels)."""
+    return metrics.get("map50", metrics.get("top1_accuracy"))
+
+
+def _size_ratio(backend: dict, reference: dict) -> float | None:
+    if backend["file_size_mb"] and reference["file_size_mb"]:
+        return backend["file_size_mb"] / reference["file_size_mb"]
+    return None
+
+
 def _quantized(backend: dict) -> bool:
     return backend["settings"].get("quantization", "none") != "none"
 
@@ -106,6 +126,10 @@ def detection_agreement(document: dict) -> list[dict]:
     out, minimum = [], document["config"]["parity"]["min_match_rate"]
     for name, b, _ in _candidates(document):
         p = b["parity"]
+        if "top1_agreement" in p:
+            out.append(_class_agreement(name, document["reference"], p, minimum, _quantized(b)))
+        if "detection_match_rate" not in p:
+            continue
         unmatched = p["unmatched_reference"] + p["unmatched_candidate"]
         params = {
             "name": name,
@@ -129,11 +153,42 @@ def detection_agreement(document: dict) -> list[dict]:
     return out
 
 
+def _class_agreement(name: str, ref: str, p: dict, minimum: float, quantized: bool) -> dict:
+    params = {
+        "name": name,
+        "ref": ref,
+        "top1": p["top1_agreement"] * 100,
+        "top5": p["top5_overlap"] * 100,
+        "dprob": p["max_abs_probability_delta"],
+        "min": minimum * 100,
+    }
+    if p["top1_agreement"] >= minimum:
+        return finding("parity.classes/same", "pass", name, **params)
+    return finding("parity.classes/differ", "warn" if quantized else "fail", name, **params)
+
+
 def accuracy(document: dict) -> list[dict]:
     out, limit = [], document["config"]["analysis"]["max_map_drop_points"]
     for name, b, ref in _candidates(document):
         m, r = b["metrics"], ref["metrics"]
-        if m["map50"] is None or r["map50"] is None:
+        if "top1_accuracy" in m:
+            delta = (m["top1_accuracy"] - r["top1_accuracy"]) * 100
+            key = "accuracy.top1/dropped" if delta < -limit else "accuracy.top1/kept"
+            out.append(
+                finding(
+                    key,
+                    "warn" if delta < -limit else "pass",
+                    name,
+                    name=name,
+                    ref=document["reference"],
+                    acc=m["top1_accuracy"] * 100,
+                    ref_acc=r["top1_accuracy"] * 100,
+                    delta=delta,
+                    top5=m["top5_accuracy"] * 100,
+                    limit=limit,
+                )
+            )
+        if m.get("map50") is None or r.get("map50") is None:
             continue
         params = {
             "name": name,
@@ -141,7 +196,7 @@ def accuracy(document: dict) -> list[dict]:
             "map": m["map50"],
             "ref_map": r["map50"],
             "delta": (m["map50"] - r["map50"]) * 100,
-            "mask": m["mask_map50"] or 0.0,
+            "mask": m.get("mask_map50") or 0.0,
             "limit": limit,
         }
         dropped = params["delta"] < -limit
@@ -190,10 +245,12 @@ def speed(document: dict) -> list[dict]:
 def size(document: dict) -> list[dict]:
     out = []
     for name, b, ref in _candidates(document):
+        if _size_ratio(b, ref) is None:  # a factory model without a weights file has no file to compare
+            continue
         params = {
             "name": name,
             "ref": document["reference"],
-            "ratio": b["file_size_mb"] / ref["file_size_mb"],
+            "ratio": _size_ratio(b, ref),
             "mb": b["file_size_mb"],
             "ref_mb": ref["file_size_mb"],
             "dtype": b["weight_dtype"],
@@ -329,8 +386,8 @@ def recommendation(document: dict) -> list[dict]:
     keeping = [
         (n, b, ref)
         for n, b, ref in _candidates(document)
-        if b["parity"]["detection_match_rate"] >= minimum
-        and (b["metrics"]["map50"] or 0) >= (ref["metrics"]["map50"] or 0) - limit / 100
+        if _agreement(b["parity"]) >= minimum
+        and (_accuracy(b["metrics"]) or 0) >= (_accuracy(ref["metrics"]) or 0) - limit / 100
         and b["speedup_interval"][0] > 1
     ]
     if not keeping:
@@ -350,9 +407,9 @@ def recommendation(document: dict) -> list[dict]:
             ref=ref_name,
             speedup=b["speedup"],
             low=b["speedup_interval"][0],
-            size=b["file_size_mb"] / ref["file_size_mb"],
-            rate=b["parity"]["detection_match_rate"] * 100,
-            delta=((b["metrics"]["map50"] or 0) - (ref["metrics"]["map50"] or 0)) * 100,
+            size=_size_ratio(b, ref) or float("nan"),
+            rate=_agreement(b["parity"]) * 100,
+            delta=((_accuracy(b["metrics"]) or 0) - (_accuracy(ref["metrics"]) or 0)) * 100,
         )
     ]
 

@@ -44,7 +44,7 @@ _from_tag = click.option(
 def _measure(config, config_path: str) -> dict:
     from reportgen import runner
 
-    work_dir = Path("build") / "reportgen" / config.version
+    work_dir = (Path("build") / "reportgen" / config.version).resolve()  # results name files absolutely
     return runner.run(config, work_dir, config_path=config_path, progress=_progress())
 
 

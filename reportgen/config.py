@@ -60,20 +60,85 @@ class ModelConfig(_Section):
     name: Annotated[str, _Expect("a non-empty string")] = Field(
         "reportgen-demo-seg", min_length=1, description="Model name shown in the report."
     )
-    source: Literal["builtin"] = Field("builtin", description="Where the model comes from.")
-    checkpoint: Annotated[str | None, _Expect("a file path")] = Field(
-        None, description="Weights file, relative to the config file; null: the shipped demo checkpoint."
+    source: Literal["builtin", "torchscript", "factory", "ultralytics"] = Field(
+        "builtin",
+        description="Where the PyTorch model comes from: the shipped demo net, a TorchScript file, a "
+        "`module:function` factory, or an Ultralytics checkpoint (pip install reportgen[ultralytics]).",
     )
-    task: Literal["segmentation"] = Field("segmentation", description="What the model predicts.")
-    input_size: Annotated[int, _Expect("a positive multiple of 32")] = Field(
-        160, gt=0, multiple_of=32, description="Square input side in pixels (the net downsamples by 32)."
+    checkpoint: Annotated[str | None, _Expect("a file path")] = Field(
+        None,
+        description="Model file, relative to the config file: builtin: FP16 weights (null: the shipped "
+        "demo); torchscript/ultralytics: the .pt file; factory: optional weights for the built module.",
+    )
+    factory: Annotated[str | None, _Expect("'package.module:function'")] = Field(
+        None,
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="factory: the function that returns the torch.nn.Module (called with no arguments).",
+    )
+    python_path: Annotated[list[str], _Expect("a list of folder paths")] = Field(
+        default_factory=list,
+        description="factory: folders (relative to the config file) added to the import path; the config "
+        "file's own folder always is.",
+    )
+    trust_checkpoint: bool = Field(
+        False,
+        description="Allow a pickled full-model checkpoint (torch.load weights_only=False): unpickling runs "
+        "code from the file, so only for files you trust.",
+    )
+    task: Literal["segmentation", "detection", "classification", "raw"] = Field(
+        "segmentation",
+        description="What the model predicts: YOLO-style segmentation or detection outputs, class logits, "
+        "or any tensors (raw: parity and speed only).",
+    )
+    input_size: Annotated[
+        int, _Expect("a positive integer (a multiple of 32 for detection/segmentation)")
+    ] = Field(160, gt=0, description="Square input side in pixels that images are letterboxed or resized to.")
+    input_shape: Annotated[
+        list[Annotated[int, Field(gt=0)]] | None, _Expect("a list of positive integers")
+    ] = Field(
+        None, min_length=1, description="raw: the input tensor's shape; null: [1, 3, input_size, input_size]."
+    )
+    class_names: Annotated[list[str] | None, _Expect("a list of class names")] = Field(
+        None,
+        description="Class names; null: from the checkpoint where it has them, else 'class 0', 'class 1'...",
+    )
+    mean: Annotated[list[float], _Expect("a list of 3 numbers")] = Field(
+        [0.485, 0.456, 0.406],
+        min_length=3,
+        max_length=3,
+        description="classification: per-channel mean subtracted after scaling to [0, 1] (ImageNet's).",
+    )
+    std: Annotated[list[Annotated[float, Field(gt=0)]], _Expect("a list of 3 positive numbers")] = Field(
+        [0.229, 0.224, 0.225],
+        min_length=3,
+        max_length=3,
+        description="classification: per-channel standard deviation divided by (ImageNet's).",
     )
 
 
 class DatasetConfig(_Section):
-    source: Literal["synthetic"] = Field("synthetic", description="Where the evaluation images come from.")
-    seed: int = Field(2024, ge=0, description="Seed of the synthetic image generator.")
-    images: int = Field(200, gt=0, description="Number of evaluation images.")
+    source: Literal["synthetic", "folder", "random"] = Field(
+        "synthetic",
+        description="Evaluation inputs: generated shapes with ground truth (detection/segmentation), a "
+        "folder of images, or random tensors (raw).",
+    )
+    seed: int = Field(2024, ge=0, description="Seed of the synthetic generator and of random inputs.")
+    images: int = Field(
+        200, gt=0, description="Number of evaluation images (at most this many from a folder)."
+    )
+    path: Annotated[str | None, _Expect("a folder path")] = Field(
+        None, description="folder: the image folder (jpg/png), relative to the config file."
+    )
+    labels: Literal["none", "coco", "yolo", "folders"] = Field(
+        "none",
+        description="folder: ground truth as COCO JSON, YOLO txt files, or (classification) one subfolder "
+        "per class; none: no accuracy, only parity and speed.",
+    )
+    labels_path: Annotated[str | None, _Expect("a file or folder path")] = Field(
+        None,
+        description="coco: the annotations JSON; yolo: the labels folder (null: 'labels' beside the image "
+        "folder, as Ultralytics lays it out, else the image folder itself).",
+    )
 
 
 class ExportConfig(_Section):
@@ -295,6 +360,7 @@ class Config(_Section):
                 for e in exc.errors()
             ]
             raise ValidationError.from_exception_data(cls.__name__, details + problems) from None
+        problems += _combination_problems(config)
         if problems:
             raise ValidationError.from_exception_data(cls.__name__, problems)
         return config
@@ -356,6 +422,57 @@ def _backend_problems(data: dict[str, Any]) -> list[InitErrorDetails]:
                 listed = "backends has none of that kind"
             expected = f"the name of a backend of kind 'pytorch' ({listed})"
             problems.append(_cross_error(("reference",), reference, expected))
+    return problems
+
+
+def _combination_problems(config: Config) -> list[InitErrorDetails]:
+    """Return the errors of keys that are valid alone but not together (source, task, data, export)."""
+    model, data = config.model, config.dataset
+    problems = []
+    if model.source in ("torchscript", "ultralytics") and model.checkpoint is None:
+        problems.append(_cross_error(("model", "checkpoint"), None, f"the {model.source} model file"))
+    if model.source == "factory" and model.factory is None:
+        problems.append(
+            _cross_error(("model", "factory"), None, "'package.module:function' for source factory")
+        )
+    if (
+        model.source == "torchscript"
+        and config.export.exporter == "dynamo"
+        and config.export.onnx_file is None
+    ):
+        expected = "'legacy' for a torchscript model (torch.export cannot trace a ScriptModule)"
+        problems.append(_cross_error(("export", "exporter"), "dynamo", expected))
+    if model.task in ("detection", "segmentation") and model.input_size % 32:
+        problems.append(
+            _cross_error(("model", "input_size"), model.input_size, "a multiple of 32 for " + model.task)
+        )
+    if data.source == "synthetic" and model.task not in ("detection", "segmentation"):
+        expected = (
+            "'folder' or 'random' for task "
+            + model.task
+            + " (synthetic shapes are for detection/segmentation)"
+        )
+        problems.append(_cross_error(("dataset", "source"), data.source, expected))
+    if data.source == "folder" and data.path is None:
+        problems.append(_cross_error(("dataset", "path"), None, "the image folder for source folder"))
+    if data.source == "random" and model.task != "raw":
+        problems.append(
+            _cross_error(("dataset", "source"), "random", "'synthetic' or 'folder' for task " + model.task)
+        )
+    if data.labels != "none" and data.source != "folder":
+        problems.append(
+            _cross_error(("dataset", "labels"), data.labels, "'none' unless dataset.source is folder")
+        )
+    fitting = {
+        "coco": ("detection", "segmentation"),
+        "yolo": ("detection", "segmentation"),
+        "folders": ("classification",),
+    }
+    if data.labels in fitting and model.task not in fitting[data.labels]:
+        expected = f"labels that fit task {model.task}: " + (
+            "'folders' or 'none'" if model.task == "classification" else "'coco', 'yolo' or 'none'"
+        )
+        problems.append(_cross_error(("dataset", "labels"), data.labels, expected))
     return problems
 
 
@@ -585,6 +702,15 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     config = parse_config(data, str(path))
     if config.model.checkpoint is not None:
         config.model = config.model.model_copy(update={"checkpoint": _beside(path, config.model.checkpoint)})
+    for key in ("path", "labels_path"):
+        if getattr(config.dataset, key) is not None:
+            config.dataset = config.dataset.model_copy(
+                update={key: _beside(path, getattr(config.dataset, key))}
+            )
+    if config.model.python_path:
+        config.model = config.model.model_copy(
+            update={"python_path": [_beside(path, p) for p in config.model.python_path]}
+        )
     if config.export.onnx_file is not None:
         config.export = config.export.model_copy(update={"onnx_file": _beside(path, config.export.onnx_file)})
     return config
@@ -613,7 +739,10 @@ def _default_text(field: FieldInfo) -> str:
     if isinstance(value, BaseModel):
         return ""
     if isinstance(value, list):
-        value = [item.model_dump(mode="json", exclude_defaults=True) for item in value]
+        value = [
+            item.model_dump(mode="json", exclude_defaults=True) if isinstance(item, BaseModel) else item
+            for item in value
+        ]
     return f"`{json.dumps(value)}`"
 
 
@@ -627,7 +756,7 @@ def _reference_rows(section: type[BaseModel], prefix: str) -> list[str]:
         rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         if _is_section(annotation):
             rows += _reference_rows(annotation, key + ".")
-        elif typing.get_origin(annotation) is list:
+        elif typing.get_origin(annotation) is list and _is_section(typing.get_args(annotation)[0]):
             rows += _reference_rows(typing.get_args(annotation)[0], key + "[].")
     return rows
 

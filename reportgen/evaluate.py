@@ -10,25 +10,29 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from reportgen import __version__, examples, metrics, parity, timing
+from reportgen import __version__, examples, parity, timing
 from reportgen.config import Config
-from reportgen.detections import GroundTruth
+from reportgen.datasets import Dataset
 from reportgen.results import SCHEMA_VERSION
-from reportgen.tasks import segmentation
+from reportgen.tasks import task_module
 
 
-def document(config: Config, config_path, env: dict, model: dict, samples, raw: dict, files: dict) -> dict:
+def document(
+    config: Config, config_path, env: dict, model: dict, data: Dataset, raw: dict, files: dict
+) -> dict:
     """Return the results document (without findings) of one run."""
+    from reportgen.runner import task_settings
+
+    settings = task_settings(config)
     decoded = {
-        name: _decode(r, config, len(model["class_names"])) for name, r in raw.items() if r["status"] == "ok"
+        name: _decode(r, config.model.task, settings) for name, r in raw.items() if r["status"] == "ok"
     }
-    truths = [GroundTruth(boxes=s.boxes, classes=s.classes, masks=s.masks) for s in samples]
     backends = {
-        b.name: _backend_entry(config, b, raw[b.name], files[b.name], decoded, truths)
+        b.name: _backend_entry(config, b, raw[b.name], files[b.name], decoded, data, settings)
         for b in config.backends
     }
     _add_speed(backends, config.reference, model)
-    env = {**env, "peak_gflops": model.get("peak_gflops")}
+    class_names = config.model.class_names or model.get("class_names") or data.class_names
     return {
         "schema_version": SCHEMA_VERSION,
         "version": config.version,
@@ -38,7 +42,7 @@ def document(config: Config, config_path, env: dict, model: dict, samples, raw: 
         "reportgen_version": __version__,
         "config": config.model_dump(mode="json"),
         "config_path": config_path,
-        "environment": env,
+        "environment": {**env, "peak_gflops": model.get("peak_gflops")},
         "model": {
             "name": config.model.name,
             "task": config.model.task,
@@ -46,46 +50,36 @@ def document(config: Config, config_path, env: dict, model: dict, samples, raw: 
             "parameters": model["parameters"],
             "flops": model.get("flops"),
             "input_shape": model["input_shape"],
-            "class_names": model["class_names"],
+            "output_names": model.get("output_names"),
+            "class_names": class_names,
             "checkpoint": model["checkpoint"],
             "onnx": model["onnx"],
         },
-        "dataset": {
-            "source": config.dataset.source,
-            "seed": config.dataset.seed,
-            "images": len(samples),
-            "image_size": config.model.input_size,
-            "objects": int(sum(len(s.classes) for s in samples)),
-            "labelled": True,
-        },
+        "dataset": {**data.info, "warnings": data.warnings},
         "reference": config.reference,
         "backend_order": [b.name for b in config.backends],
         "backends": backends,
-        "examples": examples.pick(samples, decoded, backends, config.reference, model["class_names"]),
+        "examples": examples.pick(data, decoded, backends, config.reference, class_names or [])
+        if config.model.task in ("detection", "segmentation")
+        else [],
     }
 
 
-def _decode(raw: dict, config: Config, num_classes: int) -> dict:
-    """Return the raw outputs and every image's detections, decoded by the shared task code."""
-    with np.load(raw["job"]["outputs_path"]) as data:
-        outputs = {name: data[name] for name in data.files}
-    p = config.postprocess
-    detections = [
-        segmentation.decode(
-            outputs["output0"][i : i + 1],
-            outputs["output1"][i : i + 1],
-            num_classes,
-            p.conf_threshold,
-            p.iou_threshold,
-            p.max_detections,
-            p.mask_threshold,
-        )
-        for i in range(len(outputs["output0"]))
+def _decode(raw: dict, task: str, settings: dict) -> dict:
+    """Return the raw outputs and every image's prediction, decoded by the shared task code."""
+    with np.load(raw["job"]["outputs_path"]) as stored:
+        outputs = {name: stored[name] for name in stored.files}
+    count = len(next(iter(outputs.values())))
+    module = task_module(task)
+    predictions = [
+        module.decode({k: v[i : i + 1] for k, v in outputs.items()}, settings) for i in range(count)
     ]
-    return {"outputs": outputs, "detections": detections}
+    return {"outputs": outputs, "predictions": predictions}
 
 
-def _backend_entry(config: Config, backend, raw: dict, model_file: dict, decoded: dict, truths) -> dict:
+def _backend_entry(
+    config: Config, backend, raw: dict, model_file: dict, decoded: dict, data: Dataset, settings: dict
+) -> dict:
     entry = {
         "kind": backend.kind,
         "status": raw["status"],
@@ -112,6 +106,7 @@ def _backend_entry(config: Config, backend, raw: dict, model_file: dict, decoded
         return entry
     latency = timing.summarize(raw["latency_samples_ms"])
     warmup = raw["warmup_samples_ms"]
+    task = task_module(config.model.task)
     entry.update(
         {
             "threads": raw["threads"],
@@ -124,26 +119,20 @@ def _backend_entry(config: Config, backend, raw: dict, model_file: dict, decoded
             "latency_ms": latency,
             "fps": 1000.0 / latency["median"],
             "memory_mb": raw["memory_mb"],
-            "metrics": metrics.evaluate(decoded[backend.name]["detections"], truths),
+            "metrics": task.evaluate(decoded[backend.name]["predictions"], data.truths, settings),
         }
     )
     reference = decoded.get(config.reference)
     if backend.name != config.reference and reference is not None:
-        entry["parity"] = _parity(config, reference, decoded[backend.name])
+        entry["parity"] = _parity(config, task, reference, decoded[backend.name], settings)
     return entry
 
 
-def _parity(config: Config, reference: dict, candidate: dict) -> dict:
+def _parity(config: Config, task, reference: dict, candidate: dict, settings: dict) -> dict:
     p = config.parity
     outputs = parity.compare_outputs(reference["outputs"], candidate["outputs"], p.atol, p.rtol, p.rel_floor)
-    dets = parity.compare_detections(
-        reference["detections"],
-        candidate["detections"],
-        p.match_iou,
-        config.postprocess.conf_threshold,
-        p.near_threshold_band,
-    )
-    return {**outputs, **dets, "atol": p.atol, "rtol": p.rtol, "first_divergence": None}
+    agreement = task.compare(reference["predictions"], candidate["predictions"], settings)
+    return {**outputs, **agreement, "atol": p.atol, "rtol": p.rtol, "first_divergence": None}
 
 
 def _add_speed(backends: dict, reference: str, model: dict) -> None:

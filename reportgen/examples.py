@@ -27,9 +27,9 @@ PALETTE = [
 ]
 
 
-def pick(samples, decoded: dict, backends: dict, reference: str, class_names: list[str]) -> list[dict]:
+def pick(data, decoded: dict, backends: dict, reference: str, class_names: list[str]) -> list[dict]:
     """Return up to COUNT examples: disagreements first, then the first images of the set."""
-    if reference not in decoded:
+    if reference not in decoded or not data.originals:
         return []
     candidates = [n for n in backends if n != reference and n in decoded]
     chosen: list[tuple[int, str, str | None]] = []
@@ -37,38 +37,41 @@ def pick(samples, decoded: dict, backends: dict, reference: str, class_names: li
         for index in backends[name]["parity"]["disagreeing_images"]:
             if len(chosen) < COUNT and index not in [c[0] for c in chosen]:
                 chosen.append((index, "disagreement", name))
-    for index in range(len(samples)):
+    for index in range(len(data.originals)):
         if len(chosen) >= COUNT:
             break
         if index not in [c[0] for c in chosen]:
             chosen.append((index, "agreement", candidates[0] if candidates else None))
     return [
-        _example(samples[i], i, reason, [reference] + ([other] if other else []), decoded, class_names)
+        _example(data, i, reason, [reference] + ([other] if other else []), decoded, class_names)
         for i, reason, other in chosen
     ]
 
 
-def _example(
-    sample, index: int, reason: str, names: list[str], decoded: dict, class_names: list[str]
-) -> dict:
-    shown = {name: decoded[name]["detections"][index] for name in names}
+def _example(data, index: int, reason: str, names: list[str], decoded: dict, class_names: list[str]) -> dict:
+    shown = {name: decoded[name]["predictions"][index] for name in names}
+    truth = data.truths[index] if data.truths else None
     return {
         "image": index,
+        "name": data.names[index],
         "reason": reason,
         "backends": names,
-        "ground_truth_objects": int(len(sample.classes)),
+        "ground_truth_objects": int(len(truth.classes)) if truth is not None else None,
         "detections": {name: _detections_json(d, class_names) for name, d in shown.items()},
-        "pictures": {name: draw(sample.image, d) for name, d in shown.items()},
+        "pictures": {name: draw(data.originals[index], d) for name, d in shown.items()},
     }
 
 
 def _detections_json(dets, class_names: list[str]) -> list[dict]:
+    def name(c: int) -> str:
+        return class_names[c] if c < len(class_names) else f"class {c}"
+
     return [
         {
             "box": [round(float(v), 1) for v in box],
             "score": round(float(score), 4),
             "class_id": int(c),
-            "class_name": class_names[int(c)],
+            "class_name": name(int(c)),
         }
         for box, score, c in zip(dets.boxes, dets.scores, dets.classes)
     ]

@@ -1,4 +1,4 @@
-"""Export the PyTorch checkpoint to one self-contained ONNX file and describe both files.
+"""Export the PyTorch model to one self-contained ONNX file and describe both files.
 
 Runs inside a worker process (it imports torch). The dynamo exporter is the default; it writes
 weights to a separate ``.onnx.data`` file unless ``external_data=False`` (FACTS.md), and at opset 17
@@ -10,16 +10,14 @@ from __future__ import annotations
 import contextlib
 import io
 import time
-from collections import Counter
 from pathlib import Path
 
 import onnx
 import torch
 
-from reportgen.demo.net import load_checkpoint
 from reportgen.efficiency import count_flops, matmul_peak_gflops
-from reportgen.modelfile import MIB, describe_onnx, dominant
-from reportgen.tasks.segmentation import OUTPUT_NAMES
+from reportgen.modelfile import describe_onnx
+from reportgen.models import describe_file, load_model, output_names
 
 
 def export_model(job: dict) -> dict:
@@ -28,25 +26,35 @@ def export_model(job: dict) -> dict:
     Also traces a TorchScript file when a backend needs one, counts the model's FLOPs and probes the
     machine's matmul peak with the run's thread count (torch is loaded here anyway).
     """
-    model, meta = load_checkpoint(job["checkpoint"])
-    size = job["input_size"]
-    example = torch.zeros(1, 3, size, size)
+    loaded = load_model(job["model"])
+    model, example = loaded.module, torch.zeros(job["input_shape"])
+    with torch.inference_mode():
+        names = output_names(model(example))
     description = {
         "status": "ok",
         "parameters": sum(p.numel() for p in model.parameters()),
-        "class_names": meta["class_names"],
-        "input_shape": [1, 3, size, size],
-        "checkpoint": describe_checkpoint(job["checkpoint"]),
-        "flops": count_flops(model, example),
+        "class_names": loaded.class_names,
+        "input_shape": job["input_shape"],
+        "output_names": names,
+        "checkpoint": loaded.checkpoint,
+        "flops": _flops(model, example),
         "peak_gflops": matmul_peak_gflops(job["threads"]),
-        "onnx": _onnx(model, example, job),
+        "onnx": _onnx(model, example, names, job),
     }
     if job.get("torchscript_path"):
         description["torchscript"] = _torchscript(model, example, Path(job["torchscript_path"]))
     return description
 
 
-def _onnx(model, example, job: dict) -> dict:
+def _flops(model, example) -> int | None:
+    """Count FLOPs where torch's counter can trace the model (not every scripted module)."""
+    try:
+        return count_flops(model, example)
+    except Exception:  # an uncountable model is still comparable; the efficiency finding is skipped
+        return None
+
+
+def _onnx(model, example, names: list[str], job: dict) -> dict:
     """Export (or take the user's existing file) and check it; a failure is recorded, not raised."""
     given = job.get("onnx_file")
     path = Path(given or job["onnx_path"])
@@ -58,7 +66,7 @@ def _onnx(model, example, job: dict) -> dict:
     started = time.perf_counter()
     try:
         if not given:
-            _export(model, example, path, job["exporter"], job["opset"])
+            _export(model, example, path, names, job["exporter"], job["opset"])
         onnx.checker.check_model(str(path), full_check=True)
     except Exception as e:  # an export failure is data: the reference backend still runs
         return {**common, "status": "failed", "error": " ".join(f"{type(e).__name__}: {e}".split())[:2000]}
@@ -92,19 +100,12 @@ def _torchscript(model, example, path: Path) -> dict:
             "error": " ".join(f"{type(e).__name__}: {e}".split())[:2000],
             "path": str(path),
         }
-    return {
-        "status": "ok",
-        "error": None,
-        "path": str(path),
-        "size_mb": path.stat().st_size / MIB,
-        "dtype": "float32",
-        "dtypes": {"float32": sum(p.numel() * 4 for p in model.parameters())},
-    }
+    return {"status": "ok", "error": None, **describe_file(str(path), traced.state_dict().values())}
 
 
-def _export(model, example, path: Path, exporter: str, opset: int) -> None:
+def _export(model, example, path: Path, names: list[str], exporter: str, opset: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    kwargs = dict(input_names=["images"], output_names=list(OUTPUT_NAMES), opset_version=opset)
+    kwargs = dict(input_names=["images"], output_names=names, opset_version=opset)
     # The exporters print progress and advice to stdout; keep the worker's output clean.
     with contextlib.redirect_stdout(io.StringIO()):
         if exporter == "dynamo":
@@ -118,21 +119,3 @@ def _export(model, example, path: Path, exporter: str, opset: int) -> None:
         raise RuntimeError(
             f"exporter wrote external data ({leftovers[0].name}); expected one self-contained file"
         )
-
-
-def describe_checkpoint(path: str) -> dict:
-    """Return the checkpoint's size, its dominant weight dtype and bytes per dtype."""
-    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-    return {
-        "path": str(path),
-        "size_mb": Path(path).stat().st_size / MIB,
-        **dominant(_tensor_bytes(state.values())),
-    }
-
-
-def _tensor_bytes(tensors) -> Counter:
-    """Return bytes per dtype name over torch tensors."""
-    dtypes = Counter()
-    for tensor in tensors:
-        dtypes[str(tensor.dtype).removeprefix("torch.")] += tensor.numel() * tensor.element_size()
-    return dtypes

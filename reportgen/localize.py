@@ -14,8 +14,8 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from reportgen.demo.net import load_checkpoint
-from reportgen.tasks.segmentation import preprocess
+from reportgen.models import load_model
+from reportgen.worker import read_inputs
 
 
 def _torch_values(model: torch.nn.Module, x: torch.Tensor) -> dict[str, np.ndarray]:
@@ -83,9 +83,8 @@ def _suspects(graph: onnx.GraphProto, diverged: onnx.NodeProto, verified: set[st
 
 def first_divergence(job: dict) -> dict:
     """Compare intermediate tensors; return the first diverging node, or say none diverged."""
-    model, _ = load_checkpoint(job["checkpoint"])
-    with np.load(job["dataset_path"]) as data:
-        x = preprocess(data["images"][job["image"]], job["input_size"])
+    model = load_model(job["model"]).module
+    x = read_inputs(job, limit=job["image"] + 1)[job["image"]]
     reference = _torch_values(model, torch.from_numpy(x))
     graph = onnx.load(job["onnx_path"], load_external_data=False).graph
     candidates = [(node, out) for node in graph.node for out in node.output if out in reference]

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from reportgen import analysis, environment, evaluate
+from reportgen import analysis, datasets, environment, evaluate
 from reportgen.config import BackendConfig, Config
-from reportgen.demo import DEFAULT_CHECKPOINT
 from reportgen.demo.shapes import make_dataset
 from reportgen.errors import ReportgenError
 from reportgen.results import check_invariants
-from reportgen.tasks.segmentation import preprocess
+from reportgen.tasks import task_module
 
 Progress = Callable[[str], None]
 
@@ -33,61 +32,107 @@ def run(
     work_dir.mkdir(parents=True, exist_ok=True)
     env = environment.capture(config.measurement.threads)  # before we load the CPU ourselves
     contention = environment.CpuContention()
-    progress(f"generating {config.dataset.images} images (seed {config.dataset.seed})")
-    samples = make_dataset(config.dataset.seed, config.dataset.images, config.model.input_size)
+    progress(f"loading {config.dataset.images} evaluation inputs ({config.dataset.source})")
+    data = datasets.load(config)
+    for warning in data.warnings:
+        progress(f"[yellow]warning:[/yellow] {warning}")
     dataset_path = work_dir / "dataset.npz"
-    np.savez(dataset_path, images=np.stack([s.image for s in samples]))
-    checkpoint = str(config.model.checkpoint or DEFAULT_CHECKPOINT)
-    model = _export(config, checkpoint, work_dir, progress)
-    files = {b.name: _model_file(config, b, model, checkpoint, work_dir, progress) for b in config.backends}
+    np.savez(
+        dataset_path, **({"images": data.images} if data.images is not None else {"tensors": data.tensors})
+    )
+    common = {
+        "task": config.model.task,
+        "task_settings": task_settings(config),
+        "dataset_path": str(dataset_path),
+        "model": _model_job(config, config_path),
+    }
+    model = _export(config, common, work_dir, progress)
+    files = {b.name: _model_file(config, b, model, work_dir, progress) for b in config.backends}
     raw = {}
     for backend in config.backends:
         progress(f"measuring {backend.name} ({backend.kind}) in a fresh process")
-        raw[backend.name] = _run_backend(config, backend, files[backend.name], dataset_path, work_dir)
+        raw[backend.name] = _run_backend(config, backend, files[backend.name], common, work_dir)
     env["other_cpu_share"] = contention.other_share()
     progress("decoding outputs, computing metrics and parity")
-    document = evaluate.document(config, config_path, env, model, samples, raw, files)
-    _localize_divergence(config, document, checkpoint, dataset_path, work_dir, progress)
+    document = evaluate.document(config, config_path, env, model, data, raw, files)
+    _localize_divergence(config, document, common, work_dir, progress)
     document["findings"] = analysis.findings(document)
     check_invariants(document)
     return document
 
 
-def _export(config: Config, checkpoint: str, work_dir: Path, progress: Progress) -> dict:
+def task_settings(config: Config) -> dict:
+    """Return what the task code needs from the config (pre-processing, decoding, matching)."""
+    return {
+        "input_size": config.model.input_size,
+        "mean": config.model.mean,
+        "std": config.model.std,
+        **config.postprocess.model_dump(),
+        "match_iou": config.parity.match_iou,
+        "near_threshold_band": config.parity.near_threshold_band,
+    }
+
+
+def _model_job(config: Config, config_path: str | None) -> dict:
+    """Return the model section for workers, with the config file's folder on the factory's import path."""
+    model = config.model.model_dump(mode="json")
+    if config_path:
+        model["python_path"] = [*model["python_path"], str(Path(config_path).resolve().parent)]
+    return model
+
+
+def _input_shape(config: Config) -> list[int]:
+    if config.model.task == "raw" and config.model.input_shape:
+        return list(config.model.input_shape)
+    return [1, 3, config.model.input_size, config.model.input_size]
+
+
+def _export(config: Config, common: dict, work_dir: Path, progress: Progress) -> dict:
     source = (
         f"checking {config.export.onnx_file}"
         if config.export.onnx_file
         else (f"exporting ONNX ({config.export.exporter} exporter, opset {config.export.opset})")
     )
-    progress(f"{source}, counting FLOPs, probing the CPU's matmul peak")
+    progress(
+        f"loading the {config.model.source} model, {source}, counting FLOPs, probing the CPU's matmul peak"
+    )
     needs_torchscript = any(b.kind == "torchscript" for b in config.backends)
     job = {
+        **common,
         "job": "export",
-        "checkpoint": checkpoint,
         "onnx_path": str(work_dir / "model.onnx"),
         "onnx_file": config.export.onnx_file,
         "exporter": config.export.exporter,
         "opset": config.export.opset,
-        "input_size": config.model.input_size,
+        "input_shape": _input_shape(config),
         "threads": config.measurement.threads,
         "torchscript_path": str(work_dir / "model.torchscript.pt") if needs_torchscript else None,
     }
     result = _run_worker(job, work_dir / "export", config.measurement.timeout_s, config.measurement.threads)
-    if "checkpoint" not in result:  # without a loadable model there is nothing to compare
-        raise ReportgenError(f"{checkpoint}: the model could not be loaded: {result['error']}")
+    if "onnx" not in result:  # without a loadable model there is nothing to compare
+        raise ReportgenError(f"the {config.model.source} model could not be loaded: {result['error']}")
     return result
 
 
 def _model_file(
-    config: Config, backend: BackendConfig, model: dict, checkpoint: str, work_dir: Path, progress: Progress
+    config: Config, backend: BackendConfig, model: dict, work_dir: Path, progress: Progress
 ) -> dict:
     """Return the file a backend loads (path, size, dtypes, status), quantizing it first if asked."""
     if backend.kind == "pytorch":
-        return {**model["checkpoint"], "status": "ok", "error": None}
-    if backend.kind == "torchscript":
-        return model["torchscript"]
-    if model["onnx"]["status"] != "ok" or backend.quantization == "none":
-        return model["onnx"]
+        return {
+            **(model["checkpoint"] or {"path": None, "size_mb": None, "dtype": None, "dtypes": None}),
+            "status": "ok",
+            "error": None,
+        }
+    made, what = (
+        (model["torchscript"], "TorchScript trace")
+        if backend.kind == "torchscript"
+        else (model["onnx"], "ONNX export")
+    )
+    if made["status"] != "ok":
+        return {**made, "error": f"{what} failed: {made['error']}"}
+    if backend.kind == "torchscript" or backend.quantization == "none":
+        return made
     target = work_dir / f"model.int8-{backend.quantization}-{backend.calibration_images}.onnx"
     if not target.exists():
         progress(f"quantizing to INT8 ({backend.quantization})")
@@ -114,16 +159,31 @@ def _model_file(
 
 
 def _calibration_inputs(config: Config, count: int, work_dir: Path) -> str:
-    """Write pre-processed calibration inputs: generated images after the evaluation set (held out)."""
+    """Write calibration tensors that are not evaluation inputs where the source allows it.
+
+    Synthetic: generated images after the evaluation set. Random: another seed. A folder: its first
+    images (a folder has no held-out part; the report's accuracy is then slightly optimistic for INT8).
+    """
     path = work_dir / f"calibration-{count}.npz"
-    size = config.model.input_size
-    samples = make_dataset(config.dataset.seed, count, size, start=config.dataset.images)
-    np.savez(path, inputs=np.concatenate([preprocess(s.image, size) for s in samples]))
+    task, settings, size = task_module(config.model.task), task_settings(config), config.model.input_size
+    if config.dataset.source == "random":
+        from reportgen.tasks.raw import random_inputs
+
+        tensors = random_inputs(_input_shape(config), count, config.dataset.seed + 1)
+        np.savez(path, inputs=np.concatenate(list(tensors)))
+        return str(path)
+    if config.dataset.source == "synthetic":
+        images = [
+            s.image for s in make_dataset(config.dataset.seed, count, size, start=config.dataset.images)
+        ]
+    else:
+        images = list(datasets.load(config).images[:count])
+    np.savez(path, inputs=np.concatenate([task.to_tensor(image, settings) for image in images]))
     return str(path)
 
 
 def _run_backend(
-    config: Config, backend: BackendConfig, model_file: dict, dataset_path: Path, work_dir: Path
+    config: Config, backend: BackendConfig, model_file: dict, common: dict, work_dir: Path
 ) -> dict:
     if model_file["status"] != "ok":
         return {"status": "failed", "error": model_file["error"]}
@@ -137,14 +197,13 @@ def _run_backend(
     if backend.kind == "torchscript":
         settings["freeze"] = backend.freeze
     job = {
+        **common,
         "job": "backend",
         "kind": backend.kind,
         "threads": threads,
-        "input_size": config.model.input_size,
-        "model_path": model_file["path"],
         "settings": settings,
+        "model_path": common["model"] if backend.kind == "pytorch" else model_file["path"],
         "measurement": config.measurement.model_dump(),
-        "dataset_path": str(dataset_path),
         "outputs_path": str(work_dir / f"{backend.name}.outputs.npz"),
     }
     result = _run_worker(
@@ -155,7 +214,7 @@ def _run_backend(
 
 
 def _localize_divergence(
-    config: Config, document: dict, checkpoint: str, dataset_path: Path, work_dir: Path, progress: Progress
+    config: Config, document: dict, common: dict, work_dir: Path, progress: Progress
 ) -> None:
     """For an FP32 ONNX backend whose outputs differ, name the first node that diverges."""
     for name in document["backend_order"]:
@@ -171,12 +230,10 @@ def _localize_divergence(
         progress(f"{name}: outputs differ, comparing intermediate tensors to find the first diverging node")
         worst = max(parity["outputs"].values(), key=lambda o: o["max_abs_diff"] or 0.0)
         job = {
+            **common,
             "job": "localize",
-            "checkpoint": checkpoint,
             "onnx_path": entry["model_path"],
-            "dataset_path": str(dataset_path),
             "image": int((worst.get("worst_index") or [0])[0]),
-            "input_size": config.model.input_size,
             "atol": config.parity.atol,
             "rtol": config.parity.rtol,
         }

@@ -42,16 +42,25 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MIB  # KiB on Linux (bytes on macOS)
 
 
+def read_inputs(job: dict, limit: int | None = None) -> list[np.ndarray]:
+    """Return the input tensors: stored random tensors, or prepared images through the task's to_tensor."""
+    from reportgen.tasks import task_module
+
+    with np.load(job["dataset_path"]) as data:
+        if "tensors" in data.files:
+            return list(data["tensors"][:limit])
+        task = task_module(job["task"])
+        return [task.to_tensor(image, job["task_settings"]) for image in data["images"][:limit]]
+
+
 def run_backend(job: dict) -> dict:
     """Load, time and run the data set through one backend; return the measurements."""
     from reportgen import timing
     from reportgen.backends import backend_module
-    from reportgen.tasks.segmentation import preprocess
 
     at_start = _rss_mb()
     module = backend_module(job["kind"])  # the runtime's import cost lands before 'before_load'
-    with np.load(job["dataset_path"]) as data:  # only the timing input stays in memory until peak
-        first_input = preprocess(data["images"][0], job["input_size"])
+    (first_input,) = read_inputs(job, limit=1)  # only the timing input stays in memory until peak
     before_load = _rss_mb()
 
     def load():
@@ -77,10 +86,8 @@ def run_backend(job: dict) -> dict:
     peak = _peak_rss_mb()  # before the data set pass, whose stored outputs would inflate it
 
     outputs: dict[str, list[np.ndarray]] = {}
-    with np.load(job["dataset_path"]) as data:
-        images = data["images"]
-    for image in images:
-        for name, value in runner(preprocess(image, job["input_size"])).items():
+    for tensor in read_inputs(job):
+        for name, value in runner(tensor).items():
             outputs.setdefault(name, []).append(value)
     np.savez(job["outputs_path"], **{name: np.concatenate(v) for name, v in outputs.items()})
     return {

@@ -118,7 +118,7 @@ def test_exponent_floats_are_numbers(tmp_path):
         ),
         (
             "model:\n  colour: red\n",
-            "model.colour: unknown key (expected one of: checkpoint, input_size, name, source, task)",
+            "model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, mean, name, python_path, source, std, task, trust_checkpoint)",
         ),
         (
             "backends:\n  - kind: pytorch\n",
@@ -209,7 +209,7 @@ def test_all_errors_reported_at_once_in_key_order(tmp_path):
     text = (
         "version: ../x\n"
         "locale: fr\n"
-        "model:\n  input_size: 100\n  colour: red\n"
+        "model:\n  input_size: 0\n  colour: red\n"
         "backends:\n"
         "  - {name: pytorch, kind: pytorch}\n"
         "  - {name: pytorch, kind: onnxruntime, threads: 0}\n"
@@ -223,8 +223,9 @@ def test_all_errors_reported_at_once_in_key_order(tmp_path):
         f"{path}: backends[2].name: missing required key",
         f"{path}: locale: expected one of 'en', 'ko', got 'fr'",
         f"{path}: measurement.timeout_s: expected a positive number, got -1",
-        f"{path}: model.colour: unknown key (expected one of: checkpoint, input_size, name, source, task)",
-        f"{path}: model.input_size: expected a positive multiple of 32, got 100",
+        f"{path}: model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, mean, name, python_path, source, std, task, trust_checkpoint)",
+        f"{path}: model.input_size: expected a positive integer (a multiple of 32 for detection/segmentation),"
+        " got 0",
         f"{path}: version: expected a label of letters, digits, '.', '_' or '-' that starts with a letter"
         " or digit (at most 64 characters, not 'assets' or 'index'), got '../x'",
     ]

@@ -1,12 +1,11 @@
-"""PyTorch eager (the reference): the checkpoint loaded in FP32, run under inference_mode."""
+"""PyTorch eager (the reference): the model from its source, in FP32, run under inference_mode."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from reportgen.demo.net import load_checkpoint
-from reportgen.tasks.segmentation import OUTPUT_NAMES
+from reportgen.models import flatten, load_model
 
 
 class TorchRunner:
@@ -15,15 +14,14 @@ class TorchRunner:
 
     def __call__(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         with torch.inference_mode():
-            outputs = self.model(torch.from_numpy(batch))
-        return {name: t.numpy() for name, t in zip(OUTPUT_NAMES, outputs)}
+            outputs = flatten(self.model(torch.from_numpy(batch)))
+        return {f"output{i}": t.numpy() for i, t in enumerate(outputs)}
 
 
-def load(model_path: str, threads: int, settings: dict) -> TorchRunner:
-    """Load the checkpoint with ``threads`` intra-op threads."""
+def load(model: dict, threads: int, settings: dict) -> TorchRunner:
+    """Load the model described by the config's ``model`` section with ``threads`` intra-op threads."""
     torch.set_num_threads(threads)
-    model, _meta = load_checkpoint(model_path)
-    return TorchRunner(model)
+    return TorchRunner(load_model(model).module)
 
 
 def info(runner: TorchRunner) -> dict:

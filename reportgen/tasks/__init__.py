@@ -1,1 +1,30 @@
-"""Tasks: pre-processing, post-processing and metrics, shared by every backend (numpy only)."""
+"""Tasks: pre-processing, decoding and metrics, shared by every backend (numpy only).
+
+Every backend's raw outputs go through the same task code, so differences in predictions measure the
+network, not two pipelines. A task module provides:
+
+- ``prepare(image, size) -> (prepared uint8 image, meta)``: the geometric step (letterbox, resize),
+  done once in the parent;
+- ``prepare_truth(truth, meta, size)``: ground truth in the prepared image's coordinates;
+- ``to_tensor(prepared, settings) -> float32 (1, 3, S, S)``: done inside each worker;
+- ``decode(outputs, settings)``: one image's raw outputs to a prediction;
+- ``evaluate(predictions, truths, settings) -> dict``: metrics against ground truth ({} without labels);
+- ``compare(reference, candidate, settings) -> dict``: agreement of two backends' predictions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+TASKS = {
+    "segmentation": "reportgen.tasks.yolo",
+    "detection": "reportgen.tasks.yolo",
+    "classification": "reportgen.tasks.classification",
+    "raw": "reportgen.tasks.raw",
+}
+
+
+def task_module(task: str) -> ModuleType:
+    """Import and return the module implementing ``task``."""
+    return importlib.import_module(TASKS[task])

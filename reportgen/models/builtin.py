@@ -1,0 +1,19 @@
+"""The shipped demo: a YOLOv8-seg-style net and its FP16 checkpoint (or weights trained the same way)."""
+
+from __future__ import annotations
+
+from reportgen.demo import DEFAULT_CHECKPOINT
+from reportgen.demo.net import load_checkpoint
+from reportgen.models import LoadedModel, describe_file
+
+
+def load(config: dict) -> LoadedModel:
+    """Rebuild the demo net from its checkpoint, in FP32."""
+    import torch
+
+    path = config.get("checkpoint") or str(DEFAULT_CHECKPOINT)
+    model, meta = load_checkpoint(path)
+    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    return LoadedModel(
+        model, config.get("class_names") or meta["class_names"], describe_file(path, state.values())
+    )
