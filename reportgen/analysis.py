@@ -89,13 +89,28 @@ def output_parity(document: dict) -> list[dict]:
     out = []
     for name, b, _ in _candidates(document):
         p = b["parity"]
+        if p["max_abs_diff"] is None:  # no output had a counterpart of the same name and shape
+            mismatch = "; ".join(
+                f"{k}: {o['shape_mismatch']}" for k, o in p["outputs"].items() if o["shape_mismatch"]
+            )
+            out.append(
+                finding(
+                    "parity.outputs/incomparable",
+                    "fail",
+                    name,
+                    name=name,
+                    ref=document["reference"],
+                    detail=mismatch or "no outputs",
+                )
+            )
+            continue
         common = {
             "name": name,
             "ref": document["reference"],
             "atol": p["atol"],
             "rtol": p["rtol"],
-            "max_abs": p["max_abs_diff"] if p["max_abs_diff"] is not None else float("nan"),
-            "cosine": p["cosine_min"] if p["cosine_min"] is not None else float("nan"),
+            "max_abs": p["max_abs_diff"],
+            "cosine": p["cosine_min"] if p["cosine_min"] is not None else 0.0,
         }
         divergence = p.get("first_divergence") or {}
         if p["allclose"]:
@@ -400,14 +415,14 @@ def recommendation(document: dict) -> list[dict]:
     name, b, ref = max(keeping, key=lambda item: item[1]["speedup"])
     return [
         finding(
-            "recommend.fastest",
+            "recommend.fastest" if _size_ratio(b, ref) else "recommend.fastest/unsized",
             "pass",
             name,
             name=name,
             ref=ref_name,
             speedup=b["speedup"],
             low=b["speedup_interval"][0],
-            size=_size_ratio(b, ref) or float("nan"),
+            size=_size_ratio(b, ref) or 0.0,
             rate=_agreement(b["parity"]) * 100,
             delta=((_accuracy(b["metrics"]) or 0) - (_accuracy(ref["metrics"]) or 0)) * 100,
         )

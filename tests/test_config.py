@@ -276,3 +276,59 @@ def test_command_line_overrides_are_validated_like_the_file():
         "configs/demo.yaml with --version: version: expected a label of letters, digits, '.', '_' or '-'"
         " that starts with a letter or digit (at most 64 characters, not 'assets' or 'index'), got '../x'"
     )
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        (
+            "model: {source: torchscript}\nexport: {exporter: legacy}\n",
+            "model.checkpoint: expected the torchscript model file, got None",
+        ),
+        (
+            "model: {source: factory}\n",
+            "model.factory: expected 'package.module:function' for source factory, got None",
+        ),
+        (
+            "model: {source: torchscript, checkpoint: m.pt}\n",
+            "export.exporter: expected 'legacy' for a torchscript model (torch.export cannot trace a ScriptModule),"
+            " got 'dynamo'",
+        ),
+        (
+            "model: {input_size: 100}\n",
+            "model.input_size: expected a multiple of 32 for segmentation, got 100",
+        ),
+        (
+            "model: {task: classification}\n",
+            "dataset.source: expected 'folder' or 'random' for task classification (synthetic shapes are for"
+            " detection/segmentation), got 'synthetic'",
+        ),
+        (
+            "dataset: {source: folder}\n",
+            "dataset.path: expected the image folder for source folder, got None",
+        ),
+        (
+            "model: {task: detection}\ndataset: {source: folder, path: x, labels: folders}\n",
+            "dataset.labels: expected labels that fit task detection: 'coco', 'yolo' or 'none', got 'folders'",
+        ),
+        (
+            "model: {factory: not-a-path}\n",
+            "model.factory: expected 'package.module:function', got 'not-a-path'",
+        ),
+    ],
+)
+def test_keys_that_do_not_fit_together(tmp_path, text, line):
+    path, message = config_error(tmp_path, text)
+    assert message == f"{path}: {line}"
+
+
+def test_folder_paths_are_relative_to_the_config_file(tmp_path):
+    (tmp_path / "cfg").mkdir()
+    path = tmp_path / "cfg" / "c.yaml"
+    path.write_text(
+        "model: {task: detection}\ndataset: {source: folder, path: ../imgs, labels: coco, labels_path: a.json}\n"
+    )
+    config = load_config(path)
+    assert config.dataset.path == str(tmp_path / "imgs") and config.dataset.labels_path == str(
+        tmp_path / "cfg" / "a.json"
+    )
