@@ -200,6 +200,53 @@ def serve(site_dir: str, host: str, port: int) -> None:
     )
 
 
+@cli.command()
+@click.option(
+    "--source",
+    type=click.Choice(["builtin", "torchscript", "factory", "ultralytics"]),
+    default="factory",
+    show_default=True,
+)
+@click.option(
+    "--task",
+    type=click.Choice(["segmentation", "detection", "classification", "raw"]),
+    default="segmentation",
+    show_default=True,
+)
+@click.option("-o", "--out", type=click.Path(dir_okay=False), default="reportgen.yaml", show_default=True)
+@click.option("--force", is_flag=True, help="overwrite an existing file")
+def init(source: str, task: str, out: str, force: bool) -> None:
+    """Write a commented starter config for a model source and task."""
+    from reportgen.results import write_text_atomic
+    from reportgen.starter import starter_config
+
+    if Path(out).exists() and not force:
+        raise ReportgenError(f"{out}: already exists; pass --force to overwrite it")
+    write_text_atomic(Path(out), starter_config(source, task))
+    console.print(f"wrote {out}: edit the paths, then `reportgen validate {out}`")
+
+
+@cli.command()
+@click.argument("config_path", type=click.Path(dir_okay=False))
+def validate(config_path: str) -> None:
+    """Check a config without running it."""
+    from reportgen.config import load_config
+
+    config = load_config(config_path)
+    names = ", ".join(b.name for b in config.backends)
+    click.echo(f"{config_path}: ok ({config.model.source} model, {config.model.task}, backends: {names})")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the config's JSON Schema (for editor completion)."""
+    import json
+
+    from reportgen.config import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
+
+
 def main() -> None:
     """Run the CLI; a ReportgenError becomes one line on stderr and its exit code, no traceback."""
     try:

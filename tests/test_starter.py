@@ -1,0 +1,60 @@
+"""reportgen init / validate / schema."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from reportgen.config import load_config, parse_config
+from reportgen.starter import SOURCES, TASKS, starter_config
+
+
+def reportgen(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "reportgen", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("task", TASKS)
+def test_every_starter_config_is_valid(tmp_path, source, task):
+    path = tmp_path / "c.yaml"
+    path.write_text(starter_config(source, task))
+    config = load_config(path)
+    assert config.model.source == source
+    assert config.model.task == (task if source != "builtin" else "segmentation")
+
+
+def test_init_writes_validate_accepts_and_init_refuses_to_overwrite(tmp_path):
+    done = reportgen(
+        "init", "--source", "torchscript", "--task", "classification", "-o", "my.yaml", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "my.yaml").read_text()
+    assert "source: torchscript" in text and "exporter: legacy" in text and "labels: folders" in text
+    checked = reportgen("validate", "my.yaml", cwd=tmp_path)
+    assert checked.returncode == 0 and checked.stdout.startswith(
+        "my.yaml: ok (torchscript model, classification"
+    )
+    again = reportgen("init", "-o", "my.yaml", cwd=tmp_path)
+    assert (
+        again.returncode == 1
+        and again.stderr.strip() == "error: my.yaml: already exists; pass --force to overwrite it"
+    )
+
+
+def test_validate_reports_errors_with_exit_2(tmp_path):
+    (tmp_path / "bad.yaml").write_text("model: {source: factory}\n")
+    done = reportgen("validate", "bad.yaml", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (
+        done.stderr.strip()
+        == "error: bad.yaml: model.factory: expected 'package.module:function' for source factory, got None"
+    )
+
+
+def test_schema_is_the_json_schema_of_the_config():
+    done = reportgen("schema")
+    schema = json.loads(done.stdout)
+    assert done.returncode == 0 and schema["title"] == "Config"
+    assert {"model", "dataset", "backends", "measurement"} <= set(schema["properties"])
+    parse_config({}, "defaults")  # the schema's defaults are a valid config
