@@ -41,7 +41,7 @@ model:
 }
 
 _TASK = {
-    "segmentation": "  task: segmentation          # YOLO-style: output0 boxes/scores/coefficients, output1 protos\n"
+    "segmentation": "  task: segmentation          # YOLO-style: output0 boxes/scores/coefs, output1 protos\n"
     "  input_size: 640           # images are letterboxed to this square (multiple of 32)\n",
     "detection": "  task: detection             # YOLO-style: output0 (1, 4 + classes, anchors)\n"
     "  input_size: 640           # images are letterboxed to this square (multiple of 32)\n",
