@@ -42,7 +42,40 @@ train: setup
 	$(PY) -m reportgen.demo.train
 
 bench: setup
+	$(PY) benchmarks/bench_backends.py
 	$(PY) benchmarks/bench_render.py
 
 clean:
 	rm -rf build site/*/ site/index.html site/assets
+
+# Ultralytics checkpoints (`model.source: ultralytics`) are tested in their own environment: ultralytics
+# needs torchvision, which pulls torch 2.14.1 (a ~5.5 GB CUDA build), while the default install keeps
+# torch 2.13.0+cpu. pyproject's exact torch pin cannot be overridden by pip, so reportgen goes in with
+# --no-deps and its other requirements (read from pyproject.toml) under constraints.txt without its torch
+# line plus constraints-ultralytics.txt.
+UVENV ?= .venv-ultralytics
+UPY := $(UVENV)/bin/python
+USTAMP := $(UVENV)/.installed
+
+.PHONY: setup-ultralytics test-ultralytics train-ultralytics
+
+setup-ultralytics: $(USTAMP)
+
+$(USTAMP): pyproject.toml constraints.txt constraints-ultralytics.txt
+	$(PYTHON) -m venv $(UVENV)
+	$(UPY) -m pip install --quiet --upgrade pip
+	grep -v '^torch==' constraints.txt | cat - constraints-ultralytics.txt > $(UVENV)/constraints.txt
+	$(UPY) -c "import re, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+	  extras = p['optional-dependencies']; \
+	  print(*[r for r in p['dependencies'] + extras['ultralytics'] + extras['dev'] \
+	          if re.match(r'[\w.-]+', r).group() != 'torch'], sep='\n')" > $(UVENV)/requirements.txt
+	$(UPY) -m pip install --quiet -c $(UVENV)/constraints.txt torch torchvision
+	$(UPY) -m pip install --quiet -c $(UVENV)/constraints.txt -r $(UVENV)/requirements.txt
+	$(UPY) -m pip install --quiet --no-deps -e .
+	touch $(USTAMP)
+
+test-ultralytics: setup-ultralytics
+	$(UPY) -m pytest tests/ultralytics
+
+train-ultralytics: setup-ultralytics
+	$(UPY) -m reportgen.demo.train_ultralytics
