@@ -32,9 +32,8 @@ def main() -> None:
         f"{env['cpu']}, {env['cores_logical']} cores, {env['threads']} threads; "
         f"other processes used {100 * (env.get('other_cpu_share') or 0):.1f}% of the CPU during the run"
     )
-    print(
-        f"{'backend':18} {'median ms':>9} {'p90 ms':>7} {'speed-up (95% CI)':>22} {'peak MB':>8} {'file MB':>8}  dtype"
-    )
+    header = f"{'backend':18} {'median ms':>9} {'p90 ms':>7} {'speed-up (95% CI)':>22} {'peak MB':>8}"
+    print(header + f" {'file MB':>8}  dtype")
     for name in doc["backend_order"]:
         b = doc["backends"][name]
         if b["status"] != "ok":
