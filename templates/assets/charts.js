@@ -11,11 +11,14 @@
     var out = Object.assign({}, layout, {
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
-      font: Object.assign({ color: style.color, family: style.fontFamily }, layout.font || {}),
+      font: Object.assign({ color: style.color, family: style.fontFamily, size: 12 }, layout.font || {}),
     });
     ["xaxis", "yaxis"].forEach(function (axis) {
-      out[axis] = Object.assign({ gridcolor: grid, zerolinecolor: grid }, layout[axis] || {});
+      out[axis] = Object.assign({ gridcolor: grid, zerolinecolor: grid, linecolor: grid }, layout[axis] || {});
     });
+    if (out.legend) {
+      out.legend = Object.assign({ bgcolor: "rgba(0,0,0,0)" }, out.legend);
+    }
     return out;
   }
 
@@ -35,10 +38,27 @@
       window.Plotly.newPlot(div, figure.data, themed(figure.layout, div), {
         responsive: true,
         displaylogo: false,
-        staticPlot: false,
+        modeBarButtonsToRemove: ["select2d", "lasso2d"],
       });
     });
   }
+
+  // Folded sections (every finding of a section, per-output parity, the config) belong on paper.
+  var folded = [];
+  window.addEventListener("beforeprint", function () {
+    folded = Array.prototype.filter.call(document.querySelectorAll("details"), function (d) {
+      return !d.open;
+    });
+    folded.forEach(function (d) {
+      d.open = true;
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    folded.forEach(function (d) {
+      d.open = false;
+    });
+    folded = [];
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", draw);
