@@ -89,6 +89,8 @@ def output_parity(document: dict) -> list[dict]:
     out = []
     for name, b, _ in _candidates(document):
         p = b["parity"]
+        if p.get("letterbox_differs"):  # other tensor shapes by configuration: see letterbox()
+            continue
         if p["max_abs_diff"] is None:  # no output had a counterpart of the same name and shape
             mismatch = "; ".join(
                 f"{k}: {o['shape_mismatch']}" for k, o in p["outputs"].items() if o["shape_mismatch"]
@@ -157,7 +159,9 @@ def detection_agreement(document: dict) -> list[dict]:
             "min": minimum * 100,
             "dconf": p["mean_abs_confidence_delta"] or 0.0,
         }
-        if p["detection_match_rate"] >= minimum:
+        if p["detection_match_rate"] < minimum and p.get("letterbox_differs"):
+            out.append(finding("parity.detections/letterbox", "warn", name, **params))
+        elif p["detection_match_rate"] >= minimum:
             out.append(finding("parity.detections/same", "pass", name, **params))
         elif p["unmatched_near_threshold"] >= unmatched:
             out.append(finding("parity.detections/flips", "warn", name, **params))
@@ -182,6 +186,26 @@ def _class_agreement(name: str, ref: str, p: dict, minimum: float, quantized: bo
     return finding("parity.classes/differ", "warn" if quantized else "fail", name, **params)
 
 
+def letterbox(document: dict) -> list[dict]:
+    """Flag backends fed through another letterbox than the reference: two pipelines, not one."""
+    out = []
+    for name, b, ref in _candidates(document):
+        mine, theirs = b["settings"].get("letterbox", "square"), ref["settings"].get("letterbox", "square")
+        if mine != theirs:
+            out.append(
+                finding(
+                    "method.letterbox",
+                    "warn",
+                    name,
+                    name=name,
+                    ref=document["reference"],
+                    mine=mine,
+                    theirs=theirs,
+                )
+            )
+    return out
+
+
 def accuracy(document: dict) -> list[dict]:
     out, limit = [], document["config"]["analysis"]["max_map_drop_points"]
     for name, b, ref in _candidates(document):
@@ -199,6 +223,7 @@ def accuracy(document: dict) -> list[dict]:
                     acc=m["top1_accuracy"] * 100,
                     ref_acc=r["top1_accuracy"] * 100,
                     delta=delta,
+                    drop=-delta,
                     top5=m["top5_accuracy"] * 100,
                     limit=limit,
                 )
@@ -211,6 +236,7 @@ def accuracy(document: dict) -> list[dict]:
             "map": m["map50"],
             "ref_map": r["map50"],
             "delta": (m["map50"] - r["map50"]) * 100,
+            "drop": (r["map50"] - m["map50"]) * 100,
             "mask": m.get("mask_map50") or 0.0,
             "limit": limit,
         }
@@ -334,6 +360,7 @@ def method(document: dict) -> list[dict]:
         out.append(finding("method.threads", "warn", None, detail=detail))
     for name, b in ok:
         out += _method_backend(name, b, analysis, ok)
+    out += letterbox(document)
     share = document["environment"].get("other_cpu_share")
     if share is not None and share > analysis["max_other_cpu_share"]:
         out.append(

@@ -184,6 +184,12 @@ class BackendConfig(_Section):
     calibration_images: int = Field(
         16, gt=0, description="onnxruntime, static quantization: calibration images."
     )
+    letterbox: Literal["square", "rect"] = Field(
+        "square",
+        description="pytorch, detection/segmentation: 'rect' pads each image only to the next multiple of 32 "
+        "(Ultralytics' predict default) instead of the full square a fixed-size export needs; set it to "
+        "reproduce a pipeline that differs from the deployed one.",
+    )
 
     @field_validator("graph_optimization")
     @classmethod
@@ -442,6 +448,14 @@ def _combination_problems(config: Config) -> list[InitErrorDetails]:
     ):
         expected = "'legacy' for a torchscript model (torch.export cannot trace a ScriptModule)"
         problems.append(_cross_error(("export", "exporter"), "dynamo", expected))
+    for index, backend in enumerate(config.backends):
+        if backend.letterbox == "rect" and (
+            backend.kind != "pytorch" or model.task not in ("detection", "segmentation")
+        ):
+            expected = (
+                "'square': 'rect' needs an eager pytorch backend (dynamic input shapes) and a detection task"
+            )
+            problems.append(_cross_error(("backends", index, "letterbox"), "rect", expected))
     if model.task in ("detection", "segmentation") and model.input_size % 32:
         problems.append(
             _cross_error(("model", "input_size"), model.input_size, "a multiple of 32 for " + model.task)

@@ -35,6 +35,7 @@ class Dataset:
     class_names: list[str] | None
     info: dict
     warnings: list[str] = field(default_factory=list)
+    sources: list[np.ndarray] = field(default_factory=list)  # images as read, for a rect letterbox
 
 
 def load(config: Config) -> Dataset:
@@ -80,6 +81,7 @@ def _synthetic(config: Config) -> Dataset:
         truths,
         list(CLASS_NAMES),
         info,
+        sources=list(images),
     )
 
 
@@ -90,7 +92,7 @@ def _folder(config: Config) -> Dataset:
         raise ReportgenError(f"{root}: dataset.path: expected a folder of images")
     labels = _labels(config, root)
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    images, names, truths, warnings = [], [], [], []
+    images, names, truths, warnings, sources = [], [], [], [], []
     for path in files:
         if len(images) >= data.images:
             break
@@ -103,6 +105,7 @@ def _folder(config: Config) -> Dataset:
         prepared, meta = task.prepare(image, size)
         truth = labels.truth(path, image.shape[:2]) if labels else None
         images.append(prepared)
+        sources.append(image)
         names.append(str(path.relative_to(root)))
         truths.append(task.prepare_truth(truth, meta, size))
     if not images:
@@ -128,6 +131,7 @@ def _folder(config: Config) -> Dataset:
         labels.class_names if labels else None,
         info,
         warnings,
+        sources,
     )
 
 

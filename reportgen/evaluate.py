@@ -25,7 +25,7 @@ def document(
 
     settings = task_settings(config)
     decoded = {
-        name: _decode(r, config.model.task, settings) for name, r in raw.items() if r["status"] == "ok"
+        name: _decode(r, config.model.task, settings, data) for name, r in raw.items() if r["status"] == "ok"
     }
     backends = {
         b.name: _backend_entry(config, b, raw[b.name], files[b.name], decoded, data, settings)
@@ -65,16 +65,33 @@ def document(
     }
 
 
-def _decode(raw: dict, task: str, settings: dict) -> dict:
-    """Return the raw outputs and every image's prediction, decoded by the shared task code."""
+def _decode(raw: dict, task: str, settings: dict, data: Dataset) -> dict:
+    """Return the raw outputs and every image's prediction, decoded by the shared task code.
+
+    A backend with its own rect letterbox gets non-square outputs per image (name@i); its predictions
+    are moved into the square letterbox's coordinates so they compare with everyone else's.
+    """
     with np.load(raw["job"]["outputs_path"]) as stored:
         outputs = {name: stored[name] for name in stored.files}
-    count = len(next(iter(outputs.values())))
     module = task_module(task)
-    predictions = [
-        module.decode({k: v[i : i + 1] for k, v in outputs.items()}, settings) for i in range(count)
-    ]
-    return {"outputs": outputs, "predictions": predictions}
+    if raw["job"]["settings"].get("letterbox") != "rect":
+        count = len(next(iter(outputs.values())))
+        per_image = [{k: v[i : i + 1] for k, v in outputs.items()} for i in range(count)]
+        return {"outputs": outputs, "predictions": [module.decode(o, settings) for o in per_image]}
+    predictions = []
+    for i, source in enumerate(data.sources):
+        image_outputs = _image_outputs(outputs, i)
+        canvas, rect_meta = module.prepare(source, settings["input_size"], rect=True)
+        square_meta = module.prepare(source, settings["input_size"])[1]
+        prediction = module.decode(image_outputs, {**settings, "tensor_hw": canvas.shape[:2]})
+        predictions.append(module.rect_to_square(prediction, rect_meta, square_meta, settings["input_size"]))
+    return {"outputs": None, "predictions": predictions}
+
+
+def _image_outputs(outputs: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
+    """Return image i's outputs: ``name@i`` where shapes vary per image, else row i of the stack."""
+    names = {key.split("@")[0] for key in outputs}
+    return {n: outputs[f"{n}@{i}"] if f"{n}@{i}" in outputs else outputs[n][i : i + 1] for n in names}
 
 
 def _backend_entry(
@@ -130,7 +147,19 @@ def _backend_entry(
 
 def _parity(config: Config, task, reference: dict, candidate: dict, settings: dict) -> dict:
     p = config.parity
-    outputs = parity.compare_outputs(reference["outputs"], candidate["outputs"], p.atol, p.rtol, p.rel_floor)
+    if reference["outputs"] is None or candidate["outputs"] is None:  # rect vs square: other tensor shapes
+        outputs = {
+            "outputs": {},
+            "max_abs_diff": None,
+            "max_rel_diff": None,
+            "cosine_min": None,
+            "allclose": False,
+            "letterbox_differs": True,
+        }
+    else:
+        outputs = parity.compare_outputs(
+            reference["outputs"], candidate["outputs"], p.atol, p.rtol, p.rel_floor
+        )
     agreement = task.compare(reference["predictions"], candidate["predictions"], settings)
     return {**outputs, **agreement, "atol": p.atol, "rtol": p.rtol, "first_divergence": None}
 

@@ -37,9 +37,10 @@ def run(
     for warning in data.warnings:
         progress(f"[yellow]warning:[/yellow] {warning}")
     dataset_path = work_dir / "dataset.npz"
-    np.savez(
-        dataset_path, **({"images": data.images} if data.images is not None else {"tensors": data.tensors})
-    )
+    stored = {"images": data.images} if data.images is not None else {"tensors": data.tensors}
+    if any(b.letterbox == "rect" for b in config.backends):  # that backend letterboxes the images itself
+        stored |= {f"source_{i}": image for i, image in enumerate(data.sources)}
+    np.savez(dataset_path, **stored)
     common = {
         "task": config.model.task,
         "task_settings": task_settings(config),
@@ -191,6 +192,7 @@ def _run_backend(
     settings = {
         "warmup_iterations": config.warmup_for(backend),
         "time_load_in_latency": backend.time_load_in_latency,
+        "letterbox": backend.letterbox,
     }
     if backend.kind == "onnxruntime":
         settings |= {"graph_optimization": backend.graph_optimization, "quantization": backend.quantization}
@@ -220,12 +222,8 @@ def _localize_divergence(
     for name in document["backend_order"]:
         backend, entry = config.backend(name), document["backends"][name]
         parity = entry.get("parity")
-        if (
-            not parity
-            or parity["allclose"]
-            or backend.kind != "onnxruntime"
-            or backend.quantization != "none"
-        ):
+        fp32_onnx = backend.kind == "onnxruntime" and backend.quantization == "none"
+        if not fp32_onnx or not parity or parity["allclose"] or parity.get("letterbox_differs"):
             continue
         progress(f"{name}: outputs differ, comparing intermediate tensors to find the first diverging node")
         worst = max(parity["outputs"].values(), key=lambda o: o["max_abs_diff"] or 0.0)

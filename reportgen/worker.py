@@ -46,11 +46,30 @@ def read_inputs(job: dict, limit: int | None = None) -> list[np.ndarray]:
     """Return the input tensors: stored random tensors, or prepared images through the task's to_tensor."""
     from reportgen.tasks import task_module
 
+    task = task_module(job["task"])
     with np.load(job["dataset_path"]) as data:
         if "tensors" in data.files:
             return list(data["tensors"][:limit])
-        task = task_module(job["task"])
+        if job.get("settings", {}).get("letterbox") == "rect":  # this backend's own, non-square letterbox
+            size = job["task_settings"]["input_size"]
+            count = len(data["images"]) if limit is None else min(limit, len(data["images"]))
+            sources = [data[f"source_{i}"] for i in range(count)]
+            return [
+                task.to_tensor(task.prepare(image, size, rect=True)[0], job["task_settings"])
+                for image in sources
+            ]
         return [task.to_tensor(image, job["task_settings"]) for image in data["images"][:limit]]
+
+
+def _stack(outputs: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
+    """Stack each output over images; outputs whose shape varies (rect letterbox) stay apart as name@i."""
+    stacked = {}
+    for name, values in outputs.items():
+        if len({v.shape for v in values}) == 1:
+            stacked[name] = np.concatenate(values)
+        else:
+            stacked |= {f"{name}@{i}": v for i, v in enumerate(values)}
+    return stacked
 
 
 def run_backend(job: dict) -> dict:
@@ -89,7 +108,7 @@ def run_backend(job: dict) -> dict:
     for tensor in read_inputs(job):
         for name, value in runner(tensor).items():
             outputs.setdefault(name, []).append(value)
-    np.savez(job["outputs_path"], **{name: np.concatenate(v) for name, v in outputs.items()})
+    np.savez(job["outputs_path"], **_stack(outputs))
     return {
         "status": "ok",
         "error": None,

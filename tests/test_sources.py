@@ -171,3 +171,29 @@ def test_raw_tensors_compare_parity_and_speed_only(tmp_path):
     assert set(ort["parity"]["outputs"]) == {"output0", "output1"} and ort["parity"]["allclose"]
     assert doc["backends"]["pytorch"]["metrics"] == {"images": 6}
     assert doc["model"]["checkpoint"] is None and doc["backends"]["pytorch"]["file_size_mb"] is None
+
+
+def test_rect_vs_square_letterbox_is_named_as_the_cause(tmp_path, shapes_folder, fp32_weights):
+    doc, _ = _run(
+        tmp_path,
+        "rect",
+        f"""\
+        model: {{source: factory, factory: "factories.models:demo_net", checkpoint: {fp32_weights},
+                 task: segmentation, class_names: {list(CLASS_NAMES)}}}
+        dataset: {{source: folder, path: {shapes_folder / "images"}, labels: yolo}}
+        backends:
+          - {{name: pytorch, kind: pytorch, letterbox: rect}}
+          - {{name: onnxruntime, kind: onnxruntime}}
+        """,
+    )
+    ort = doc["backends"]["onnxruntime"]
+    assert ort["parity"]["letterbox_differs"] and ort["parity"]["outputs"] == {}
+    findings = {f["key"]: f for f in doc["findings"]}
+    assert findings["method.letterbox"]["severity"] == "warn"
+    assert "parity.outputs/incomparable" not in findings
+    if ort["parity"]["detection_match_rate"] < 0.98:  # the padding changed some answers: blamed on it
+        assert (
+            "parity.detections/letterbox" in findings
+            and "letterbox" in findings["parity.detections/letterbox"]["cause"]
+        )
+    assert doc["backends"]["pytorch"]["metrics"]["map50"] > 0.5  # rect predictions land in the square frame

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from reportgen.detections import GroundTruth
+from reportgen.detections import Detections, GroundTruth
 from reportgen.tasks import yolo
 
 SETTINGS = {
@@ -77,3 +77,24 @@ def test_letterbox_keeps_aspect_centres_and_moves_the_ground_truth_with_the_imag
 def test_to_tensor_scales_to_unit_range_channels_first():
     x = yolo.to_tensor(np.full((16, 16, 3), 255, dtype=np.uint8), SETTINGS)
     assert x.shape == (1, 3, 16, 16) and x.dtype == np.float32 and x.max() == 1.0
+
+
+def test_rect_letterbox_pads_to_a_multiple_of_32_and_maps_back_to_the_square():
+    image = np.zeros((160, 200, 3), dtype=np.uint8)  # scaled by 0.8 to 160 x 128
+    square, square_meta = yolo.prepare(image, 160)
+    rect, rect_meta = yolo.prepare(image, 160, rect=True)
+    assert square.shape == (160, 160, 3) and square_meta["pad"] == [0, 16]
+    assert rect.shape == (128, 160, 3) and rect_meta["pad"] == [0, 0]  # 160 - 128 = 32: no padding needed
+    mask = np.zeros((1, 128, 160), dtype=bool)
+    mask[0, 10:20, 30:40] = True
+    moved = yolo.rect_to_square(
+        Detections(
+            np.array([[30, 10, 40, 20]], np.float32), np.array([0.9], np.float32), np.array([2]), mask
+        ),
+        rect_meta,
+        square_meta,
+        160,
+    )
+    assert moved.boxes.tolist() == [[30.0, 26.0, 40.0, 36.0]]
+    ys, xs = np.nonzero(moved.masks[0])
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (26, 35, 30, 39) and moved.masks.shape == (1, 160, 160)

@@ -16,20 +16,40 @@ from reportgen import metrics, parity
 from reportgen.detections import Detections, GroundTruth, batched_nms
 
 PAD_VALUE = 114
+STRIDE = 32  # the nets' total downsampling: a rect letterbox pads to a multiple of it
 
 
-def prepare(image: np.ndarray, size: int) -> tuple[np.ndarray, dict]:
-    """Letterbox an RGB uint8 image into a size x size square; return it and the scale and padding."""
+def prepare(image: np.ndarray, size: int, rect: bool = False) -> tuple[np.ndarray, dict]:
+    """Letterbox an RGB uint8 image into a size x size square; return it and the scale and padding.
+
+    ``rect`` pads only up to the next multiple of STRIDE (Ultralytics' predict default, auto=True): the
+    same scale, less grey, a non-square tensor that a fixed-size export cannot take.
+    """
     h, w = image.shape[:2]
     if (h, w) == (size, size):
         return image, {"scale": 1.0, "pad": [0, 0]}
     scale = min(size / h, size / w)
     new_w, new_h = round(w * scale), round(h * scale)
     resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.Resampling.BILINEAR))
-    left, top = (size - new_w) // 2, (size - new_h) // 2
-    canvas = np.full((size, size, 3), PAD_VALUE, dtype=np.uint8)
+    out_w, out_h = (
+        (new_w + (size - new_w) % STRIDE, new_h + (size - new_h) % STRIDE) if rect else (size, size)
+    )
+    left, top = (out_w - new_w) // 2, (out_h - new_h) // 2
+    canvas = np.full((out_h, out_w, 3), PAD_VALUE, dtype=np.uint8)
     canvas[top : top + new_h, left : left + new_w] = resized
     return canvas, {"scale": scale, "pad": [left, top]}
+
+
+def rect_to_square(prediction: Detections, rect_meta: dict, square_meta: dict, size: int) -> Detections:
+    """Move detections made on a rect-letterboxed image into the square letterbox's coordinates."""
+    dx, dy = (s - r for s, r in zip(square_meta["pad"], rect_meta["pad"]))
+    boxes = prediction.boxes + np.array([dx, dy, dx, dy], dtype=np.float32)
+    masks = None
+    if prediction.masks is not None:
+        masks = np.zeros((len(prediction.masks), size, size), dtype=bool)
+        h, w = prediction.masks.shape[1:]
+        masks[:, dy : dy + h, dx : dx + w] = prediction.masks[:, : size - dy, : size - dx]
+    return Detections(boxes=boxes, scores=prediction.scores, classes=prediction.classes, masks=masks)
 
 
 def prepare_truth(truth: GroundTruth | None, meta: dict, size: int) -> GroundTruth | None:
@@ -83,14 +103,14 @@ def decode(outputs: dict[str, np.ndarray], settings: dict) -> Detections:
     keep = scores > settings["conf_threshold"]
     xywh, coefs = pred[keep, :4], pred[keep, 4 + num_classes :]
     boxes = np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
-    size = settings["input_size"]
-    boxes = np.clip(boxes, 0, size).astype(np.float32)
+    height, width = settings.get("tensor_hw") or (settings["input_size"], settings["input_size"])
+    boxes = np.clip(boxes, 0, [width, height, width, height]).astype(np.float32)
     order = batched_nms(boxes, scores[keep], classes[keep], settings["iou_threshold"])[
         : settings["max_detections"]
     ]
     masks = None
     if protos is not None:
-        masks = _masks(coefs[order], protos, boxes[order], settings["mask_threshold"], size, size)
+        masks = _masks(coefs[order], protos, boxes[order], settings["mask_threshold"], height, width)
     return Detections(
         boxes=boxes[order],
         scores=scores[keep][order].astype(np.float32),
