@@ -14,6 +14,8 @@ from reportgen import charts, narrative, quality, score
 from reportgen.judge import Metric, Thresholds, compare, dig, is_ok, number, ordered
 from reportgen.locale import DASH, Locale
 
+# libyaml's dumper writes the same text as the pure-Python one, fifteen times faster (bench_render.py).
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 HEADLINE = (
     Metric("detections_per_image", ("metrics", "detections_per_image"), "num", "same", "quality"),
     Metric("mean_confidence", ("metrics", "mean_confidence"), "num", "same", "quality"),
@@ -143,7 +145,9 @@ def appendix(results: dict) -> dict:
     keys = sorted({k for s in settings for k in s})
     return {
         "settings": [(key, [_text(s[key]) if key in s else DASH for s in settings]) for key in keys],
-        "config_yaml": yaml.safe_dump(results.get("config") or {}, sort_keys=True, allow_unicode=True),
+        "config_yaml": yaml.dump(
+            results.get("config") or {}, Dumper=_DUMPER, sort_keys=True, allow_unicode=True
+        ),
     }
 
 

@@ -211,8 +211,8 @@ def _copy_assets(site_dir: Path) -> None:
             _atomic_write(target, data)
 
 
-def _write_index(site_dir: Path) -> None:
-    _atomic_write(site_dir / "index.html", render_index(_read_archive(site_dir)).encode("utf-8"))
+def _write_index(site_dir: Path, archive: list[dict]) -> None:
+    _atomic_write(site_dir / "index.html", render_index(archive).encode("utf-8"))
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -253,7 +253,7 @@ def build_site(
     others = [r for r in _read_archive(site_dir) if r["version"] != version]
     # Render before touching the disk, so a template error leaves the site as it was.
     page = render_report(results, _previous(results, others), has_config=config_text is not None)
-    render_index([*others, results])
+    index = render_index([*others, results])
     staging = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.building-"))
     try:
         os.chmod(staging, 0o755)
@@ -275,7 +275,7 @@ def build_site(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _copy_assets(site_dir)
-    _write_index(site_dir)
+    _atomic_write(site_dir / "index.html", index.encode("utf-8"))  # rendered above, from the same archive
     return target / "index.html"
 
 
@@ -295,5 +295,5 @@ def rebuild_pages(site_dir: Path) -> list[Path]:
         _atomic_write(folder / "index.html", html.encode("utf-8"))
         pages.append(folder / "index.html")
     _copy_assets(site_dir)
-    _write_index(site_dir)
+    _write_index(site_dir, archive)
     return pages
