@@ -20,6 +20,15 @@ PARTS = ("#4c72b0", "#55a868", "#dd8452", "#8172b3", "#937860", "#c44e52", "#8c8
 ROW_PX, BASE_PX = 38, 120  # height of a horizontal chart: a band per backend plus title and axis
 
 
+def localized(figures: dict[str, dict | None], loc: Locale) -> dict[str, dict]:
+    """Return the figures that exist, their axes writing numbers the locale's way (1,234.5 or 1.234,5)."""
+    separators = loc.t("format.decimal") + loc.t("format.group")
+    for figure in figures.values():
+        if figure is not None:
+            figure["layout"]["separators"] = separators
+    return {key: figure for key, figure in figures.items() if figure is not None}
+
+
 def _label(text: object) -> str:
     """Escape user text for Plotly, which interprets a subset of HTML tags in labels."""
     return html.escape(str(text), quote=False)
@@ -316,6 +325,7 @@ def confidence_delta_figure(results: dict, loc: Locale) -> dict | None:
         {
             "type": "bar",
             "name": _label(name),
+            "meta": name,  # the unescaped name, for the table under the chart
             "x": labels,
             "y": counts(deltas),
             "marker": {"color": _color(i)},

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -47,11 +46,6 @@ def translate(locale: str, key: str, **values: object) -> str:
     if key not in catalog:
         raise ReportgenError(f"templates/locales/{locale}.yaml: no message {key!r}")
     return catalog[key].format(**values) if values else catalog[key]
-
-
-def translator(locale: str) -> Callable[..., str]:
-    """Return `translate` bound to one locale (checked now, so a bad locale fails early)."""
-    return get_locale(locale).t
 
 
 def _finite(x: object) -> bool:

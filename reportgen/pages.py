@@ -194,7 +194,7 @@ def report_view(results: dict, previous: dict | None, loc: Locale) -> dict:
         "conclusion": narrative.conclusion(results, verdicts, scores, found, loc),
         "changes": changes(results, previous, th, loc) if previous else None,
         "fp16_vs_fp32": {"float16", "float32"} <= dtypes,
-        "figures": {k: v for k, v in figures.items() if v is not None},
+        "figures": charts.localized(figures, loc),
         "appendix": appendix(results),
     }
 

@@ -132,6 +132,7 @@ def render_index(all_results: list[dict]) -> str:
         )
         rows.append(row)
     figures = charts.trend_figures(list(reversed(newest)), loc) if len(newest) >= 2 else {}
+    figures = charts.localized(figures, loc)
     return (
         _environment()
         .get_template("index.html")

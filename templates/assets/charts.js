@@ -35,10 +35,10 @@
         return;
       }
       var figure = JSON.parse(script.textContent);
+      // No mode bar: its buttons speak English only. Drag to zoom, double-click to reset still work.
       window.Plotly.newPlot(div, figure.data, themed(figure.layout, div), {
         responsive: true,
-        displaylogo: false,
-        modeBarButtonsToRemove: ["select2d", "lasso2d"],
+        displayModeBar: false,
       });
     });
   }
