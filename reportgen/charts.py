@@ -35,10 +35,10 @@ def _label(text: object) -> str:
 
 
 def _round(x: float | None, digits: int = 4) -> float | None:
-    """Round to `digits` significant digits (None stays None)."""
-    if x is None or not math.isfinite(x) or x == 0:
-        return x
-    return round(x, digits - 1 - math.floor(math.log10(abs(x))))
+    """Round to `digits` significant digits; None, NaN and infinities become None (a gap, valid JSON)."""
+    if x is None or isinstance(x, bool) or not math.isfinite(x):
+        return None
+    return x if x == 0 else round(x, digits - 1 - math.floor(math.log10(abs(x))))
 
 
 def _ok_backends(results: dict) -> list[tuple[int, str, dict]]:
@@ -101,7 +101,7 @@ def latency_figure(results: dict, loc: Locale) -> dict | None:
             "type": "box",
             "orientation": "h",
             "name": _label(name),
-            "x": [round(s, 3) for s in b["latency_ms"]["samples"]],
+            "x": [_round(s, 6) for s in b["latency_ms"]["samples"]],
             "boxpoints": "outliers",
             "boxmean": True,
             "marker": {"size": 3, "color": _color(i), "opacity": 0.7},

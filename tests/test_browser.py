@@ -64,6 +64,9 @@ def _open(browser, url: str, expected: int, scheme: str = "light", width: int = 
         page.wait_for_function(f"{SETTLED} >= {expected}", timeout=30_000)
         charts, info = page.evaluate(CHARTS), page.evaluate(PAGE)
         hidden = page.evaluate("getComputedStyle(document.querySelector('.site-header')).display")
+        # Printing opens every folded section (charts.js), so paper shows all findings and the config.
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        closed = page.evaluate("document.querySelectorAll('details:not([open])').length")
     finally:
         context.close()
     assert problems == [], url
@@ -72,6 +75,7 @@ def _open(browser, url: str, expected: int, scheme: str = "light", width: int = 
         assert chart["svg"] > 0 and chart["traces"] > 0 and chart["drawn"] > 0, (url, chart)
         assert chart["points"] > 0 and chart["title"], (url, chart)
     assert info["overflow"] <= 0, (url, width, info["overflow"])  # wide tables scroll inside the page
+    assert closed == 0, url
     return {**info, "header": hidden}
 
 
