@@ -551,6 +551,39 @@ def test_korean_page_speaks_korean(demo):
     assert site.render_report(demo, locale="ko") == page  # the --locale override
 
 
+def test_a_document_with_gaps_still_renders(demo):
+    """Every optional value missing at once: the page shows dashes, never a template error."""
+    doc = copy.deepcopy(demo)
+    doc["backends"]["onnxruntime"]["parity"].update(
+        outputs={},
+        max_abs_diff=None,
+        max_rel_diff=None,
+        cosine_min=None,
+        allclose=None,
+        abs_confidence_deltas=[],
+        mean_abs_confidence_delta=None,
+        mask_iou_mean=None,
+    )
+    doc["backends"]["torchscript"]["parity"] = None
+    doc["backends"]["ort-basic"].update(speedup_interval=None, weight_dtypes=None)
+    doc["backends"]["ort-extended"]["metrics"] = None
+    doc["backends"]["ort-disabled"]["memory_mb"] = None
+    doc["backends"]["ort-int8-static"]["warmup_ms"] = None
+    doc["environment"]["peak_gflops"] = None
+    doc["model"].update(flops=None, class_names=None, input_shape=None, checkpoint=None, onnx=None)
+    doc["examples"][1]["pictures"] = {}
+    doc["dataset"] = {"source": "folder", "path": "x", "images": 3, "image_size": 640, "labelled": False}
+    doc["dataset"]["warnings"] = ["skipped broken.jpg: cannot identify image file"]
+    future = {"id": "new.rule", "key": "new.rule/x", "severity": "info", "backend": None, "params": {}}
+    doc["findings"].append({**future, "title": "A rule from the future", "evidence": None})
+    doc["findings"][-1].update(cause=None, recommendation=None)
+    for code in LOCALES:
+        page = site.render_report({**doc, "locale": code}, demo)
+        assert "A rule from the future" in page and "skipped broken.jpg" in page
+        assert "torchscript" in _section(page, "quality")
+        site.render_index([{**doc, "locale": code}, demo])
+
+
 def test_unknown_locale_is_refused(demo):
     doc = copy.deepcopy(demo)
     doc["locale"] = "fr"
