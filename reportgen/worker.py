@@ -113,7 +113,8 @@ def run_backend(job: dict) -> dict:
         "status": "ok",
         "error": None,
         "threads": job["threads"],
-        "runtime": module.info(runner),
+        # Evidence, not a promise: whether this process ever imported torch (the ORT worker must not).
+        "runtime": {**module.info(runner), "torch_imported": "torch" in sys.modules},
         "load_ms": load_ms,
         "first_inference_ms": first_inference_ms,
         "warmup_samples_ms": warmup,

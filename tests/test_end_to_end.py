@@ -43,6 +43,7 @@ def test_demo_build_measures_both_backends_and_writes_the_site(tmp_path):
     assert torch_["status"] == ort["status"] == "ok"
     assert torch_["threads"] == ort["threads"] == 2
     assert ort["settings"]["providers"] == ["CPUExecutionProvider"]
+    assert ort["settings"]["torch_imported"] is False and torch_["settings"]["torch_imported"] is True
     assert ort["parity"]["allclose"] and ort["parity"]["max_abs_diff"] < 1e-3
     assert ort["parity"]["detection_match_rate"] >= 0.98
     assert torch_["metrics"]["map50"] >= 0.85
