@@ -73,6 +73,12 @@ def _size_ratio(backend: dict, reference: dict) -> float | None:
     return None
 
 
+def _points(difference: float) -> float:
+    """Return a difference of two rates in points, 0.0 below the 0.05 that ±0.1 formatting shows (no "-0.0")."""
+    points = difference * 100
+    return 0.0 if abs(points) < 0.05 else points
+
+
 def _quantized(backend: dict) -> bool:
     return backend["settings"].get("quantization", "none") != "none"
 
@@ -211,7 +217,7 @@ def accuracy(document: dict) -> list[dict]:
     for name, b, ref in _candidates(document):
         m, r = b["metrics"], ref["metrics"]
         if "top1_accuracy" in m:
-            delta = (m["top1_accuracy"] - r["top1_accuracy"]) * 100
+            delta = _points(m["top1_accuracy"] - r["top1_accuracy"])
             key = "accuracy.top1/dropped" if delta < -limit else "accuracy.top1/kept"
             out.append(
                 finding(
@@ -235,7 +241,7 @@ def accuracy(document: dict) -> list[dict]:
             "ref": document["reference"],
             "map": m["map50"],
             "ref_map": r["map50"],
-            "delta": (m["map50"] - r["map50"]) * 100,
+            "delta": _points(m["map50"] - r["map50"]),
             "drop": (r["map50"] - m["map50"]) * 100,
             "mask": m.get("mask_map50") or 0.0,
             "limit": limit,
@@ -451,7 +457,7 @@ def recommendation(document: dict) -> list[dict]:
             low=b["speedup_interval"][0],
             size=_size_ratio(b, ref) or 0.0,
             rate=_agreement(b["parity"]) * 100,
-            delta=((_accuracy(b["metrics"]) or 0) - (_accuracy(ref["metrics"]) or 0)) * 100,
+            delta=_points((_accuracy(b["metrics"]) or 0) - (_accuracy(ref["metrics"]) or 0)),
         )
     ]
 
