@@ -74,7 +74,7 @@ def _size_ratio(backend: dict, reference: dict) -> float | None:
 
 
 def _points(difference: float) -> float:
-    """Return a difference of two rates in points, 0.0 below the 0.05 that ±0.1 formatting shows (no "-0.0")."""
+    """Return a rate difference in points; 0.0 below what one decimal shows (never "-0.0")."""
     points = difference * 100
     return 0.0 if abs(points) < 0.05 else points
 
