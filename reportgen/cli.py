@@ -80,11 +80,32 @@ def run(config_path: str, out: str | None, version: str | None, from_tag: bool) 
 @click.option("--version", "version", help="report version label (overrides the config)")
 @click.option("--locale", type=click.Choice(["en", "ko"]), help="report language (overrides the config)")
 @click.option("--force", is_flag=True, help="replace an existing version of the report")
+@click.option(
+    "--results",
+    "results_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="measure nothing: render these machines' results files merged into one version (repeatable)",
+)
 @_from_tag
-def build(config_path: str, version: str | None, locale: str | None, force: bool, from_tag: bool) -> None:
-    """Measure, then render the report into the site archive."""
+def build(
+    config_path: str,
+    version: str | None,
+    locale: str | None,
+    force: bool,
+    results_files: tuple[str, ...],
+    from_tag: bool,
+) -> None:
+    """Measure, then render the report into the site archive (--results: merge files instead)."""
     from reportgen import site
 
+    if results_files:
+        if version is not None or from_tag:
+            raise click.UsageError("--results files carry their version; drop --version/--version-from-tag")
+        from reportgen.config import load_config
+
+        _render_merged(results_files, Path(load_config(config_path).site.dir), force, locale)
+        return
     config = _load(config_path, version, locale, from_tag)
     site_dir = Path(config.site.dir)
     site.ensure_version_free(site_dir, config.version, force)  # fail before minutes of measuring
@@ -93,14 +114,38 @@ def build(config_path: str, version: str | None, locale: str | None, force: bool
     console.print(f"report: {page}")
 
 
+def _render_merged(paths: tuple[str, ...], site_dir: Path, force: bool, locale: str | None) -> None:
+    from reportgen import merge, site
+    from reportgen.results import read_results
+
+    merged = merge.merge([(path, read_results(Path(path))) for path in paths])
+    page = site.build_site(site_dir, merged, None, force=force, locale=locale)
+    labels = ", ".join(label for label, _ in merge.labelled(merged))
+    console.print(f"report: {page} ({len(merged['machines'])} machines: {labels})", soft_wrap=True)
+
+
 @cli.command()
 @click.argument("results", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--site-dir", default="site", show_default=True)
 @click.option("--force", is_flag=True, help="replace an existing version of the report")
 @click.option(
+    "--merge",
+    "merged",
+    is_flag=True,
+    help="the files are one version measured on several machines: render one report, a section each",
+)
+@click.option("--locale", type=click.Choice(["en", "ko"]), help="report language (overrides the results)")
+@click.option(
     "--all", "all_versions", is_flag=True, help="re-render every archived version with today's templates"
 )
-def render(results: tuple[str, ...], site_dir: str, force: bool, all_versions: bool) -> None:
+def render(
+    results: tuple[str, ...],
+    site_dir: str,
+    force: bool,
+    merged: bool,
+    locale: str | None,
+    all_versions: bool,
+) -> None:
     """Render results JSON files into the site archive (or re-render all of it with --all)."""
     from reportgen import site
     from reportgen.results import read_results
@@ -108,11 +153,25 @@ def render(results: tuple[str, ...], site_dir: str, force: bool, all_versions: b
     if all_versions == bool(results):
         raise click.UsageError("pass results files to render, or --all to re-render the archive")
     if all_versions:
+        if merged or locale:
+            raise click.UsageError("--all re-renders every version as archived; drop --merge and --locale")
         for page in site.rebuild_pages(Path(site_dir)):
             console.print(f"report: {page}")
         return
-    for path in results:
-        page = site.build_site(Path(site_dir), read_results(Path(path)), None, force=force)
+    if merged:
+        _render_merged(results, Path(site_dir), force, locale)
+        return
+    documents = [(path, read_results(Path(path))) for path in results]
+    versions: dict[str, str] = {}
+    for path, document in documents:
+        if document["version"] in versions:  # before anything is written
+            raise click.UsageError(
+                f"{versions[document['version']]} and {path} are both version {document['version']}; "
+                "pass --merge to render them as one report with a section per machine"
+            )
+        versions[document["version"]] = path
+    for _, document in documents:
+        page = site.build_site(Path(site_dir), document, None, force=force, locale=locale)
         console.print(f"report: {page}")
 
 

@@ -4,7 +4,8 @@ Latency is judged from the raw samples, not from two medians: a slowdown counts 
 than ``analysis.regression_latency_pct`` *and* the 95% bootstrap interval of median(new) / median(old)
 lies entirely above 1, so run-to-run noise (eager PyTorch varies about ±5% between runs on one machine)
 never fails a build. Parity lost, accuracy down and file size up are judged against the other
-``analysis.regression_*`` thresholds and ``parity.min_match_rate``.
+``analysis.regression_*`` thresholds and ``parity.min_match_rate``. Versions merged from several
+machines are compared machine by machine (``compare_machines``), never one machine with another.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from reportgen import merge
 from reportgen.config import Config, load_config, parse_config
 from reportgen.errors import ConfigError, ResultsError
 from reportgen.locale import DASH, fmt_mb, fmt_ms, fmt_pct, fmt_rate, fmt_sci
-from reportgen.results import dumps, read_results
+from reportgen.results import dumps, is_merged, machine_documents, read_results
 from reportgen.timing import speedup_interval
 
 CONFIDENCE = 0.95
@@ -81,15 +83,34 @@ def thresholds_for(new: dict, new_path: Path, config_path: str | None) -> Thresh
 
 
 def compare_files(old_arg: str, new_arg: str, site_dir: Path, config_path: str | None = None) -> dict:
-    """Locate, read and compare two results documents (files or archived versions)."""
+    """Locate, read and compare two results documents (files or archived versions).
+
+    When either is merged from several machines, they are compared machine by machine."""
     old_path, new_path = locate(old_arg, site_dir), locate(new_arg, site_dir)
     old, new = _complete(read_results(old_path), old_path), _complete(read_results(new_path), new_path)
-    report = compare(old, new, thresholds_for(new, new_path, config_path))
+    if is_merged(old) or is_merged(new):
+        # The thresholds come from one config: the machines of a version share the run's config.
+        first = machine_documents(new)[0]
+        report = compare_machines(old, new, thresholds_for(first, new_path, config_path))
+    else:
+        report = compare(old, new, thresholds_for(new, new_path, config_path))
     report["old"]["path"], report["new"]["path"] = str(old_path), str(new_path)
     return report
 
 
 def _complete(doc: dict, path: Path) -> dict:
+    """Return doc, or raise when it (or a machine of it) lacks what a comparison reads."""
+    if not is_merged(doc):
+        return _complete_machine(doc, str(path))
+    missing = [k for k in ("version", "created_at") if k not in doc]
+    if missing:
+        raise ResultsError(f"{path}: not a complete results document: missing {', '.join(missing)}")
+    for i, machine in enumerate(doc["machines"]):
+        _complete_machine(machine, f"{path}: machines[{i}]")
+    return doc
+
+
+def _complete_machine(doc: dict, path: str) -> dict:
     """Return doc, or raise when it lacks what a comparison reads (a hand-edited or truncated file)."""
     missing = [k for k in ("version", "created_at", "reference", "backend_order", "backends") if k not in doc]
     backends = doc.get("backends")
@@ -126,6 +147,36 @@ def compare(old: dict, new: dict, thresholds: Thresholds) -> dict:
         "rows": rows,
         "regressions": len(regressions),
         "notes": _notes(old, new),
+    }
+
+
+def compare_machines(old: dict, new: dict, thresholds: Thresholds) -> dict:
+    """Return the changes from OLD to NEW machine by machine (either may be merged): each machine is
+    compared with the machine of the same label (merge.machine_label), never with another one; a
+    machine measured on one side only is reported as added or removed, not judged."""
+    rows: list[dict] = []
+    notes: list[str] = []
+    pairs = merge.matched(old, new)
+    for label, before, after in pairs:
+        if before is None or after is None:
+            cpu = ((before or after).get("environment") or {}).get("cpu")
+            if before is None:
+                row = _row(None, "machine", None, cpu, ADDED, "machine not measured in OLD")
+            else:
+                row = _row(None, "machine", cpu, None, REMOVED, "machine not measured in NEW")
+            rows.append({**row, "machine": label})
+            continue
+        part = compare(before, after, thresholds)
+        rows += [{**row, "machine": label} for row in part["rows"]]
+        notes += [f"{label}: {note}" for note in part["notes"]]
+    return {
+        "old": _side(old),
+        "new": _side(new),
+        "thresholds": asdict(thresholds),
+        "machines": [label for label, _, _ in pairs],
+        "rows": rows,
+        "regressions": sum(r["status"] == REGRESSION for r in rows),
+        "notes": notes,
     }
 
 
@@ -285,10 +336,15 @@ def _notes(old: dict, new: dict) -> list[str]:
 _HEADERS = ("backend", "metric", "old", "new", "change", "verdict", "detail")
 
 
+def _headers(report: dict) -> tuple[str, ...]:
+    return ("machine", *_HEADERS) if "machines" in report else _HEADERS
+
+
 def _cells(report: dict) -> list[tuple[str, ...]]:
     return [
         (
-            r["backend"],
+            *((r["machine"],) if "machines" in report else ()),
+            r["backend"] or DASH,  # None: a row about a whole machine
             r["metric"],
             r["text"]["old"],
             r["text"]["new"],
@@ -318,8 +374,9 @@ def _thresholds_text(report: dict) -> str:
 
 def format_text(report: dict) -> str:
     """Return the comparison as a plain-text table with a summary, for a terminal or a CI log."""
-    table = [_HEADERS, *_cells(report)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(_HEADERS))]
+    headers = _headers(report)
+    table = [headers, *_cells(report)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines += ["", *[f"note: {n}" for n in report["notes"]], _thresholds_text(report), _summary(report)]
@@ -336,10 +393,12 @@ def format_markdown(report: dict) -> str:
     n = report["regressions"]
     title = f"### reportgen compare: {report['old']['version']} → {report['new']['version']}"
     lines = [title, "", f"**{_summary(report)}**" if n else _summary(report), ""]
-    lines += ["| " + " | ".join(_HEADERS) + " |", "|" + "---|" * len(_HEADERS)]
+    headers = _headers(report)
+    lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    verdict = headers.index("verdict")
     for cells in _cells(report):
-        status = cells[5]
-        cells = (*cells[:5], f"{icon.get(status, '')}{status}", cells[6])
+        status = cells[verdict]
+        cells = (*cells[:verdict], f"{icon.get(status, '')}{status}", *cells[verdict + 1 :])
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     lines += ["", *[f"> {n}" for n in report["notes"]], "", f"<sub>{_thresholds_text(report)}</sub>"]
     return "\n".join(lines) + "\n"

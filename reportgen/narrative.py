@@ -178,13 +178,13 @@ def findings_view(results: dict, loc: Locale) -> dict:
         (localize(f, loc) for f in results["findings"]), key=lambda f: SEVERITY_RANK[f["severity"]]
     )
     # Key: every problem, the recommendation, whether the method holds, and what no section shows.
-    key = [
-        f
-        for f in found
-        if f["severity"] in ("fail", "warn")
+    is_key = [
+        f["severity"] in ("fail", "warn")
         or f["topic"] in ("recommendations", "other")
         or (f["topic"] == "method" and f["severity"] == "pass")
+        for f in found
     ]
+    key = [f for f, k in zip(found, is_key) if k]
     by_topic: dict[str, list[dict]] = {}
     for f in found:
         by_topic.setdefault(f["topic"], []).append(f)
@@ -192,6 +192,7 @@ def findings_view(results: dict, loc: Locale) -> dict:
         "all": found,
         "key": key,
         "more": len(found) - len(key),
+        "rest": [f for f, k in zip(found, is_key) if not k],  # a merged page folds them under the key ones
         "by_topic": by_topic,
         "counts": {s: sum(f["severity"] == s for f in found) for s in SEVERITY_RANK},
         "causes": _grouped(found, "cause"),

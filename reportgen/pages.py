@@ -1,7 +1,8 @@
 """What a page shows, as plain data built from results documents: the report's headline table, its
 files, changes since the previous version and appendix, put together with the verdicts and findings
 (narrative.py), the quality section (quality.py), the score (score.py) and the charts (charts.py);
-and one row of the index per version. Templates only lay this out.
+the machines of a merged version (merge.py), each with its own view; and one row of the index per
+version. Templates only lay this out.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import yaml
 from reportgen import charts, narrative, quality, score
 from reportgen.judge import Metric, Thresholds, compare, dig, is_ok, number, ordered
 from reportgen.locale import DASH, Locale
+from reportgen.merge import labelled
+from reportgen.results import is_merged
 
 # libyaml's dumper writes the same text as the pure-Python one, fifteen times faster (bench_render.py).
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -199,25 +202,83 @@ def report_view(results: dict, previous: dict | None, loc: Locale) -> dict:
     }
 
 
-def index_row(results: dict, loc: Locale) -> dict:
-    """Return one version's row of the index: its verdicts, recommendation and parity status."""
-    verdicts = narrative.verdicts(results, Thresholds.of(results), loc)
-    best = narrative.recommended(results, verdicts)
-    answers = [v["parts"][0]["severity"] for v in verdicts]
+def _summary(verdicts: list[dict], loc: Locale) -> list[dict]:
+    """Return how many backends got each answers and speed verdict, as badges."""
     counts: dict[str, tuple[str, int]] = {}  # code -> (severity, how many backends)
     for v in verdicts:
         for part in v["parts"][:2]:  # answers and speed; sizes rarely change between versions
             counts[part["code"]] = (part["severity"], counts.get(part["code"], ("", 0))[1] + 1)
+    return [
+        {"severity": severity, "text": loc.t(f"index.count.{code}", count=loc.num(n))}
+        for code, (severity, n) in counts.items()
+    ]
+
+
+def _parity(verdicts: list[dict]) -> str:
+    """Return the parity status of a run: fail if any backend fails, warn if any is not a pass."""
+    answers = [v["parts"][0]["severity"] for v in verdicts]
+    return "fail" if "fail" in answers else ("warn" if set(answers) - {"pass"} else "pass")
+
+
+def _best(results: dict, verdicts: list[dict], loc: Locale) -> dict | None:
+    best = narrative.recommended(results, verdicts)
+    return {"backend": best[0], "speedup": loc.ratio(best[1])} if best else None
+
+
+def machine_anchor(label: str) -> str:
+    """Return the id of a machine's section on a merged page."""
+    return f"machine-{label}"
+
+
+def _machine(label: str, results: dict, loc: Locale) -> dict:
+    """Return what the overview and the index say of one machine: its own numbers only."""
+    verdicts = narrative.verdicts(results, Thresholds.of(results), loc)
+    return {
+        "label": label,
+        "anchor": machine_anchor(label),
+        "environment": results["environment"],
+        "reference": results["reference"],
+        "best": _best(results, verdicts, loc),
+        "parity": _parity(verdicts),
+        "summary": _summary(verdicts, loc),
+    }
+
+
+def merged_view(merged: dict, loc: Locale) -> list[dict]:
+    """Return each machine of a merged document: its overview row, its document and its report view."""
+    return [
+        {**_machine(label, machine, loc), "results": machine, "view": report_view(machine, None, loc)}
+        for label, machine in labelled(merged)
+    ]
+
+
+def index_row(results: dict, loc: Locale) -> dict:
+    """Return one version's row of the index: its verdicts, recommendation and parity status.
+
+    A merged version lists its machines instead, each with its own recommendation and parity."""
+    if is_merged(results):
+        machines = [_machine(label, machine, loc) for label, machine in labelled(results)]
+        first = results["machines"][0]
+        return {
+            "version": results["version"],
+            "title": results["title"],
+            "model": first["model"]["name"],
+            "reference": first["reference"],
+            "verdicts": [],
+            "summary": [],
+            "best": None,
+            "parity": None,
+            "machines": machines,
+        }
+    verdicts = narrative.verdicts(results, Thresholds.of(results), loc)
     return {
         "version": results["version"],
         "title": results["title"],
         "model": results["model"]["name"],
         "reference": results["reference"],
         "verdicts": verdicts,
-        "summary": [
-            {"severity": severity, "text": loc.t(f"index.count.{code}", count=loc.num(n))}
-            for code, (severity, n) in counts.items()
-        ],
-        "best": {"backend": best[0], "speedup": loc.ratio(best[1])} if best else None,
-        "parity": "fail" if "fail" in answers else ("warn" if set(answers) - {"pass"} else "pass"),
+        "summary": _summary(verdicts, loc),
+        "best": _best(results, verdicts, loc),
+        "parity": _parity(verdicts),
+        "machines": None,
     }

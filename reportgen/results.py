@@ -96,14 +96,26 @@ def read_results(path: Path) -> dict:
     return upgrade(document, source=str(path))
 
 
+def is_merged(document: dict) -> bool:
+    """Return whether a document merges the results of several machines (it holds ``machines``)."""
+    return "machines" in document
+
+
+def machine_documents(document: dict) -> list[dict]:
+    """Return the one-machine documents: a merged document's machines, else the document itself."""
+    return list(document["machines"]) if is_merged(document) else [document]
+
+
 def upgrade(document: dict, source: str = "results") -> dict:
-    """Return ``document`` upgraded step by step to SCHEMA_VERSION."""
+    """Return ``document`` upgraded step by step to SCHEMA_VERSION (a merged one machine by machine)."""
     found = document["schema_version"]
     if found > SCHEMA_VERSION:
         raise ResultsError(
             f"{source}: schema_version: {found} is newer than this reportgen understands "
             f"({SCHEMA_VERSION}); upgrade reportgen"
         )
+    if is_merged(document):
+        return _upgrade_merged(document, source)
     while document["schema_version"] < SCHEMA_VERSION:
         step = UPGRADES.get(document["schema_version"])
         if step is None:
@@ -112,13 +124,32 @@ def upgrade(document: dict, source: str = "results") -> dict:
     return document
 
 
+def _upgrade_merged(document: dict, source: str) -> dict:
+    """Upgrade every machine of a merged document; each is refused or upgraded like a file of its own."""
+    machines = document["machines"]
+    if not isinstance(machines, list) or not machines:
+        raise ResultsError(f"{source}: machines: expected a non-empty list of results documents")
+    upgraded = []
+    for i, machine in enumerate(machines):
+        where = f"{source}: machines[{i}]"
+        if not isinstance(machine, dict) or not isinstance(machine.get("schema_version"), int):
+            raise ResultsError(f"{where}: schema_version: expected an integer, not a results document")
+        if is_merged(machine):
+            raise ResultsError(f"{where}: a machine's results cannot themselves be merged")
+        upgraded.append(upgrade(machine, where))
+    # Merged documents exist since schema 2; the envelope itself has nothing to upgrade.
+    return {**document, "schema_version": SCHEMA_VERSION, "machines": upgraded}
+
+
 def check_invariants(document: dict) -> None:
     """Raise SanityError when a measurement is impossible; such a number must never reach a page."""
     problems = []
-    for name, backend in document.get("backends", {}).items():
-        if backend.get("status") != "ok":
-            continue
-        problems += [f"backends.{name}.{p}" for p in _backend_problems(backend)]
+    for i, machine in enumerate(machine_documents(document)):
+        prefix = f"machines[{i}]." if is_merged(document) else ""
+        for name, backend in machine.get("backends", {}).items():
+            if backend.get("status") != "ok":
+                continue
+            problems += [f"{prefix}backends.{name}.{p}" for p in _backend_problems(backend)]
     if problems:
         raise SanityError("impossible measurements, run rejected: " + "; ".join(problems))
 

@@ -2,6 +2,7 @@
 
 What a page shows is decided in reportgen/pages.py (and charts.py); this module renders it and keeps
 the archive: site/<version>/{index.html, results.json, config.yaml}, site/index.html, site/assets/.
+A version may be merged from several machines (reportgen/merge.py): one page, a section per machine.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from urllib.parse import quote
 
 import jinja2
 
-from reportgen import charts, pages
+from reportgen import charts, merge, pages
 from reportgen.errors import ReportgenError
 from reportgen.locale import FILTER_NAMES, Locale, get_locale
-from reportgen.results import read_results
+from reportgen.results import is_merged, machine_documents, read_results
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_ASSETS = ("style.css", "charts.js")
@@ -71,7 +72,8 @@ def _environment() -> jinja2.Environment:
 
 
 def _title(results: dict, loc: Locale) -> str:
-    return results["title"] or loc.t("report.default_title", model=results["model"]["name"])
+    model = machine_documents(results)[0]["model"]["name"]
+    return results["title"] or loc.t("report.default_title", model=model)
 
 
 def render_report(
@@ -79,8 +81,13 @@ def render_report(
 ) -> str:
     """Return the HTML page of one version; `previous` adds a "changes since" table.
 
-    `locale` overrides the document's language (the page only; the document is not changed)."""
+    A merged document gets one page with a section per machine (and no changes table). `locale`
+    overrides the document's language (the page only; the document is not changed)."""
     loc = get_locale(locale or results["locale"])
+    if is_merged(results):
+        return _render_merged(results, loc)
+    if previous is not None and is_merged(previous):
+        previous = merge.counterpart(previous, results)  # the same machine's numbers, or none
     view = pages.report_view(results, previous, loc)
     return (
         _environment()
@@ -96,6 +103,30 @@ def render_report(
             root="../",
             has_config=has_config,
             has_charts=bool(view["figures"]),
+            anchor="",
+            h=2,
+            per_machine=False,
+        )
+    )
+
+
+def _render_merged(merged: dict, loc: Locale) -> str:
+    machines = pages.merged_view(merged, loc)
+    return (
+        _environment()
+        .get_template("merged.html")
+        .render(
+            document=merged,
+            machines=machines,
+            title=_title(merged, loc),
+            date=loc.date(_created(merged)),
+            loc=loc,
+            locale=loc.code,
+            root="../",
+            has_config=False,
+            has_charts=any("latency" in m["view"]["figures"] for m in machines),
+            h=3,
+            per_machine=True,
         )
     )
 
@@ -131,7 +162,8 @@ def render_index(all_results: list[dict]) -> str:
             date=loc.date(created),
         )
         rows.append(row)
-    figures = charts.trend_figures(list(reversed(newest)), loc) if len(newest) >= 2 else {}
+    history = merge.trend_history(list(reversed(newest)))
+    figures = charts.trend_figures(history, loc) if len(newest) >= 2 else {}
     figures = charts.localized(figures, loc)
     return (
         _environment()
@@ -194,7 +226,12 @@ def _read_archive(site_dir: Path) -> list[dict]:
 
 
 def _previous(results: dict, others: list[dict]) -> dict | None:
+    """Return the version a page's "changes since" compares with: the newest older one that measured
+    the same machine, if it is merged (a merged page itself has no changes table)."""
+    if is_merged(results):
+        return None
     older = [r for r in others if _created(r) < _created(results)]
+    older = [r for r in older if not is_merged(r) or merge.counterpart(r, results) is not None]
     return _newest_first(older)[0] if older else None
 
 

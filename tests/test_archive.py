@@ -203,6 +203,23 @@ def test_render_needs_files_or_all_but_not_both(results, tmp_path, reportgen):
     assert not (tmp_path / "site").exists()
 
 
+def test_render_locale_renders_and_archives_the_language(results, tmp_path, reportgen):
+    doc = write(tmp_path / "r.json", version(results, "0.1.0", 1))
+    code, _, err = reportgen("render", doc, "--site-dir", tmp_path / "site", "--locale", "ko")
+    assert code == 0, err
+    page = (tmp_path / "site" / "0.1.0" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ko">' in page and "판정" in page
+    archived = json.loads((tmp_path / "site" / "0.1.0" / "results.json").read_text(encoding="utf-8"))
+    assert archived["locale"] == "ko" and results["locale"] == "en"
+    assert reportgen("render", "--all", "--site-dir", tmp_path / "site")[0] == 0  # stays Korean
+    assert '<html lang="ko">' in (tmp_path / "site" / "0.1.0" / "index.html").read_text(encoding="utf-8")
+    code, _, err = reportgen("render", doc, "--site-dir", tmp_path / "other", "--locale", "fr")
+    assert code == 2 and "'fr' is not one of 'en', 'ko'" in err
+    code, _, err = reportgen("render", "--all", "--site-dir", tmp_path / "site", "--locale", "en")
+    assert code == 2 and "drop --merge and --locale" in err
+    assert not (tmp_path / "other").exists()
+
+
 # --- kill -9 ----------------------------------------------------------------------------------------
 
 # Runs in a child process: for k = 1, 2, ... it forks a build that SIGKILLs itself just before its

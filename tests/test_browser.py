@@ -2,7 +2,8 @@
 
 Builds the REAL 8-backend demo document (tests/data/results_demo.json) as two versions, the second in
 Korean, then opens both reports and the index from file:// and from an HTTP server where the site sits
-under a sub-path (/project/site/), in light and dark schemes, at a desktop and a phone's width.
+under a sub-path (/project/site/), in light and dark schemes, at a desktop and a phone's width; and a
+version merged from two machines (one page, a section and a latency chart per machine).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import site
+from reportgen import merge, site
 from reportgen.results import read_results
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -110,3 +111,32 @@ def test_pages_fit_a_phone_and_print(chromium_browser, tmp_path):
     # An A4 page is about 800 CSS pixels wide: everything must fit it, in the light palette.
     printed = _open(chromium_browser, report, REPORT_CHARTS, scheme="dark", width=800, media="print")
     assert printed["header"] == "none" and printed["background"] == "rgb(255, 255, 255)"
+
+
+def _build_merged(root: Path) -> Path:
+    results = read_results(DATA)
+    other = copy.deepcopy(results)
+    other["environment"]["cpu"] = "AMD EPYC 7763 64-Core Processor"
+    for b in other["backends"].values():
+        if b["status"] == "ok":
+            b["latency_ms"]["samples"] = [s * 1.5 for s in b["latency_ms"]["samples"]]
+    site_dir = root / "site"
+    site.build_site(site_dir, merge.merge([("x64", results), ("amd", other)]), None)
+    return site_dir
+
+
+def test_a_merged_page_renders_each_machines_charts(chromium_browser, tmp_path, http_root):
+    site_dir = _build_merged(tmp_path)
+    page = site_dir / "0.1.0" / "index.html"
+    merged = _open(chromium_browser, page.as_uri(), 2)
+    assert merged["headings"][:3] == [
+        "Machines",
+        "Machine intel-xeon-linux-2c",
+        "Machine amd-epyc-7763-linux-2c",
+    ]
+    _open(chromium_browser, page.as_uri(), 2, "dark", width=375)
+    _open(chromium_browser, page.as_uri(), 2, width=800, media="print")
+    _open(chromium_browser, (site_dir / "index.html").as_uri(), 0)
+    root, base = http_root
+    _build_merged(root / "project")
+    _open(chromium_browser, f"{base}/project/site/0.1.0/index.html#machine-amd-epyc-7763-linux-2c", 2)

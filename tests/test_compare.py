@@ -268,3 +268,89 @@ def test_a_different_machine_is_noted(results):
     report = compare.compare(results, new, THRESHOLDS)
     assert any("Another CPU" in note for note in report["notes"])
     assert "note: OLD ran on" in compare.format_text(report)
+
+
+# --- versions merged from several machines -----------------------------------------------------------
+
+
+def on_cpu(results: dict, cpu: str) -> dict:
+    doc = copy.deepcopy(results)
+    doc["environment"]["cpu"] = cpu
+    return doc
+
+
+def test_merged_versions_compare_machine_by_machine(results, tmp_path, reportgen):
+    from reportgen import merge, site
+
+    arm = on_cpu(results, "Neoverse-N1")
+    x64_label, arm_label = (
+        merge.machine_label(results["environment"]),
+        merge.machine_label(arm["environment"]),
+    )
+    site.build_site(tmp_path / "site", merge.merge([("x64", results), ("arm", arm)]), None)
+    # 0.2.0: the x64 machine as fast as before, a planted 30% slowdown on the arm machine only.
+    new = merge.merge([("x64", scaled(results, "0.2.0", 1.0)), ("arm", scaled(arm, "0.2.0", 1.3))])
+    site.build_site(tmp_path / "site", new, None)
+    code, out, err = reportgen("compare", "0.1.0", "0.2.0", "--site-dir", tmp_path / "site")
+    assert code == 1, err
+    assert out.splitlines()[0].split()[:3] == ["machine", "backend", "metric"]
+    (line,) = [x for x in out.splitlines() if "  regression  " in x]
+    assert line.split()[:3] == [arm_label, candidate(results), "latency_median_ms"] and "+30.0%" in line
+    assert out.rstrip().endswith("1 regression from 0.1.0 to 0.2.0")
+
+    code, out, _ = reportgen("compare", "0.1.0", "0.2.0", "--site-dir", tmp_path / "site", "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["machines"] == [x64_label, arm_label] and report["regressions"] == 1
+    (row,) = [r for r in report["rows"] if r["status"] == "regression"]
+    assert (row["machine"], row["backend"], row["metric"]) == (
+        arm_label,
+        candidate(results),
+        "latency_median_ms",
+    )
+    x64_latency = [
+        r for r in report["rows"] if r["machine"] == x64_label and r["metric"] == "latency_median_ms"
+    ]
+    assert [r["status"] for r in x64_latency] == ["same", "same"]  # each machine against itself only
+    code, out, _ = reportgen(
+        "compare", "0.1.0", "0.2.0", "--site-dir", tmp_path / "site", "--format", "markdown"
+    )
+    assert code == 1 and "| machine | backend | metric | old | new | change | verdict | detail |" in out
+    assert f"| {arm_label} | {candidate(results)} | latency_median_ms |" in out and "❌ regression" in out
+    assert reportgen("compare", "0.1.0", "0.1.0", "--site-dir", tmp_path / "site")[0] == 0
+
+
+def test_a_machine_on_one_side_only_is_listed_not_gated(results, tmp_path, reportgen):
+    from reportgen import merge
+
+    arm, apple = on_cpu(results, "Neoverse-N1"), on_cpu(results, "Apple M2")
+    old = write(tmp_path / "old.json", merge.merge([("x64", results), ("arm", arm)]))
+    new_doc = merge.merge([("x64", scaled(results, "0.2.0", 1.0)), ("apple", scaled(apple, "0.2.0", 1.3))])
+    new = write(tmp_path / "new.json", new_doc)
+    code, out, err = reportgen("compare", old, new, "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    machine_rows = [
+        (r["machine"], r["status"], r["old"], r["new"]) for r in report["rows"] if r["metric"] == "machine"
+    ]
+    assert machine_rows == [
+        (merge.machine_label(apple["environment"]), "added", None, "Apple M2"),
+        (merge.machine_label(arm["environment"]), "removed", "Neoverse-N1", None),
+    ]
+    assert report["regressions"] == 0
+    code, out, _ = reportgen("compare", old, new)
+    assert code == 0 and "machine not measured in OLD" in out and "machine not measured in NEW" in out
+    # A one-machine file against a merged version: its machine is found among the merged ones.
+    single = write(tmp_path / "single.json", scaled(results, "0.3.0", 1.3))
+    code, out, _ = reportgen("compare", old, single)
+    assert code == 1 and "1 regression from 0.1.0 to 0.3.0" in out and "removed" in out
+
+
+def test_a_newer_machine_inside_a_merged_version_exits_2(results, tmp_path, reportgen):
+    from reportgen import merge
+
+    doc = merge.merge([("x64", results), ("arm", on_cpu(results, "Neoverse-N1"))])
+    doc["machines"][1]["schema_version"] = 99
+    path = write(tmp_path / "merged.json", doc)
+    code, out, err = reportgen("compare", write(tmp_path / "old.json", results), path)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.strip().startswith(f"error: {path}: machines[1]: schema_version: 99 is newer")

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from reportgen import locale as locale_module
-from reportgen import pages, score, site
+from reportgen import merge, pages, score, site
 from reportgen.errors import ReportgenError
 from reportgen.locale import (
     LOCALES,
@@ -37,11 +37,20 @@ from reportgen.locale import (
     load_catalog,
     placeholders,
 )
-from reportgen.results import read_results
+from reportgen.results import is_merged, read_results
 
 DATA = Path(__file__).parent / "data"
 # The modules that turn a results document into page text.
-MODULES = ("charts.py", "judge.py", "locale.py", "narrative.py", "pages.py", "quality.py", "site.py")
+MODULES = (
+    "charts.py",
+    "judge.py",
+    "locale.py",
+    "merge.py",
+    "narrative.py",
+    "pages.py",
+    "quality.py",
+    "site.py",
+)
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -616,7 +625,8 @@ def _render_with_recorded_keys(monkeypatch, documents: list[dict]) -> set[str]:
     for code in LOCALES:
         for doc in documents:
             doc = {**doc, "locale": code}
-            site.render_report(doc, _version(doc, "0.0.1", "2020-01-01T00:00:00Z", 1.3))
+            previous = None if is_merged(doc) else _version(doc, "0.0.1", "2020-01-01T00:00:00Z", 1.3)
+            site.render_report(doc, previous)
         site.render_index([{**d, "locale": code} for d in documents])
     return used
 
@@ -637,7 +647,10 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
     slow = _version(demo, "0.0.2", "2020-01-02T00:00:00Z", 100.0)
     detection = copy.deepcopy(demo)
     detection["model"]["task"] = "detection"
-    documents = [demo, v1, failed, ref_failed, _classification(demo), raw, single, slow, detection]
+    other = copy.deepcopy(demo)
+    other["environment"]["cpu"] = "AMD EPYC 7763"
+    merged = merge.merge([("a", demo), ("b", other)])  # a page with a section per machine
+    documents = [demo, v1, failed, ref_failed, _classification(demo), raw, single, slow, detection, merged]
     used = _render_with_recorded_keys(monkeypatch, documents)
     english = load_catalog("en")
     # Keys a document may need that these renders do not reach (a unit test of each follows).
