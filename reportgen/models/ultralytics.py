@@ -14,6 +14,7 @@ from pathlib import Path
 from reportgen.errors import ReportgenError
 from reportgen.models import LoadedModel, describe_file
 
+TASKS = {"detect": "detection", "segment": "segmentation"}  # Ultralytics' task names -> reportgen's
 MISSING_EXTRA = (
     "model.source: ultralytics needs the optional extra: pip install 'reportgen[ultralytics]' "
     "(it brings its own torch)"
@@ -41,9 +42,21 @@ def load(config: dict) -> LoadedModel:
     saved = stored.get("ema") or stored["model"]
     checkpoint = describe_file(path, saved.state_dict().values())
     model = export_ready(YOLO(path).model)
+    _check_task(config.get("task", "segmentation"), getattr(model, "task", None))
     names = model.names
     class_names = [names[i] for i in sorted(names)] if isinstance(names, dict) else list(names)
     return LoadedModel(model, config.get("class_names") or class_names, checkpoint)
+
+
+def _check_task(task: str, ultralytics_task: str | None) -> None:
+    """Refuse a config task that the checkpoint's head does not produce (raw takes any outputs)."""
+    expected = TASKS.get(ultralytics_task)
+    if task != "raw" and task != expected:
+        fits = f"'{expected}' or 'raw'" if expected else "'raw' (reportgen decodes detect and segment models)"
+        raise ReportgenError(
+            f"model.task: expected {fits} for this checkpoint, an Ultralytics {ultralytics_task!r} model; "
+            f"got {task!r}"
+        )
 
 
 def export_ready(model):
