@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from reportgen import __version__
 from reportgen.errors import ReportgenError
@@ -17,7 +18,8 @@ console = Console(stderr=True, highlight=False)
 
 def _progress() -> callable:
     started = time.monotonic()
-    return lambda message: console.print(f"[dim]{time.monotonic() - started:7.1f}s[/dim] {message}")
+    # Messages are plain text (paths, extras like reportgen[ultralytics]): escape them from rich markup.
+    return lambda message: console.print(f"[dim]{time.monotonic() - started:7.1f}s[/dim] {escape(message)}")
 
 
 def _load(config_path: str, version: str | None, locale: str | None, from_tag: bool = False):
@@ -312,7 +314,7 @@ def main() -> None:
         # Without standalone mode, click returns the code of ctx.exit() (compare's 1) instead of exiting.
         code = cli.main(standalone_mode=False)
     except ReportgenError as e:
-        console.print(f"[red]error:[/red] {e}", soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
         console.print("aborted")

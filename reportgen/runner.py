@@ -35,7 +35,7 @@ def run(
     progress(f"loading {config.dataset.images} evaluation inputs ({config.dataset.source})")
     data = datasets.load(config)
     for warning in data.warnings:
-        progress(f"[yellow]warning:[/yellow] {warning}")
+        progress(f"warning: {warning}")
     dataset_path = work_dir / "dataset.npz"
     stored = {"images": data.images} if data.images is not None else {"tensors": data.tensors}
     if any(b.letterbox == "rect" for b in config.backends):  # that backend letterboxes the images itself

@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image
 
 from reportgen import metrics, parity
 from reportgen.detections import Detections, GroundTruth, batched_nms
@@ -30,7 +29,7 @@ def prepare(image: np.ndarray, size: int, rect: bool = False) -> tuple[np.ndarra
         return image, {"scale": 1.0, "pad": [0, 0]}
     scale = min(size / h, size / w)
     new_w, new_h = round(w * scale), round(h * scale)
-    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.Resampling.BILINEAR))
+    resized = resize_bilinear(image, new_h, new_w)
     out_w, out_h = (
         (new_w + (size - new_w) % STRIDE, new_h + (size - new_h) % STRIDE) if rect else (size, size)
     )
@@ -38,6 +37,17 @@ def prepare(image: np.ndarray, size: int, rect: bool = False) -> tuple[np.ndarra
     canvas = np.full((out_h, out_w, 3), PAD_VALUE, dtype=np.uint8)
     canvas[top : top + new_h, left : left + new_w] = resized
     return canvas, {"scale": scale, "pad": [left, top]}
+
+
+def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize an HxWx3 uint8 image bilinearly without antialiasing, as cv2.INTER_LINEAR (Ultralytics) does.
+
+    PIL's bilinear filter antialiases when it shrinks: pixels then differ from Ultralytics' by up to
+    60 levels on textured images, and the networks see other inputs than the user's pipeline gives them.
+    """
+    rows, cols = _bilinear_matrix(height, image.shape[0]), _bilinear_matrix(width, image.shape[1])
+    out = np.einsum("hy,yxc,wx->hwc", rows, image.astype(np.float32), cols, optimize=True)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def rect_to_square(prediction: Detections, rect_meta: dict, square_meta: dict, size: int) -> Detections:
