@@ -1,9 +1,10 @@
-"""Browser fixtures: Debian's headless Chromium driven by Playwright, and a local HTTP server."""
+"""Shared fixtures: the CLI run in-process, Debian's headless Chromium driven by Playwright, a local HTTP server."""
 
 from __future__ import annotations
 
 import functools
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -56,3 +57,20 @@ def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def reportgen(monkeypatch, capsys):
+    """Run the CLI in this process through main(), in ``cwd`` if given; return (exit code, stdout, stderr)."""
+    from reportgen.cli import main
+
+    def run(*args: object, cwd: Path | None = None) -> tuple[int, str, str]:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", ["reportgen", *map(str, args)])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        out, err = capsys.readouterr()
+        return exit_info.value.code, out, err
+
+    return run

@@ -23,7 +23,6 @@ import pytest
 
 from reportgen import results as results_module
 from reportgen import site
-from reportgen.cli import main
 from reportgen.results import read_results
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
@@ -32,20 +31,6 @@ DATA = Path(__file__).parent / "data" / "results_v1.json"
 @pytest.fixture
 def results() -> dict:
     return read_results(DATA)  # upgraded to the current schema, as every reader gets it
-
-
-@pytest.fixture
-def reportgen(monkeypatch, capsys):
-    """Run the CLI in this process through main(); return (exit code, stdout, stderr)."""
-
-    def run(*args: object) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["reportgen", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        out, err = capsys.readouterr()
-        return exit_info.value.code, out, err
-
-    return run
 
 
 def version(results: dict, label: str, day: int, title: str | None = None) -> dict:

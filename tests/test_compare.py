@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from reportgen import compare
-from reportgen.cli import main
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
 THRESHOLDS = compare.Thresholds(latency_pct=10.0, accuracy_points=1.0, size_pct=5.0, min_match_rate=0.98)
@@ -24,20 +23,6 @@ THRESHOLDS = compare.Thresholds(latency_pct=10.0, accuracy_points=1.0, size_pct=
 @pytest.fixture
 def results() -> dict:
     return json.loads(DATA.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def reportgen(monkeypatch, capsys):
-    """Run the CLI in this process through main(); return (exit code, stdout, stderr)."""
-
-    def run(*args: object) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["reportgen", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        out, err = capsys.readouterr()
-        return exit_info.value.code, out, err
-
-    return run
 
 
 def candidate(results: dict) -> str:

@@ -13,7 +13,6 @@ import html
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import markupsafe
@@ -21,7 +20,6 @@ import pytest
 import yaml
 
 from reportgen import merge, site
-from reportgen.cli import main
 from reportgen.errors import ResultsError
 from reportgen.locale import get_locale
 from reportgen.results import SCHEMA_VERSION, read_results
@@ -36,20 +34,6 @@ EN = get_locale("en")
 @pytest.fixture
 def demo() -> dict:
     return read_results(DATA / "results_demo.json")
-
-
-@pytest.fixture
-def reportgen(monkeypatch, capsys):
-    """Run the CLI in this process through main(); return (exit code, stdout, stderr)."""
-
-    def run(*args: object) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["reportgen", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        out, err = capsys.readouterr()
-        return exit_info.value.code, out, err
-
-    return run
 
 
 def other_machine(

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from reportgen import site
-from reportgen.cli import main
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
 
@@ -35,21 +34,6 @@ def isolated_git(monkeypatch, tmp_path):
 @pytest.fixture
 def results() -> dict:
     return json.loads(DATA.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def reportgen(monkeypatch, capsys):
-    """Run the CLI in this process through main() in a folder; return (exit code, stdout, stderr)."""
-
-    def run(*args: object, cwd: Path) -> tuple[int, str, str]:
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", ["reportgen", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        out, err = capsys.readouterr()
-        return exit_info.value.code, out, err
-
-    return run
 
 
 def git(*args: str, cwd: Path) -> str:
