@@ -14,15 +14,13 @@ from reportgen import __version__, examples, parity, timing
 from reportgen.config import Config
 from reportgen.datasets import Dataset
 from reportgen.results import SCHEMA_VERSION
-from reportgen.tasks import task_module
+from reportgen.tasks import task_module, task_settings
 
 
 def document(
     config: Config, config_path, env: dict, model: dict, data: Dataset, raw: dict, files: dict
 ) -> dict:
     """Return the results document (without findings) of one run."""
-    from reportgen.runner import task_settings
-
     settings = task_settings(config)
     decoded = {
         name: _decode(r, config.model.task, settings, data) for name, r in raw.items() if r["status"] == "ok"

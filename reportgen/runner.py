@@ -20,7 +20,7 @@ from reportgen.config import BackendConfig, Config
 from reportgen.demo.shapes import make_dataset
 from reportgen.errors import ReportgenError
 from reportgen.results import check_invariants
-from reportgen.tasks import task_module
+from reportgen.tasks import task_module, task_settings
 
 Progress = Callable[[str], None]
 
@@ -60,18 +60,6 @@ def run(
     document["findings"] = analysis.findings(document)
     check_invariants(document)
     return document
-
-
-def task_settings(config: Config) -> dict:
-    """Return what the task code needs from the config (pre-processing, decoding, matching)."""
-    return {
-        "input_size": config.model.input_size,
-        "mean": config.model.mean,
-        "std": config.model.std,
-        **config.postprocess.model_dump(),
-        "match_iou": config.parity.match_iou,
-        "near_threshold_band": config.parity.near_threshold_band,
-    }
 
 
 def _model_job(config: Config, config_path: str | None) -> dict:

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reportgen.config import Config
 
 TASKS = {
     "segmentation": "reportgen.tasks.yolo",
@@ -28,3 +32,15 @@ TASKS = {
 def task_module(task: str) -> ModuleType:
     """Import and return the module implementing ``task``."""
     return importlib.import_module(TASKS[task])
+
+
+def task_settings(config: Config) -> dict:
+    """Return what the task code needs from the config (pre-processing, decoding, matching)."""
+    return {
+        "input_size": config.model.input_size,
+        "mean": config.model.mean,
+        "std": config.model.std,
+        **config.postprocess.model_dump(),
+        "match_iou": config.parity.match_iou,
+        "near_threshold_band": config.parity.near_threshold_band,
+    }
