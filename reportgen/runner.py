@@ -47,7 +47,7 @@ def run(
         "dataset_path": str(dataset_path),
         "model": _model_job(config, config_path),
     }
-    model = _export(config, common, work_dir, progress)
+    model = _export(config, common, work_dir, progress, config_path)
     files = {b.name: _model_file(config, b, model, work_dir, progress) for b in config.backends}
     raw = {}
     for backend in config.backends:
@@ -76,7 +76,9 @@ def _input_shape(config: Config) -> list[int]:
     return [1, 3, config.model.input_size, config.model.input_size]
 
 
-def _export(config: Config, common: dict, work_dir: Path, progress: Progress) -> dict:
+def _export(
+    config: Config, common: dict, work_dir: Path, progress: Progress, config_path: str | None
+) -> dict:
     source = (
         f"checking {config.export.onnx_file}"
         if config.export.onnx_file
@@ -99,7 +101,8 @@ def _export(config: Config, common: dict, work_dir: Path, progress: Progress) ->
     }
     result = _run_worker(job, work_dir / "export", config.measurement.timeout_s, config.measurement.threads)
     if "onnx" not in result:  # without a loadable model there is nothing to compare
-        raise ReportgenError(f"the {config.model.source} model could not be loaded: {result['error']}")
+        where = f"{config_path}: " if config_path else ""
+        raise ReportgenError(f"{where}the {config.model.source} model could not be loaded: {result['error']}")
     return result
 
 
