@@ -247,9 +247,10 @@ def accuracy(document: dict) -> list[dict]:
             "limit": limit,
         }
         dropped = params["delta"] < -limit
+        boxes_only = "_box" if m.get("mask_map50") is None else ""  # no mask metric: say nothing of masks
         out.append(
             finding(
-                "accuracy.map/dropped" if dropped else "accuracy.map/kept",
+                ("accuracy.map/dropped" if dropped else "accuracy.map/kept") + boxes_only,
                 "warn" if dropped else "pass",
                 name,
                 **params,
@@ -258,11 +259,15 @@ def accuracy(document: dict) -> list[dict]:
     return out
 
 
+def _biased(document: dict) -> set[str | None]:
+    """Return the backends whose timing a method finding puts in doubt (None: the whole run's)."""
+    return {f["backend"] for f in method(document) if f["severity"] == "warn"}
+
+
 def speed(document: dict) -> list[dict]:
     out = []
     tolerance = document["config"]["analysis"]["speed_tolerance_pct"] / 100
-    mistakes = {f["backend"]: f for f in method(document) if f["backend"] and f["severity"] == "warn"}
-    unequal = any(f["id"] == "method.threads" for f in method(document))
+    biased = _biased(document)
     for name, b, ref in _candidates(document):
         low, high = b["speedup_interval"]
         params = {
@@ -276,11 +281,15 @@ def speed(document: dict) -> list[dict]:
             "threads": b["threads"],
             "ref_threads": ref["threads"],
         }
+        suspect = bool(biased & {name, document["reference"], None})
         if low > 1 + tolerance:
-            out.append(finding("speed.latency/faster", "pass", name, **params))
+            key, severity = (
+                ("speed.latency/faster_method", "warn") if suspect else ("speed.latency/faster", "pass")
+            )
+            out.append(finding(key, severity, name, **params))
         elif high >= 1 - tolerance:
             out.append(finding("speed.latency/same", "info", name, **params))
-        elif name in mistakes or unequal:
+        elif suspect:
             out.append(finding("speed.latency/slower_method", "warn", name, **params))
         elif b["settings"].get("quantization") == "dynamic":
             out.append(finding("speed.latency/slower_dynamic", "warn", name, **params))
@@ -396,7 +405,7 @@ def _method_backend(name: str, b: dict, analysis: dict, ok: list[tuple[str, dict
     params = {
         "name": name,
         "n": latency["n"],
-        "cv": latency["cv"] or 0.0,
+        "cv": latency["robust_cv"] or 0.0,
         "min": analysis["min_samples"],
         "max_cv": analysis["max_cv"],
         "load_ms": b["load_ms"],
@@ -423,6 +432,18 @@ def _method_backend(name: str, b: dict, analysis: dict, ok: list[tuple[str, dict
         out.append(finding("method.samples", "warn", name, **params))
     if latency["robust_cv"] is not None and latency["robust_cv"] > analysis["max_cv"]:
         out.append(finding("method.noise", "warn", name, **params))
+    share = b.get("other_cpu_share")
+    if share is not None and share > analysis["max_other_cpu_share"]:
+        out.append(
+            finding(
+                "method.contention/backend",
+                "warn",
+                name,
+                name=name,
+                share=share * 100,
+                max=analysis["max_other_cpu_share"] * 100,
+            )
+        )
     return out
 
 
@@ -430,13 +451,17 @@ def recommendation(document: dict) -> list[dict]:
     """Name the fastest configuration that keeps the answers, with its measured effects."""
     minimum = document["config"]["parity"]["min_match_rate"]
     limit = document["config"]["analysis"]["max_map_drop_points"]
-    ref_name = document["reference"]
+    tolerance = document["config"]["analysis"]["speed_tolerance_pct"] / 100
+    ref_name, biased = document["reference"], _biased(document)
+    if biased & {ref_name, None}:  # every speed-up is measured against a disturbed reference
+        return [finding("recommend.remeasure", "warn", None, ref=ref_name)]
     keeping = [
         (n, b, ref)
         for n, b, ref in _candidates(document)
         if _agreement(b["parity"]) >= minimum
         and (_accuracy(b["metrics"]) or 0) >= (_accuracy(ref["metrics"]) or 0) - limit / 100
-        and b["speedup_interval"][0] > 1
+        and b["speedup_interval"][0] > 1 + tolerance  # the test speed() calls "faster"
+        and n not in biased
     ]
     if not keeping:
         reference = document["backends"].get(ref_name, {})

@@ -431,6 +431,22 @@ def _combination_problems(config: Config) -> list[InitErrorDetails]:
         expected = "'legacy' for a torchscript model (torch.export cannot trace a ScriptModule)"
         problems.append(_cross_error(("export", "exporter"), "dynamo", expected))
     for index, backend in enumerate(config.backends):
+        # A key that does nothing for this kind is an error: a name like "int8" would otherwise lie.
+        defaults = BackendConfig(name="x", kind="pytorch")
+        for key, kinds in (
+            ("quantization", ("onnxruntime",)),
+            ("freeze", ("torchscript",)),
+            ("calibration_images", ("onnxruntime",)),
+        ):
+            if getattr(backend, key) != getattr(defaults, key) and backend.kind not in kinds:
+                expected = f"no {key} on a backend of kind {backend.kind!r} (it has no effect there)"
+                problems.append(_cross_error(("backends", index, key), getattr(backend, key), expected))
+        if backend.calibration_images != defaults.calibration_images and backend.quantization != "static":
+            expected = "no calibration_images without quantization: static"
+            problems.append(
+                _cross_error(("backends", index, "calibration_images"), backend.calibration_images, expected)
+            )
+    for index, backend in enumerate(config.backends):
         if backend.letterbox == "rect" and (
             backend.kind != "pytorch" or model.task not in ("detection", "segmentation")
         ):
@@ -438,6 +454,9 @@ def _combination_problems(config: Config) -> list[InitErrorDetails]:
                 "'square': 'rect' needs an eager pytorch backend (dynamic input shapes) and a detection task"
             )
             problems.append(_cross_error(("backends", index, "letterbox"), "rect", expected))
+    if model.input_shape is not None and model.task != "raw":
+        expected = "null unless model.task is raw (images are shaped by input_size)"
+        problems.append(_cross_error(("model", "input_shape"), model.input_shape, expected))
     if model.task in ("detection", "segmentation") and model.input_size % 32:
         problems.append(
             _cross_error(("model", "input_size"), model.input_size, "a multiple of 32 for " + model.task)

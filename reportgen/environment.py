@@ -83,7 +83,14 @@ class CpuContention:
         """Return the share (0..1) of all CPU time used by other processes since construction."""
         wall0, busy0, own0 = self._start
         wall1, busy1, own1 = self._snapshot()
-        capacity = (wall1 - wall0) * (psutil.cpu_count() or 1)
+        capacity = (wall1 - wall0) * _usable_cores()
         if capacity <= 0:
             return 0.0
         return round(min(1.0, max(0.0, ((busy1 - busy0) - (own1 - own0)) / capacity)), 3)
+
+
+def _usable_cores() -> int:
+    """Return the cores this process may run on (a container's share, not the whole machine)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return psutil.cpu_count() or 1

@@ -22,6 +22,7 @@ def document(
 ) -> dict:
     """Return the results document (without findings) of one run."""
     settings = task_settings(config)
+    raw = {name: _reject_nonfinite(r) for name, r in raw.items()}
     decoded = {
         name: _decode(r, config.model.task, settings, data) for name, r in raw.items() if r["status"] == "ok"
     }
@@ -61,6 +62,17 @@ def document(
         if config.model.task in ("detection", "segmentation")
         else [],
     }
+
+
+def _reject_nonfinite(raw: dict) -> dict:
+    """Fail a backend whose outputs hold NaN or inf: its answers are broken, not different."""
+    if raw["status"] != "ok":
+        return raw
+    with np.load(raw["job"]["outputs_path"]) as stored:
+        bad = sum(int((~np.isfinite(stored[name])).sum()) for name in stored.files)
+    if not bad:
+        return raw
+    return {**raw, "status": "failed", "error": f"its outputs hold {bad} NaN or infinite values"}
 
 
 def _decode(raw: dict, task: str, settings: dict, data: Dataset) -> dict:
@@ -132,6 +144,7 @@ def _backend_entry(
             if warmup
             else None,
             "latency_ms": latency,
+            "other_cpu_share": raw.get("other_cpu_share"),
             "fps": 1000.0 / latency["median"],
             "memory_mb": raw["memory_mb"],
             "metrics": task.evaluate(decoded[backend.name]["predictions"], data.truths, settings),

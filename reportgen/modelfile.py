@@ -18,7 +18,15 @@ def describe_onnx(path: Path) -> dict:
     for init in model.graph.initializer:
         dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(init.data_type))
         dtypes[dtype.name] += int(np.prod(init.dims, dtype=np.int64)) * dtype.itemsize
-    return {"path": str(path), "size_mb": path.stat().st_size / MIB, **dominant(dtypes)}
+    # Weights stored as external data (the dynamo exporter's default) belong to the file's size too.
+    external = {
+        entry.value
+        for init in model.graph.initializer
+        for entry in init.external_data
+        if entry.key == "location"
+    }
+    size = path.stat().st_size + sum((path.parent / name).stat().st_size for name in external)
+    return {"path": str(path), "size_mb": size / MIB, **dominant(dtypes)}
 
 
 def dominant(dtypes: Counter) -> dict:

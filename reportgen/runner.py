@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -29,18 +30,18 @@ def run(
     config: Config, work_dir: Path, config_path: str | None = None, progress: Progress = lambda _: None
 ) -> dict:
     """Measure every backend of ``config`` and return the checked results document."""
-    work_dir.mkdir(parents=True, exist_ok=True)
+    # A fresh work folder: files left by an earlier run of this label (an INT8 model of another
+    # model, an export's .onnx.data) must never be measured as this run's.
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
     env = environment.capture(config.measurement.threads)  # before we load the CPU ourselves
     contention = environment.CpuContention()
     progress(f"loading {config.dataset.images} evaluation inputs ({config.dataset.source})")
     data = datasets.load(config)
     for warning in data.warnings:
         progress(f"warning: {warning}")
-    dataset_path = work_dir / "dataset.npz"
-    stored = {"images": data.images} if data.images is not None else {"tensors": data.tensors}
-    if any(b.letterbox == "rect" for b in config.backends):  # that backend letterboxes the images itself
-        stored |= {f"source_{i}": image for i, image in enumerate(data.sources)}
-    np.savez(dataset_path, **stored)
+    dataset_path = work_dir / "dataset"
+    _store_inputs(data, dataset_path, rect=any(b.letterbox == "rect" for b in config.backends))
     common = {
         "task": config.model.task,
         "task_settings": task_settings(config),
@@ -52,7 +53,9 @@ def run(
     raw = {}
     for backend in config.backends:
         progress(f"measuring {backend.name} ({backend.kind}) in a fresh process")
+        backend_contention = environment.CpuContention()  # per backend: a burst can hit one runtime only
         raw[backend.name] = _run_backend(config, backend, files[backend.name], common, work_dir)
+        raw[backend.name]["other_cpu_share"] = backend_contention.other_share()
     env["other_cpu_share"] = contention.other_share()
     progress("decoding outputs, computing metrics and parity")
     document = evaluate.document(config, config_path, env, model, data, raw, files)
@@ -60,6 +63,18 @@ def run(
     document["findings"] = analysis.findings(document)
     check_invariants(document)
     return document
+
+
+def _store_inputs(data: datasets.Dataset, folder: Path, rect: bool) -> None:
+    """Write the inputs as .npy files, which workers memory-map: one input read, not the whole set."""
+    folder.mkdir()
+    if data.images is not None:
+        np.save(folder / "images.npy", data.images)
+    else:
+        np.save(folder / "tensors.npy", data.tensors)
+    if rect:  # that backend letterboxes the images itself
+        for i, image in enumerate(data.sources):
+            np.save(folder / f"source_{i}.npy", image)
 
 
 def _model_job(config: Config, config_path: str | None) -> dict:

@@ -39,26 +39,25 @@ def _peak_rss_mb() -> float:
                     return int(line.split()[1]) * 1024 / MIB
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MIB  # KiB on Linux (bytes on macOS)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # bytes on macOS, KiB elsewhere
+    return peak / MIB if sys.platform == "darwin" else peak * 1024 / MIB
 
 
 def read_inputs(job: dict, limit: int | None = None) -> list[np.ndarray]:
     """Return the input tensors: stored random tensors, or prepared images through the task's to_tensor."""
     from reportgen.tasks import task_module
 
-    task = task_module(job["task"])
-    with np.load(job["dataset_path"]) as data:
-        if "tensors" in data.files:
-            return list(data["tensors"][:limit])
-        if job.get("settings", {}).get("letterbox") == "rect":  # this backend's own, non-square letterbox
-            size = job["task_settings"]["input_size"]
-            count = len(data["images"]) if limit is None else min(limit, len(data["images"]))
-            sources = [data[f"source_{i}"] for i in range(count)]
-            return [
-                task.to_tensor(task.prepare(image, size, rect=True)[0], job["task_settings"])
-                for image in sources
-            ]
-        return [task.to_tensor(image, job["task_settings"]) for image in data["images"][:limit]]
+    task, folder, settings = task_module(job["task"]), Path(job["dataset_path"]), job["task_settings"]
+    if (folder / "tensors.npy").exists():
+        # Memory-mapped and copied: only the tensors asked for enter this process's memory.
+        return [np.array(t) for t in np.load(folder / "tensors.npy", mmap_mode="r")[:limit]]
+    images = np.load(folder / "images.npy", mmap_mode="r")[:limit]
+    if job.get("settings", {}).get("letterbox") == "rect":  # this backend's own, non-square letterbox
+        sources = [np.load(folder / f"source_{i}.npy") for i in range(len(images))]
+        return [
+            task.to_tensor(task.prepare(s, settings["input_size"], rect=True)[0], settings) for s in sources
+        ]
+    return [task.to_tensor(np.array(image), settings) for image in images]
 
 
 def _stack(outputs: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
@@ -79,6 +78,10 @@ def run_backend(job: dict) -> dict:
 
     at_start = _rss_mb()
     module = backend_module(job["kind"])  # the runtime's import cost lands before 'before_load'
+    if job["kind"] == "pytorch":
+        from reportgen.models import preload
+
+        preload(job["model_path"])  # so does a model source's library (ultralytics)
     (first_input,) = read_inputs(job, limit=1)  # only the timing input stays in memory until peak
     before_load = _rss_mb()
 

@@ -57,6 +57,8 @@ def _set(path, value):
 
 
 ORT = ("backends", "onnxruntime")
+BIASED = {("speed.latency/faster_method", "onnxruntime", "warn")}
+REMEASURE = {("recommend.remeasure", None, "warn")}
 
 
 def _flips(doc):
@@ -109,15 +111,31 @@ def _failed(doc):
         (_real_divergence, {("parity.detections/differ", "onnxruntime", "fail")}),
         (_localized, {("parity.outputs/localized", "onnxruntime", "fail")}),
         (_map_drop, {("accuracy.map/dropped", "onnxruntime", "warn")}),
-        (_set((*ORT, "threads"), 1), {("method.threads", None, "warn")}),
-        (_set((*ORT, "settings", "warmup_iterations"), 0), {("method.warmup", "onnxruntime", "warn")}),
+        # A method mistake also puts the speed-up it touches in doubt, and one that touches the whole run
+        # (or the reference) withholds the recommendation.
+        (_set((*ORT, "threads"), 1), {("method.threads", None, "warn"), *BIASED, *REMEASURE}),
+        (
+            _set((*ORT, "settings", "warmup_iterations"), 0),
+            {("method.warmup", "onnxruntime", "warn"), *BIASED},
+        ),
         (
             _set((*ORT, "settings", "time_load_in_latency"), True),
-            {("method.load_in_latency", "onnxruntime", "warn")},
+            {("method.load_in_latency", "onnxruntime", "warn"), *BIASED},
         ),
-        (_set((*ORT, "latency_ms", "n"), 5), {("method.samples", "onnxruntime", "warn")}),
-        (_set((*ORT, "latency_ms", "robust_cv"), 0.4), {("method.noise", "onnxruntime", "warn")}),
-        (_set(("environment", "other_cpu_share"), 0.5), {("method.contention", None, "warn")}),
+        (_set((*ORT, "latency_ms", "n"), 5), {("method.samples", "onnxruntime", "warn"), *BIASED}),
+        (_set((*ORT, "latency_ms", "robust_cv"), 0.4), {("method.noise", "onnxruntime", "warn"), *BIASED}),
+        (
+            _set((*ORT, "other_cpu_share"), 0.4),
+            {("method.contention/backend", "onnxruntime", "warn"), *BIASED},
+        ),
+        (
+            _set(("backends", "pytorch", "other_cpu_share"), 0.4),
+            {("method.contention/backend", "pytorch", "warn"), *BIASED, *REMEASURE},
+        ),
+        (
+            _set(("environment", "other_cpu_share"), 0.5),
+            {("method.contention", None, "warn"), *BIASED, *REMEASURE},
+        ),
         (_slower, {("speed.latency/slower", "onnxruntime", "warn")}),
         (_failed, {("backend.failed", "onnxruntime", "fail")}),
     ],
@@ -159,7 +177,7 @@ def test_optimization_level_is_a_mistake_only_without_an_optimized_session(clean
     doc["backends"] = {n: b for n, b in doc["backends"].items() if n in ("pytorch", "onnxruntime")}
     doc["backend_order"] = ["pytorch", "onnxruntime"]
     doc["backends"]["onnxruntime"]["settings"]["graph_optimization"] = "disabled"
-    assert _problems(doc) == {("method.optimization/only", "onnxruntime", "warn")}
+    assert _problems(doc) == {("method.optimization/only", "onnxruntime", "warn"), *BIASED}
 
 
 def test_recommendation_names_the_fastest_backend_that_keeps_the_answers(clean):

@@ -315,6 +315,15 @@ def test_command_line_overrides_are_validated_like_the_file():
             "model: {factory: not-a-path}\n",
             "model.factory: expected 'package.module:function', got 'not-a-path'",
         ),
+        (
+            "backends:\n  - {name: pytorch, kind: pytorch, quantization: static}\n",
+            "backends[0].quantization: expected no quantization on a backend of kind 'pytorch' (it has no effect"
+            " there), got 'static'",
+        ),
+        (
+            "model: {input_shape: [1, 3, 8, 8]}\n",
+            "model.input_shape: expected null unless model.task is raw (images are shaped by input_size), got [1, 3, 8, 8]",
+        ),
     ],
 )
 def test_keys_that_do_not_fit_together(tmp_path, text, line):

@@ -77,5 +77,7 @@ def test_the_seed_methodology_is_flagged_mistake_by_mistake(tmp_path):
     doc = _run(tmp_path, "seed", text.replace("version: seed-methodology\n", ""))
     keys = {f["key"] for f in doc["findings"] if f["severity"] == "warn"}
     assert {"method.threads", "method.warmup", "method.load_in_latency", "method.optimization/only"} <= keys
-    assert doc["backends"]["onnxruntime"]["speedup"] < 1  # the seed's conclusion, reproduced: ONNX "slower"
-    assert "speed.latency/slower_method" in keys  # ... and blamed on the method, not on ONNX
+    # On a quiet machine ONNX Runtime comes out "slower" (0.54x in the demo's note), the seed's conclusion;
+    # either way the speed finding blames the method, never the runtime.
+    assert keys & {"speed.latency/slower_method", "speed.latency/faster_method"}
+    assert not {f["key"] for f in doc["findings"]} & {"speed.latency/slower", "speed.latency/faster"}

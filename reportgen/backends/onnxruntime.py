@@ -21,7 +21,8 @@ class OrtRunner:
 
     def __call__(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         outputs = self.session.run(self.output_names, {self.input_name: batch})
-        return dict(zip(self.output_names, outputs))
+        # By position, as the PyTorch side names them: a user's file may call them anything.
+        return {f"output{i}": value for i, value in enumerate(outputs)}
 
 
 def load(model_path: str, threads: int, settings: dict) -> OrtRunner:

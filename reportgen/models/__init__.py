@@ -37,6 +37,13 @@ def load_model(model_config: dict) -> LoadedModel:
     return importlib.import_module(SOURCES[model_config["source"]]).load(model_config)
 
 
+def preload(model_config: dict) -> None:
+    """Import what a source needs before its load is timed (the library is the runtime, not the model)."""
+    module = importlib.import_module(SOURCES[model_config["source"]])
+    if hasattr(module, "preload"):
+        module.preload()
+
+
 def describe_file(path: str, tensors) -> dict:
     """Return the size of ``path`` and the bytes per dtype of the tensors stored in it."""
     dtypes = Counter()

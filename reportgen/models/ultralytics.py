@@ -21,6 +21,14 @@ MISSING_EXTRA = (
 )
 
 
+def preload() -> None:
+    """Import Ultralytics ahead of the timed load; a missing extra is reported by load()."""
+    try:
+        import ultralytics  # noqa: F401
+    except ImportError:
+        pass
+
+
 def load(config: dict) -> LoadedModel:
     """Load the checkpoint with Ultralytics' API and configure it like their ONNX exporter (FP32, fused)."""
     path = config["checkpoint"]
