@@ -59,7 +59,7 @@ dataset:
   source: folder              # jpg/png files; unreadable ones are skipped with a warning
   path: images
   labels: yolo                # yolo (txt per image), coco (annotations JSON) or none
-  labels_path: null           # yolo: null = 'labels' beside the image folder; coco: the JSON file
+  labels_path: null           # yolo: null = images/ -> labels/ as Ultralytics; coco: the JSON file
   images: 200                 # at most this many
 """,
     "classification": """\
