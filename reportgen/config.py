@@ -118,8 +118,9 @@ class DatasetConfig(_Section):
     )
     labels_path: Annotated[str | None, _Expect("a file or folder path")] = Field(
         None,
-        description="coco: the annotations JSON; yolo: a labels folder mirroring the image folder (null: the "
-        "image path with its last 'images' folder replaced by 'labels', as Ultralytics does, else beside the image).",
+        description="coco: the annotations JSON; yolo: a labels folder mirroring the image folder (null: "
+        "the image path with its last 'images' folder replaced by 'labels', as Ultralytics does, else "
+        "beside the image).",
     )
 
 
