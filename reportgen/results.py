@@ -141,6 +141,20 @@ def _upgrade_merged(document: dict, source: str) -> dict:
     return {**document, "schema_version": SCHEMA_VERSION, "machines": upgraded}
 
 
+# Metrics that are counts (>= 0) and rates (in [0, 1]), whatever the task.
+COUNTS = ("detections_per_image", "images", "ground_truth_objects")
+RATES = (
+    "detection_rate",
+    "precision",
+    "recall",
+    "map50",
+    "map50_95",
+    "mask_map50",
+    "top1_accuracy",
+    "top5_accuracy",
+)
+
+
 def check_invariants(document: dict) -> None:
     """Raise SanityError when a measurement is impossible; such a number must never reach a page."""
     problems = []
@@ -160,21 +174,11 @@ def _backend_problems(backend: dict) -> list[str]:
     confidence = metrics.get("mean_confidence")
     if confidence is not None and not 0.0 <= confidence <= 1.0:
         problems.append(f"metrics.mean_confidence: {confidence} is outside [0, 1]")
-    for key in (
-        "detections_per_image",
-        "detection_rate",
-        "precision",
-        "recall",
-        "map50",
-        "map50_95",
-        "mask_map50",
-        "images",
-        "ground_truth_objects",
-    ):
+    for key in COUNTS + RATES:
         value = metrics.get(key)
         if value is not None and (not _finite(value) or value < 0):
             problems.append(f"metrics.{key}: {value} is negative or not finite")
-    for key in ("detection_rate", "precision", "recall", "map50", "map50_95", "mask_map50"):
+    for key in RATES:
         value = metrics.get(key)
         if value is not None and value > 1.0:
             problems.append(f"metrics.{key}: {value} is above 1")
