@@ -138,8 +138,12 @@ def anchor_points(size: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def load_checkpoint(path: str) -> tuple[DemoSegNet, dict]:
-    """Rebuild the net from an FP16 checkpoint, in FP32 and eval mode; return it and its metadata."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    """Rebuild the net from an FP16 checkpoint file, in FP32 and eval mode; return it and its metadata."""
+    return from_checkpoint(torch.load(path, map_location="cpu", weights_only=True))
+
+
+def from_checkpoint(checkpoint: dict) -> tuple[DemoSegNet, dict]:
+    """Rebuild the net from a loaded checkpoint, in FP32 and eval mode; return it and its metadata."""
     model = DemoSegNet(num_classes=checkpoint["num_classes"], num_masks=checkpoint["num_masks"])
     model.load_state_dict(
         {k: v.float() if v.is_floating_point() else v for k, v in checkpoint["state_dict"].items()}

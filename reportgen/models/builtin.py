@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reportgen.demo import DEFAULT_CHECKPOINT
-from reportgen.demo.net import load_checkpoint
+from reportgen.demo.net import from_checkpoint
 from reportgen.models import LoadedModel, describe_file
 
 
@@ -12,8 +12,7 @@ def load(config: dict) -> LoadedModel:
     import torch
 
     path = config.get("checkpoint") or str(DEFAULT_CHECKPOINT)
-    model, meta = load_checkpoint(path)
-    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-    return LoadedModel(
-        model, config.get("class_names") or meta["class_names"], describe_file(path, state.values())
-    )
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)  # read once: load is timed
+    model, meta = from_checkpoint(checkpoint)
+    names = config.get("class_names") or meta["class_names"]
+    return LoadedModel(model, names, describe_file(path, checkpoint["state_dict"].values()))
