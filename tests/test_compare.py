@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from documents import scale_latency, write
 
 from reportgen import compare
 
@@ -34,17 +35,8 @@ def scaled(results: dict, version: str, factor: float, backend: str | None = Non
     doc = copy.deepcopy(results)
     doc["version"], doc["created_at"] = version, "2026-12-05T10:00:00Z"
     b = doc["backends"][backend or candidate(doc)]
-    latency = b["latency_ms"]
-    for key in ("median", "mean", "p90", "p99", "std", "min", "max"):
-        latency[key] *= factor
-    latency["samples"] = [s * factor for s in latency["samples"]]
-    b["fps"] = 1000 / latency["median"]
+    scale_latency(b, factor)
     return doc
-
-
-def write(path: Path, doc: dict) -> Path:
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return path
 
 
 def rows(report: dict, status: str | None = None) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import markupsafe
 import pytest
 import yaml
+from documents import scale_latency, write
 
 from reportgen import merge, site
 from reportgen.errors import ResultsError
@@ -46,17 +47,8 @@ def other_machine(
     for b in doc["backends"].values():
         if b["status"] != "ok":
             continue
-        latency = b["latency_ms"]
-        for key in ("median", "mean", "p90", "p99", "std", "min", "max"):
-            latency[key] *= factor
-        latency["samples"] = [s * factor for s in latency["samples"]]
-        b["fps"] = 1000 / latency["median"]
+        scale_latency(b, factor)
     return doc
-
-
-def write(path: Path, doc: dict) -> Path:
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return path
 
 
 def tree(folder: Path) -> dict[str, bytes]:
