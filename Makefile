@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint format bench train browser clean
+.PHONY: setup demo test test-fast test-wheel lint format bench train browser clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,10 @@ browser:
 
 test: setup browser
 	$(PY) -m pytest
+
+# The package as users install it: a wheel in a fresh venv, used from an empty folder outside the checkout.
+test-wheel: setup
+	PYTHON=$(PYTHON) bash tests/wheel/check.sh
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow"

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reportgen.results import read_results
+from reportgen.results.document import read_results
 
 
 def main() -> None:

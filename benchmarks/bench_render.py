@@ -28,8 +28,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from reportgen import site
-from reportgen.results import read_results, write_results
+from reportgen.report import render as site
+from reportgen.results.document import read_results, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"report_s": 1.5, "rebuild_100_s": 10.0, "page_kb": 300.0}

@@ -23,12 +23,12 @@ def _progress() -> callable:
 
 
 def _load(config_path: str, version: str | None, locale: str | None, from_tag: bool = False):
-    from reportgen.config import load_config, with_overrides
+    from reportgen.config.schema import load_config, with_overrides
 
     if from_tag:
         if version is not None:
             raise click.UsageError("pass either --version or --version-from-tag, not both")
-        from reportgen.publish import version_from_tag
+        from reportgen.release.publish import version_from_tag
 
         version = version_from_tag(Path("."))
     config = load_config(config_path)
@@ -43,8 +43,35 @@ _from_tag = click.option(
 )
 
 
+def _config_options(command):
+    """Add -c/--config and --demo (the built-in demo config shipped in the package) to a command."""
+    command = click.option(
+        "--demo",
+        is_flag=True,
+        help="use the built-in demo config shipped with reportgen (no checkout needed)",
+    )(command)
+    return click.option(
+        "-c",
+        "--config",
+        "config_path",
+        help="config file [configs/demo.yaml]",
+        type=click.Path(dir_okay=False),
+    )(command)
+
+
+def _config_file(config_path: str | None, demo: bool) -> str:
+    """Return the config file to read: the one given, the shipped demo, or configs/demo.yaml."""
+    if demo:
+        if config_path:
+            raise click.UsageError("pass either --config or --demo, not both")
+        from reportgen.shipped import config_path as shipped_config
+
+        return str(shipped_config("demo"))
+    return config_path or "configs/demo.yaml"
+
+
 def _measure(config, config_path: str) -> dict:
-    from reportgen import runner
+    from reportgen.measure import runner
 
     work_dir = (Path("build") / "reportgen" / config.version).resolve()  # results name files absolutely
     return runner.run(config, work_dir, config_path=config_path, progress=_progress())
@@ -57,7 +84,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("-c", "--config", "config_path", default="configs/demo.yaml", show_default=True)
+@_config_options
 @click.option(
     "-o",
     "--out",
@@ -66,10 +93,11 @@ def cli() -> None:
 )
 @click.option("--version", "version", help="report version label (overrides the config)")
 @_from_tag
-def run(config_path: str, out: str | None, version: str | None, from_tag: bool) -> None:
+def run(config_path: str | None, demo: bool, out: str | None, version: str | None, from_tag: bool) -> None:
     """Measure every backend and write the results JSON (no site)."""
-    from reportgen.results import write_results
+    from reportgen.results.document import write_results
 
+    config_path = _config_file(config_path, demo)
     config = _load(config_path, version, None, from_tag)
     document = _measure(config, config_path)
     path = Path(out or Path("build") / "reportgen" / config.version / "results.json")
@@ -78,7 +106,7 @@ def run(config_path: str, out: str | None, version: str | None, from_tag: bool) 
 
 
 @cli.command()
-@click.option("-c", "--config", "config_path", default="configs/demo.yaml", show_default=True)
+@_config_options
 @click.option("--version", "version", help="report version label (overrides the config)")
 @click.option("--locale", type=click.Choice(["en", "ko"]), help="report language (overrides the config)")
 @click.option("--force", is_flag=True, help="replace an existing version of the report")
@@ -91,7 +119,8 @@ def run(config_path: str, out: str | None, version: str | None, from_tag: bool) 
 )
 @_from_tag
 def build(
-    config_path: str,
+    config_path: str | None,
+    demo: bool,
     version: str | None,
     locale: str | None,
     force: bool,
@@ -99,12 +128,13 @@ def build(
     from_tag: bool,
 ) -> None:
     """Measure, then render the report into the site archive (--results: merge files instead)."""
-    from reportgen import site
+    from reportgen.report import render as site
 
+    config_path = _config_file(config_path, demo)
     if results_files:
         if version is not None or from_tag:
             raise click.UsageError("--results files carry their version; drop --version/--version-from-tag")
-        from reportgen.config import load_config
+        from reportgen.config.schema import load_config
 
         _render_merged(results_files, Path(load_config(config_path).site.dir), force, locale)
         return
@@ -117,8 +147,9 @@ def build(
 
 
 def _render_merged(paths: tuple[str, ...], site_dir: Path, force: bool, locale: str | None) -> None:
-    from reportgen import merge, site
-    from reportgen.results import read_results
+    from reportgen.report import render as site
+    from reportgen.results import merge
+    from reportgen.results.document import read_results
 
     merged = merge.merge([(path, read_results(Path(path))) for path in paths])
     page = site.build_site(site_dir, merged, None, force=force, locale=locale)
@@ -149,8 +180,8 @@ def render(
     all_versions: bool,
 ) -> None:
     """Render results JSON files into the site archive (or re-render all of it with --all)."""
-    from reportgen import site
-    from reportgen.results import read_results
+    from reportgen.report import render as site
+    from reportgen.results.document import read_results
 
     if all_versions == bool(results):
         raise click.UsageError("pass results files to render, or --all to re-render the archive")
@@ -193,7 +224,7 @@ def render(
 @click.pass_context
 def compare(ctx: click.Context, old: str, new: str, config_path: str | None, site_dir: str, fmt: str) -> None:
     """Compare two versions or results files; exit 1 on a regression past the thresholds."""
-    from reportgen import compare as gate
+    from reportgen.release import compare as gate
 
     report = gate.compare_files(old, new, Path(site_dir), config_path)
     click.echo(gate.FORMATS[fmt](report), nl=False)
@@ -221,7 +252,7 @@ def publish(
     replace: bool,
 ) -> None:
     """Commit the site to the gh-pages branch, keeping published versions, and push it."""
-    from reportgen.publish import publish as publish_site
+    from reportgen.release.publish import publish as publish_site
 
     done = publish_site(
         Path(site_dir),
@@ -251,7 +282,7 @@ def publish(
 )
 def serve(site_dir: str, host: str, port: int) -> None:
     """Serve the site on http://127.0.0.1 for a local look (Ctrl-C stops)."""
-    from reportgen.serve import serve as serve_site
+    from reportgen.release.serve import serve as serve_site
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]warning:[/yellow] serving on {host}: other machines can read the report")
@@ -278,8 +309,8 @@ def serve(site_dir: str, host: str, port: int) -> None:
 @click.option("--force", is_flag=True, help="overwrite an existing file")
 def init(source: str, task: str, out: str, force: bool) -> None:
     """Write a commented starter config for a model source and task."""
-    from reportgen.results import write_text_atomic
-    from reportgen.starter import starter_config
+    from reportgen.config.starter import starter_config
+    from reportgen.results.document import write_text_atomic
 
     if Path(out).exists() and not force:
         raise ReportgenError(f"{out}: already exists; pass --force to overwrite it")
@@ -291,7 +322,7 @@ def init(source: str, task: str, out: str, force: bool) -> None:
 @click.argument("config_path", type=click.Path(dir_okay=False))
 def validate(config_path: str) -> None:
     """Check a config without running it."""
-    from reportgen.config import load_config
+    from reportgen.config.schema import load_config
 
     config = load_config(config_path)
     names = ", ".join(b.name for b in config.backends)
@@ -303,7 +334,7 @@ def schema() -> None:
     """Print the config's JSON Schema (for editor completion)."""
     import json
 
-    from reportgen.config import json_schema
+    from reportgen.config.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import analysis
+from reportgen.analysis import rules
 
 DEMO = Path(__file__).parent / "data" / "results_demo.json"
 
@@ -25,7 +25,7 @@ def clean():
 def _problems(doc) -> set[tuple[str, str | None, str]]:
     return {
         (f["key"], f["backend"], f["severity"])
-        for f in analysis.findings(doc)
+        for f in rules.findings(doc)
         if f["severity"] in ("warn", "fail")
     }
 
@@ -33,13 +33,13 @@ def _problems(doc) -> set[tuple[str, str | None, str]]:
 def test_the_clean_demo_warns_only_about_dynamic_int8(clean):
     # Measured on purpose: dynamic INT8 is slower than FP32 on conv nets, and the report says so.
     assert _problems(clean) == {("speed.latency/slower_dynamic", "ort-int8-dynamic", "warn")}
-    keys = {f["key"] for f in analysis.findings(clean)}
+    keys = {f["key"] for f in rules.findings(clean)}
     assert {"parity.outputs/same", "parity.detections/same", "method.ok", "recommend.fastest"} <= keys
 
 
 def test_fp16_checkpoint_size_is_explained_not_flagged(clean):
     size = [
-        f for f in analysis.findings(clean) if f["key"] == "size.file/dtype" and f["backend"] == "onnxruntime"
+        f for f in rules.findings(clean) if f["key"] == "size.file/dtype" and f["backend"] == "onnxruntime"
     ]
     assert len(size) == 1 and size[0]["severity"] == "info"
     assert "float16" in size[0]["cause"] and "nothing was added or lost" in size[0]["cause"]
@@ -151,7 +151,7 @@ def test_each_planted_fault_is_diagnosed_by_its_rule_alone(clean, plant, expecte
 def test_localized_divergence_names_node_module_and_weights(clean):
     doc = copy.deepcopy(clean)
     _localized(doc)
-    (f,) = [f for f in analysis.findings(doc) if f["key"] == "parity.outputs/localized"]
+    (f,) = [f for f in rules.findings(doc) if f["key"] == "parity.outputs/localized"]
     assert "node_Conv_7" in f["title"] and "down4.1.cv1.1" in f["title"]
     assert "down4.1.cv1.0.weight" in f["cause"] and "silu_14" in f["evidence"]
 
@@ -181,7 +181,7 @@ def test_optimization_level_is_a_mistake_only_without_an_optimized_session(clean
 
 
 def test_recommendation_names_the_fastest_backend_that_keeps_the_answers(clean):
-    (f,) = [f for f in analysis.findings(clean) if f["id"] == "recommend.fastest"]
+    (f,) = [f for f in rules.findings(clean) if f["id"] == "recommend.fastest"]
     fastest = max(
         (b["speedup"], n)
         for n, b in clean["backends"].items()

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import results as results_module
-from reportgen import site
-from reportgen.results import read_results
+from reportgen.report import render as site
+from reportgen.results import document as results_module
+from reportgen.results.document import read_results
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
 
@@ -214,7 +214,7 @@ STEPPER = textwrap.dedent(
     """
     import builtins, io, json, os, shutil, signal, sys
     from pathlib import Path
-    from reportgen import site
+    from reportgen.report import render as site
 
     pristine, work, doc_path, force = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
     doc = json.loads(Path(doc_path).read_text())
@@ -324,7 +324,7 @@ LOOPER = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from reportgen import site
+    from reportgen.report import render as site
 
     folder, docs = Path(sys.argv[1]), [json.loads(Path(p).read_text()) for p in sys.argv[2:]]
     print("ready", flush=True)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import merge, site
-from reportgen.results import read_results
+from reportgen.report import render as site
+from reportgen.results import merge
+from reportgen.results.document import read_results
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from documents import scale_latency, write
 
-from reportgen import compare
+from reportgen.release import compare
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
 THRESHOLDS = compare.Thresholds(latency_pct=10.0, accuracy_points=1.0, size_pct=5.0, min_match_rate=0.98)
@@ -105,7 +105,7 @@ def test_an_incomplete_document_exits_2(results, tmp_path, reportgen):
 
 
 def test_versions_are_found_in_the_site(results, tmp_path, reportgen):
-    from reportgen import site
+    from reportgen.report import render as site
 
     site.build_site(tmp_path / "site", results, None)
     site.build_site(tmp_path / "site", scaled(results, "0.2.0", 1.3), None)
@@ -257,7 +257,8 @@ def on_cpu(results: dict, cpu: str) -> dict:
 
 
 def test_merged_versions_compare_machine_by_machine(results, tmp_path, reportgen):
-    from reportgen import merge, site
+    from reportgen.report import render as site
+    from reportgen.results import merge
 
     arm = on_cpu(results, "Neoverse-N1")
     x64_label, arm_label = (
@@ -297,7 +298,7 @@ def test_merged_versions_compare_machine_by_machine(results, tmp_path, reportgen
 
 
 def test_a_machine_on_one_side_only_is_listed_not_gated(results, tmp_path, reportgen):
-    from reportgen import merge
+    from reportgen.results import merge
 
     arm, apple = on_cpu(results, "Neoverse-N1"), on_cpu(results, "Apple M2")
     old = write(tmp_path / "old.json", merge.merge([("x64", results), ("arm", arm)]))
@@ -323,7 +324,7 @@ def test_a_machine_on_one_side_only_is_listed_not_gated(results, tmp_path, repor
 
 
 def test_a_newer_machine_inside_a_merged_version_exits_2(results, tmp_path, reportgen):
-    from reportgen import merge
+    from reportgen.results import merge
 
     doc = merge.merge([("x64", results), ("arm", on_cpu(results, "Neoverse-N1"))])
     doc["machines"][1]["schema_version"] = 99

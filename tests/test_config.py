@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.config import (
+from reportgen.config.schema import (
     BackendConfig,
     Config,
     config_reference,

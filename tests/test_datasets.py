@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reportgen import datasets
-from reportgen.config import parse_config
+from reportgen.config.schema import parse_config
 from reportgen.errors import ReportgenError
+from reportgen.measure import datasets
 
 SIZE = 64  # the input size; 64x64 images are not letterboxed, so truths keep their pixel coordinates
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from reportgen.detections import (
+from reportgen.measure.detections import (
     Detections,
     GroundTruth,
     batched_nms,

@@ -20,10 +20,11 @@ import pytest
 import yaml
 from documents import scale_latency, write
 
-from reportgen import merge, site
 from reportgen.errors import ResultsError
-from reportgen.locale import get_locale
-from reportgen.results import SCHEMA_VERSION, read_results
+from reportgen.report import render as site
+from reportgen.report.locale import get_locale
+from reportgen.results import merge
+from reportgen.results.document import SCHEMA_VERSION, read_results
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -340,7 +341,7 @@ def test_publish_takes_a_merged_version_as_an_opaque_folder(demo, tmp_path, monk
         monkeypatch.setenv(f"GIT_{role}_NAME", "Test")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
     (tmp_path / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n[core]\n\tcompression = 0\n")
-    from reportgen.publish import publish
+    from reportgen.release.publish import publish
 
     repo = tmp_path / "repo"
     subprocess.run(["git", "init", "--quiet", str(repo)], check=True)

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from reportgen.detections import Detections, GroundTruth
-from reportgen.metrics import IOU_THRESHOLDS, average_precision, evaluate
+from reportgen.measure.detections import Detections, GroundTruth
+from reportgen.measure.metrics import IOU_THRESHOLDS, average_precision, evaluate
 
 BOX = [0, 0, 10, 10]
 FAR = [50, 50, 60, 60]

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from reportgen.detections import Detections
-from reportgen.parity import compare_detections, compare_outputs
+from reportgen.measure.detections import Detections
+from reportgen.measure.parity import compare_detections, compare_outputs
 
 BOX = [0, 0, 10, 10]
 FAR = [50, 50, 60, 60]

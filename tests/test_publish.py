@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import site
+from reportgen.report import render as site
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
 
@@ -268,8 +268,8 @@ def test_serve_refuses_a_folder_without_a_site(tmp_path, reportgen):
 
 
 def test_serve_binds_127_0_0_1_by_default(results, tmp_path):
-    from reportgen import serve
     from reportgen.cli import cli
+    from reportgen.release import serve
 
     assert next(p for p in cli.commands["serve"].params if p.name == "host").default == "127.0.0.1"
     site.build_site(tmp_path / "site", version(results, "0.1.0", 1), None)

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from reportgen import results
 from reportgen.errors import ResultsError, SanityError
+from reportgen.results import document as results
 
 
 def _document(**backend_overrides):
@@ -109,6 +109,6 @@ def test_version_1_file_is_upgraded_on_read():
     assert ort["latency_ms"]["robust_cv"] > 0 and ort["gflops"] is None
     assert ort["parity"]["first_divergence"] is None
     assert doc["examples"][0]["backends"] == list(doc["examples"][0]["detections"])
-    from reportgen.config import parse_config
+    from reportgen.config.schema import parse_config
 
     parse_config(doc["config"], "stored config")  # loads with today's schema

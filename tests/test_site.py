@@ -20,10 +20,12 @@ import markupsafe
 import pytest
 import yaml
 
-from reportgen import locale as locale_module
-from reportgen import merge, pages, score, site
+from reportgen.analysis import score
 from reportgen.errors import ReportgenError
-from reportgen.locale import (
+from reportgen.report import locale as locale_module
+from reportgen.report import pages
+from reportgen.report import render as site
+from reportgen.report.locale import (
     LOCALES,
     Locale,
     fmt_mb,
@@ -37,19 +39,20 @@ from reportgen.locale import (
     load_catalog,
     placeholders,
 )
-from reportgen.results import is_merged, read_results
+from reportgen.results import merge
+from reportgen.results.document import is_merged, read_results
 
 DATA = Path(__file__).parent / "data"
 # The modules that turn a results document into page text.
 MODULES = (
-    "charts.py",
-    "judge.py",
-    "locale.py",
-    "merge.py",
-    "narrative.py",
-    "pages.py",
-    "quality.py",
-    "site.py",
+    "report/charts.py",
+    "analysis/verdicts.py",
+    "report/locale.py",
+    "results/merge.py",
+    "report/narrative.py",
+    "report/pages.py",
+    "report/quality.py",
+    "report/render.py",
 )
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = "<script>alert(1)</script>"
@@ -658,7 +661,7 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
     sources += "".join((ROOT / "reportgen" / m).read_text() for m in MODULES)
     literal = {k for k in english if f'"{k}"' in sources or f"'{k}'" in sources}
     # Verdict parts are named by code in narrative.py; each code has a sentence, a badge and a count.
-    narrative = (ROOT / "reportgen" / "narrative.py").read_text()
+    narrative = (ROOT / "reportgen" / "report" / "narrative.py").read_text()
     codes = set(re.findall(r'"((?:answers|speed|size)\.\w+|failed|not_comparable)"', narrative))
     assert len(codes) >= 14
     families = {f"{prefix}.{code}" for prefix in ("verdict", "badge") for code in codes}
@@ -680,7 +683,7 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
     # Findings texts: every "rule.key" that analysis.py names has a title in every catalog.
     named = set(
         re.findall(
-            r'"([a-z0-9_]+\.[a-z0-9_]+(?:/[a-z0-9_]+)?)"', (ROOT / "reportgen/analysis.py").read_text()
+            r'"([a-z0-9_]+\.[a-z0-9_]+(?:/[a-z0-9_]+)?)"', (ROOT / "reportgen/analysis/rules.py").read_text()
         )
     )
     keys = {k for k in named if f"rule.{k}.title" in english}

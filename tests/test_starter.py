@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from reportgen.config import load_config, parse_config
-from reportgen.starter import SOURCES, TASKS, starter_config
+from reportgen.config.schema import load_config, parse_config
+from reportgen.config.starter import SOURCES, TASKS, starter_config
 
 
 def reportgen(*args, cwd=None):

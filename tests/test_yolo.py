@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from reportgen.detections import Detections, GroundTruth
-from reportgen.tasks import yolo
+from reportgen.measure.detections import Detections, GroundTruth
+from reportgen.measure.tasks import yolo
 
 SETTINGS = {
     "conf_threshold": 0.25,

@@ -124,7 +124,7 @@ def test_module_returns_what_ultralytics_onnx_export_returns(tmp_path):
     import torch
     from ultralytics import YOLO
 
-    from reportgen.models import flatten, load_model
+    from reportgen.measure.worker.models import flatten, load_model
 
     loaded = load_model({"source": "ultralytics", "checkpoint": str(CHECKPOINT), "trust_checkpoint": True})
     example = torch.from_numpy(np.stack([s.image for s in make_dataset(2024, 1)]).transpose(0, 3, 1, 2))
@@ -157,7 +157,7 @@ def test_letterbox_geometry_is_ultralytics(name, rect):
     """Same scale, placement and grey 114 padding as LetterBox(auto=False), and rect as auto=True."""
     from ultralytics.data.augment import LetterBox
 
-    from reportgen.tasks.yolo import PAD_VALUE, STRIDE, prepare
+    from reportgen.measure.tasks.yolo import PAD_VALUE, STRIDE, prepare
 
     image = _letterbox_images()[name]
     ours, _ = prepare(image, 160, rect=rect)
@@ -176,7 +176,7 @@ def test_letterbox_geometry_is_ultralytics(name, rect):
 def test_letterbox_pixels_are_ultralytics_up_to_rounding(name):
     from ultralytics.data.augment import LetterBox
 
-    from reportgen.tasks.yolo import prepare
+    from reportgen.measure.tasks.yolo import prepare
 
     image = _letterbox_images()[name]
     ours, _ = prepare(image, 160)
@@ -186,7 +186,7 @@ def test_letterbox_pixels_are_ultralytics_up_to_rounding(name):
 
 def test_a_task_the_head_does_not_produce_is_refused():
     from reportgen.errors import ReportgenError
-    from reportgen.models import load_model
+    from reportgen.measure.worker.models import load_model
 
     config = {"source": "ultralytics", "checkpoint": str(CHECKPOINT), "trust_checkpoint": True}
     with pytest.raises(

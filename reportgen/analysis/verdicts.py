@@ -1,0 +1,135 @@
+"""How the pages judge a number: the document's own thresholds, which way each metric is better, and
+whether a change is better, worse or inside the noise. One place, so every table and badge agrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportgen.config.schema import AnalysisConfig, ParityConfig
+from reportgen.report.locale import DASH, Locale
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The document's thresholds (config parity/analysis), with the schema's defaults for older ones."""
+
+    min_match_rate: float
+    speed_tol: float
+    size_tol: float
+    accuracy_points: float
+    match_iou: float
+    atol: float
+    rtol: float
+
+    @classmethod
+    def of(cls, results: dict) -> Thresholds:
+        """Return the thresholds of one results document."""
+        config = results.get("config") or {}
+        parity, analysis = config.get("parity") or {}, config.get("analysis") or {}
+
+        def pick(section: dict, model: type, key: str) -> float:
+            value = section.get(key)
+            return float(model.model_fields[key].default if value is None else value)
+
+        return cls(
+            min_match_rate=pick(parity, ParityConfig, "min_match_rate"),
+            speed_tol=pick(analysis, AnalysisConfig, "speed_tolerance_pct") / 100,
+            size_tol=pick(analysis, AnalysisConfig, "regression_size_pct") / 100,
+            accuracy_points=pick(analysis, AnalysisConfig, "max_map_drop_points"),
+            match_iou=pick(parity, ParityConfig, "match_iou"),
+            atol=pick(parity, ParityConfig, "atol"),
+            rtol=pick(parity, ParityConfig, "rtol"),
+        )
+
+    def tolerance(self, kind: str) -> float:
+        """Return the change below which a metric of this kind counts as unchanged."""
+        return {
+            # Counts and confidences may move as much as the share of detections allowed to differ.
+            "quality": 1 - self.min_match_rate,
+            "accuracy": self.accuracy_points / 100,  # absolute: points of mAP or accuracy
+            "speed": self.speed_tol,
+            "memory": self.speed_tol,  # RSS moves with the same run-to-run noise as time
+            "size": self.size_tol,
+            "parity": 0.0,  # judged by the tolerance verdict instead (see pages.changes)
+        }[kind]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One row of a comparison table: where the value lives, how to write it, which way is better."""
+
+    id: str
+    path: tuple[str, ...]
+    kind: str  # the Locale formatter
+    better: str  # "higher", "lower", or "same" (closest to the reference is best)
+    tolerance: str  # a Thresholds.tolerance kind
+
+    @property
+    def label(self) -> str:
+        """Return the catalog key of the metric's name."""
+        return f"metric.{self.id}"
+
+
+def dig(value: object, path: tuple[str, ...]) -> object:
+    """Return the value at `path` in nested dicts, or None where any step is missing."""
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def number(value: object) -> float | None:
+    """Return value if it is a finite number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return value
+
+
+def ordered(results: dict) -> list[tuple[str, dict]]:
+    """Return (name, backend) pairs, the reference first, the rest in config order."""
+    ref = results["reference"]
+    names = [ref] + [n for n in results["backend_order"] if n != ref]
+    return [(n, results["backends"][n]) for n in names if n in results["backends"]]
+
+
+def is_ok(backend: dict | None) -> bool:
+    """Return whether a backend ran to the end."""
+    return bool(backend) and backend.get("status") == "ok"
+
+
+def agreement(parity: dict | None) -> tuple[str, float] | None:
+    """Return how the task measured agreement with the reference, and its share in [0, 1]:
+    matched detections (detection, segmentation) or top-1 agreement (classification)."""
+    for measure, key in (("detections", "detection_match_rate"), ("top1", "top1_agreement")):
+        value = number((parity or {}).get(key))
+        if value is not None:
+            return measure, value
+    return None
+
+
+def compare(old, new, metric: Metric, th: Thresholds, loc: Locale, interval=None) -> dict:
+    """Return the signed change from old to new and a badge saying whether that is better."""
+    old, new = number(old), number(new)
+    if old is None or new is None or old == 0:
+        return {"change": DASH, "severity": None, "label": DASH}
+    change, tol = new / old - 1, th.tolerance(metric.tolerance)
+    quality = metric.tolerance in ("quality", "accuracy")
+    if metric.better == "same":
+        severity, key = ("pass", "change.same") if abs(change) <= tol else ("warn", "change.differs")
+    elif interval:  # the 95% bootstrap interval of the speed-up, judged as the speed findings are
+        low, high = interval
+        if low > 1 + tol:
+            severity, key = "pass", "change.better"
+        elif high >= 1 - tol:
+            severity, key = "info", "change.within_noise"
+        else:
+            severity, key = "warn", "change.worse"
+    elif abs(new - old if metric.tolerance == "accuracy" else change) <= tol:
+        severity, key = ("pass" if quality else "info"), "change.same"
+    elif (change > 0) == (metric.better == "higher"):
+        severity, key = "pass", "change.better"
+    else:
+        severity, key = "warn", "change.worse"
+    return {"change": loc.pct(change), "severity": severity, "label": loc.t(key)}

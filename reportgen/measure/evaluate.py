@@ -1,0 +1,192 @@
+"""Turn the workers' raw measurements into the results document (numpy only, no runtime imported).
+
+Every backend's raw outputs are decoded by the same task code, scored against the ground truth and
+compared with the reference; latency samples become summaries and bootstrap speed-up intervals.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+
+from reportgen import __version__, stats
+from reportgen.config.schema import Config
+from reportgen.measure import examples, parity
+from reportgen.measure.datasets import Dataset
+from reportgen.measure.tasks import task_module, task_settings
+from reportgen.results.document import SCHEMA_VERSION
+
+
+def document(
+    config: Config, config_path, env: dict, model: dict, data: Dataset, raw: dict, files: dict
+) -> dict:
+    """Return the results document (without findings) of one run."""
+    settings = task_settings(config)
+    raw = {name: _reject_nonfinite(r) for name, r in raw.items()}
+    decoded = {
+        name: _decode(r, config.model.task, settings, data) for name, r in raw.items() if r["status"] == "ok"
+    }
+    backends = {
+        b.name: _backend_entry(config, b, raw[b.name], files[b.name], decoded, data, settings)
+        for b in config.backends
+    }
+    _add_speed(backends, config.reference, model)
+    class_names = config.model.class_names or model.get("class_names") or data.class_names
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "version": config.version,
+        "title": config.title,
+        "locale": config.locale,
+        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "reportgen_version": __version__,
+        "config": config.model_dump(mode="json"),
+        "config_path": config_path,
+        "environment": {**env, "peak_gflops": model.get("peak_gflops")},
+        "model": {
+            "name": config.model.name,
+            "task": config.model.task,
+            "source": config.model.source,
+            "parameters": model["parameters"],
+            "flops": model.get("flops"),
+            "input_shape": model["input_shape"],
+            "output_names": model.get("output_names"),
+            "class_names": class_names,
+            "checkpoint": model["checkpoint"],
+            "onnx": model["onnx"],
+        },
+        "dataset": {**data.info, "warnings": data.warnings},
+        "reference": config.reference,
+        "backend_order": [b.name for b in config.backends],
+        "backends": backends,
+        "examples": examples.pick(data, decoded, backends, config.reference, class_names or [])
+        if config.model.task in ("detection", "segmentation")
+        else [],
+    }
+
+
+def _reject_nonfinite(raw: dict) -> dict:
+    """Fail a backend whose outputs hold NaN or inf: its answers are broken, not different."""
+    if raw["status"] != "ok":
+        return raw
+    with np.load(raw["job"]["outputs_path"]) as stored:
+        bad = sum(int((~np.isfinite(stored[name])).sum()) for name in stored.files)
+    if not bad:
+        return raw
+    return {**raw, "status": "failed", "error": f"its outputs hold {bad} NaN or infinite values"}
+
+
+def _decode(raw: dict, task: str, settings: dict, data: Dataset) -> dict:
+    """Return the raw outputs and every image's prediction, decoded by the shared task code.
+
+    A backend with its own rect letterbox gets non-square outputs per image (name@i); its predictions
+    are moved into the square letterbox's coordinates so they compare with everyone else's.
+    """
+    with np.load(raw["job"]["outputs_path"]) as stored:
+        outputs = {name: stored[name] for name in stored.files}
+    module = task_module(task)
+    if raw["job"]["settings"].get("letterbox") != "rect":
+        count = len(next(iter(outputs.values())))
+        per_image = [{k: v[i : i + 1] for k, v in outputs.items()} for i in range(count)]
+        return {"outputs": outputs, "predictions": [module.decode(o, settings) for o in per_image]}
+    predictions = []
+    for i, source in enumerate(data.sources):
+        image_outputs = _image_outputs(outputs, i)
+        canvas, rect_meta = module.prepare(source, settings["input_size"], rect=True)
+        square_meta = module.prepare(source, settings["input_size"])[1]
+        prediction = module.decode(image_outputs, {**settings, "tensor_hw": canvas.shape[:2]})
+        predictions.append(module.rect_to_square(prediction, rect_meta, square_meta, settings["input_size"]))
+    return {"outputs": None, "predictions": predictions}
+
+
+def _image_outputs(outputs: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
+    """Return image i's outputs: ``name@i`` where shapes vary per image, else row i of the stack."""
+    names = {key.split("@")[0] for key in outputs}
+    return {n: outputs[f"{n}@{i}"] if f"{n}@{i}" in outputs else outputs[n][i : i + 1] for n in names}
+
+
+def _backend_entry(
+    config: Config, backend, raw: dict, model_file: dict, decoded: dict, data: Dataset, settings: dict
+) -> dict:
+    entry = {
+        "kind": backend.kind,
+        "status": raw["status"],
+        "error": raw.get("error"),
+        "threads": config.threads_for(backend),
+        "settings": raw.get("job", {}).get("settings", {}),
+        "model_path": model_file.get("path"),
+        "file_size_mb": model_file.get("size_mb"),
+        "weight_dtype": model_file.get("dtype"),
+        "weight_dtypes": model_file.get("dtypes"),
+        "load_ms": None,
+        "first_inference_ms": None,
+        "warmup_ms": None,
+        "latency_ms": None,
+        "fps": None,
+        "gflops": None,
+        "memory_mb": None,
+        "metrics": None,
+        "parity": None,
+        "speedup": None,
+        "speedup_interval": None,
+    }
+    if raw["status"] != "ok":
+        return entry
+    latency = stats.summarize(raw["latency_samples_ms"])
+    warmup = raw["warmup_samples_ms"]
+    task = task_module(config.model.task)
+    entry.update(
+        {
+            "threads": raw["threads"],
+            "settings": {**entry["settings"], **raw["runtime"]},
+            "load_ms": raw["load_ms"],
+            "first_inference_ms": raw["first_inference_ms"],
+            "warmup_ms": {k: stats.summarize(warmup)[k] for k in ("median", "mean", "max", "n")}
+            if warmup
+            else None,
+            "latency_ms": latency,
+            "other_cpu_share": raw.get("other_cpu_share"),
+            "fps": 1000.0 / latency["median"],
+            "memory_mb": raw["memory_mb"],
+            "metrics": task.evaluate(decoded[backend.name]["predictions"], data.truths, settings),
+        }
+    )
+    reference = decoded.get(config.reference)
+    if backend.name != config.reference and reference is not None:
+        entry["parity"] = _parity(config, task, reference, decoded[backend.name], settings)
+    return entry
+
+
+def _parity(config: Config, task, reference: dict, candidate: dict, settings: dict) -> dict:
+    p = config.parity
+    if reference["outputs"] is None or candidate["outputs"] is None:  # rect vs square: other tensor shapes
+        outputs = {
+            "outputs": {},
+            "max_abs_diff": None,
+            "max_rel_diff": None,
+            "cosine_min": None,
+            "allclose": False,
+            "letterbox_differs": True,
+        }
+    else:
+        outputs = parity.compare_outputs(
+            reference["outputs"], candidate["outputs"], p.atol, p.rtol, p.rel_floor
+        )
+    agreement = task.compare(reference["predictions"], candidate["predictions"], settings)
+    return {**outputs, **agreement, "atol": p.atol, "rtol": p.rtol, "first_divergence": None}
+
+
+def _add_speed(backends: dict, reference: str, model: dict) -> None:
+    """Add achieved GFLOP/s to every backend and speed-ups with bootstrap intervals to candidates."""
+    ref = backends.get(reference)
+    for name, entry in backends.items():
+        if entry["status"] != "ok":
+            continue
+        if model.get("flops"):
+            entry["gflops"] = model["flops"] / (entry["latency_ms"]["median"] / 1000) / 1e9
+        if name == reference or not ref or ref["status"] != "ok":
+            continue
+        entry["speedup"] = ref["latency_ms"]["median"] / entry["latency_ms"]["median"]
+        entry["speedup_interval"] = stats.speedup_interval(
+            ref["latency_ms"]["samples"], entry["latency_ms"]["samples"]
+        )

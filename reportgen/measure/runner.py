@@ -1,0 +1,267 @@
+"""Orchestrate a run: data set, export, one fresh worker process per backend, then evaluation.
+
+The parent never imports torch or onnxruntime: workers export, quantize and measure; the parent
+hands their raw outputs to ``evaluate`` (numpy) and assembles the results document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from reportgen.analysis import rules
+from reportgen.config.schema import BackendConfig, Config
+from reportgen.demo.shapes import make_dataset
+from reportgen.errors import ReportgenError
+from reportgen.measure import datasets, environment, evaluate
+from reportgen.measure.inputs import store_inputs
+from reportgen.measure.tasks import task_module, task_settings
+from reportgen.results.document import check_invariants
+
+Progress = Callable[[str], None]
+
+
+def run(
+    config: Config, work_dir: Path, config_path: str | None = None, progress: Progress = lambda _: None
+) -> dict:
+    """Measure every backend of ``config`` and return the checked results document."""
+    # A fresh work folder: files left by an earlier run of this label (an INT8 model of another
+    # model, an export's .onnx.data) must never be measured as this run's.
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    env = environment.capture(config.measurement.threads)  # before we load the CPU ourselves
+    contention = environment.CpuContention()
+    progress(f"loading {config.dataset.images} evaluation inputs ({config.dataset.source})")
+    data = datasets.load(config)
+    for warning in data.warnings:
+        progress(f"warning: {warning}")
+    dataset_path = work_dir / "dataset"
+    rect = any(b.letterbox == "rect" for b in config.backends)  # that backend letterboxes itself
+    store_inputs(data.images, data.tensors, data.sources if rect else [], dataset_path)
+    common = {
+        "task": config.model.task,
+        "task_settings": task_settings(config),
+        "dataset_path": str(dataset_path),
+        "model": _model_job(config, config_path),
+    }
+    model = _export(config, common, work_dir, progress, config_path)
+    files = {b.name: _model_file(config, b, model, work_dir, progress) for b in config.backends}
+    raw = {}
+    for backend in config.backends:
+        progress(f"measuring {backend.name} ({backend.kind}) in a fresh process")
+        backend_contention = environment.CpuContention()  # per backend: a burst can hit one runtime only
+        raw[backend.name] = _run_backend(config, backend, files[backend.name], common, work_dir)
+        raw[backend.name]["other_cpu_share"] = backend_contention.other_share()
+    env["other_cpu_share"] = contention.other_share()
+    progress("decoding outputs, computing metrics and parity")
+    document = evaluate.document(config, config_path, env, model, data, raw, files)
+    _localize_divergence(config, document, common, work_dir, progress)
+    document["findings"] = rules.findings(document)
+    check_invariants(document)
+    return document
+
+
+def _model_job(config: Config, config_path: str | None) -> dict:
+    """Return the model section for workers, with the config file's folder on the factory's import path."""
+    model = config.model.model_dump(mode="json")
+    if config_path:
+        model["python_path"] = [*model["python_path"], str(Path(config_path).resolve().parent)]
+    return model
+
+
+def _input_shape(config: Config) -> list[int]:
+    if config.model.task == "raw" and config.model.input_shape:
+        return list(config.model.input_shape)
+    return [1, 3, config.model.input_size, config.model.input_size]
+
+
+def _export(
+    config: Config, common: dict, work_dir: Path, progress: Progress, config_path: str | None
+) -> dict:
+    source = (
+        f"checking {config.export.onnx_file}"
+        if config.export.onnx_file
+        else (f"exporting ONNX ({config.export.exporter} exporter, opset {config.export.opset})")
+    )
+    progress(
+        f"loading the {config.model.source} model, {source}, counting FLOPs, probing the CPU's matmul peak"
+    )
+    needs_torchscript = any(b.kind == "torchscript" for b in config.backends)
+    job = {
+        **common,
+        "job": "export",
+        "onnx_path": str(work_dir / "model.onnx"),
+        "onnx_file": config.export.onnx_file,
+        "exporter": config.export.exporter,
+        "opset": config.export.opset,
+        "input_shape": _input_shape(config),
+        "threads": config.measurement.threads,
+        "torchscript_path": str(work_dir / "model.torchscript.pt") if needs_torchscript else None,
+    }
+    result = _run_worker(job, work_dir / "export", config.measurement.timeout_s, config.measurement.threads)
+    if "onnx" not in result:  # without a loadable model there is nothing to compare
+        where = f"{config_path}: " if config_path else ""
+        raise ReportgenError(f"{where}the {config.model.source} model could not be loaded: {result['error']}")
+    return result
+
+
+def _model_file(
+    config: Config, backend: BackendConfig, model: dict, work_dir: Path, progress: Progress
+) -> dict:
+    """Return the file a backend loads (path, size, dtypes, status), quantizing it first if asked."""
+    if backend.kind == "pytorch":
+        return {
+            **(model["checkpoint"] or {"path": None, "size_mb": None, "dtype": None, "dtypes": None}),
+            "status": "ok",
+            "error": None,
+        }
+    made, what = (
+        (model["torchscript"], "TorchScript trace")
+        if backend.kind == "torchscript"
+        else (model["onnx"], "ONNX export")
+    )
+    if made["status"] != "ok":
+        return {**made, "error": f"{what} failed: {made['error']}"}
+    if backend.kind == "torchscript" or backend.quantization == "none":
+        return made
+    target = work_dir / f"model.int8-{backend.quantization}-{backend.calibration_images}.onnx"
+    if not target.exists():
+        progress(f"quantizing to INT8 ({backend.quantization})")
+        job = {
+            "job": "quantize",
+            "mode": backend.quantization,
+            "onnx_path": model["onnx"]["path"],
+            "output_path": str(target),
+            "calibration_images": backend.calibration_images,
+            "calibration_path": _calibration_inputs(config, backend.calibration_images, work_dir),
+        }
+        result = _run_worker(
+            job, target.with_suffix(""), config.measurement.timeout_s, config.measurement.threads
+        )
+        if result["status"] != "ok":
+            return {
+                "status": "failed",
+                "error": f"INT8 quantization failed: {result['error']}",
+                "path": str(target),
+            }
+    from reportgen.measure.modelfile import describe_onnx  # imports onnx: only when quantizing
+
+    return {**describe_onnx(target), "status": "ok", "error": None, "quantization": backend.quantization}
+
+
+def _calibration_inputs(config: Config, count: int, work_dir: Path) -> str:
+    """Write calibration tensors that are not evaluation inputs where the source allows it.
+
+    Synthetic: generated images after the evaluation set. Random: another seed. A folder: its first
+    images (a folder has no held-out part; the report's accuracy is then slightly optimistic for INT8).
+    """
+    path = work_dir / f"calibration-{count}.npz"
+    task, settings, size = task_module(config.model.task), task_settings(config), config.model.input_size
+    if config.dataset.source == "random":
+        from reportgen.measure.tasks.raw import random_inputs
+
+        tensors = random_inputs(_input_shape(config), count, config.dataset.seed + 1)
+        np.savez(path, inputs=np.concatenate(list(tensors)))
+        return str(path)
+    if config.dataset.source == "synthetic":
+        images = [
+            s.image for s in make_dataset(config.dataset.seed, count, size, start=config.dataset.images)
+        ]
+    else:
+        images = list(datasets.load(config).images[:count])
+    np.savez(path, inputs=np.concatenate([task.to_tensor(image, settings) for image in images]))
+    return str(path)
+
+
+def _run_backend(
+    config: Config, backend: BackendConfig, model_file: dict, common: dict, work_dir: Path
+) -> dict:
+    if model_file["status"] != "ok":
+        return {"status": "failed", "error": model_file["error"]}
+    threads = config.threads_for(backend)
+    settings = {
+        "warmup_iterations": config.warmup_for(backend),
+        "time_load_in_latency": backend.time_load_in_latency,
+        "letterbox": backend.letterbox,
+    }
+    if backend.kind == "onnxruntime":
+        settings |= {"graph_optimization": backend.graph_optimization, "quantization": backend.quantization}
+    if backend.kind == "torchscript":
+        settings["freeze"] = backend.freeze
+    job = {
+        **common,
+        "job": "backend",
+        "kind": backend.kind,
+        "threads": threads,
+        "settings": settings,
+        "model_path": common["model"] if backend.kind == "pytorch" else model_file["path"],
+        "measurement": config.measurement.model_dump(),
+        "outputs_path": str(work_dir / f"{backend.name}.outputs.npz"),
+    }
+    result = _run_worker(
+        job, work_dir / backend.name, backend.timeout_s or config.measurement.timeout_s, threads
+    )
+    result["job"] = job
+    return result
+
+
+def _localize_divergence(
+    config: Config, document: dict, common: dict, work_dir: Path, progress: Progress
+) -> None:
+    """For an FP32 ONNX backend whose outputs differ, name the first node that diverges."""
+    for name in document["backend_order"]:
+        backend, entry = config.backend(name), document["backends"][name]
+        parity = entry.get("parity")
+        fp32_onnx = backend.kind == "onnxruntime" and backend.quantization == "none"
+        if not fp32_onnx or not parity or parity["allclose"] or parity.get("letterbox_differs"):
+            continue
+        progress(f"{name}: outputs differ, comparing intermediate tensors to find the first diverging node")
+        worst = max(parity["outputs"].values(), key=lambda o: o["max_abs_diff"] or 0.0)
+        job = {
+            **common,
+            "job": "localize",
+            "onnx_path": entry["model_path"],
+            "image": int((worst.get("worst_index") or [0])[0]),
+            "atol": config.parity.atol,
+            "rtol": config.parity.rtol,
+        }
+        parity["first_divergence"] = _run_worker(
+            job, work_dir / f"{name}.localize", config.measurement.timeout_s, config.measurement.threads
+        )
+
+
+def _run_worker(job: dict, stem: Path, timeout_s: float, threads: int) -> dict:
+    """Run one job in a fresh interpreter; a crash or a timeout becomes a failed result."""
+    job = {**job, "result_path": str(stem.with_suffix(".result.json"))}
+    job_path = stem.with_suffix(".job.json")
+    job_path.write_text(json.dumps(job, indent=2))
+    Path(job["result_path"]).unlink(missing_ok=True)
+    # Thread pools are sized before the runtime starts: every runtime gets exactly `threads`.
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    log = stem.with_suffix(".log")
+    try:
+        with log.open("w") as out:
+            proc = subprocess.run(
+                [sys.executable, "-m", "reportgen.measure.worker", str(job_path)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                timeout=timeout_s,
+            )
+    except subprocess.TimeoutExpired:
+        return {"status": "failed", "error": f"timed out after {timeout_s:g} s (see {log})"}
+    result_path = Path(job["result_path"])
+    if result_path.exists():
+        return json.loads(result_path.read_text())
+    tail = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]
+    return {
+        "status": "failed",
+        "error": f"worker exited with code {proc.returncode}: {tail[0][:500]} (see {log})",
+    }

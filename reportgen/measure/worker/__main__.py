@@ -1,0 +1,48 @@
+"""Run one job in this fresh process: ``python -m reportgen.measure.worker JOB.json``.
+
+The parent (measure/runner.py) writes the job; this process writes its result JSON (and, for a
+backend, the raw outputs as .npz). A job imports only what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+
+def _job_function(kind: str):
+    """Import only what the job needs: a backend job imports only its own runtime."""
+    if kind == "export":
+        from reportgen.measure.worker.export import export_model
+
+        return export_model
+    if kind == "quantize":
+        from reportgen.measure.worker.quantize import quantize
+
+        return quantize
+    if kind == "localize":
+        from reportgen.measure.worker.divergence import first_divergence
+
+        return first_divergence
+    from reportgen.measure.worker.backend import run_backend
+
+    return run_backend
+
+
+def main(job_path: str) -> int:
+    job = json.loads(Path(job_path).read_text())
+    try:
+        result = _job_function(job["job"])(job)
+    except Exception as e:  # a failed backend is data: record it and let the run go on
+        from reportgen.errors import ReportgenError
+
+        # A ReportgenError already speaks to the user; anything else needs its type to be understood.
+        message = " ".join((str(e) if isinstance(e, ReportgenError) else f"{type(e).__name__}: {e}").split())
+        result = {"status": "failed", "error": message[:2000], "traceback": traceback.format_exc()}
+    Path(job["result_path"]).write_text(json.dumps(result))
+    return 0 if result["status"] == "ok" else 1
+
+
+sys.exit(main(sys.argv[1]))

@@ -1,0 +1,23 @@
+"""Runtimes behind one small interface. Adding a runtime means adding a module here.
+
+A backend module defines ``load(model_path, threads, settings) -> Runner`` where ``Runner`` is a
+callable taking the input array and returning ``{output name: array}``, and ``info(runner)`` with
+what the runtime really used (providers, ...). Modules are imported lazily, by kind, so the ONNX
+Runtime worker never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+KINDS = {
+    "pytorch": "reportgen.measure.worker.backends.pytorch",
+    "torchscript": "reportgen.measure.worker.backends.torchscript",
+    "onnxruntime": "reportgen.measure.worker.backends.onnxruntime",
+}
+
+
+def backend_module(kind: str) -> ModuleType:
+    """Import and return the module implementing ``kind``."""
+    return importlib.import_module(KINDS[kind])

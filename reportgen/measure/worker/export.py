@@ -1,0 +1,121 @@
+"""Export the PyTorch model to one self-contained ONNX file and describe both files.
+
+Runs inside a worker process (it imports torch). The dynamo exporter is the default; it writes
+weights to a separate ``.onnx.data`` file unless ``external_data=False`` (FACTS.md), and at opset 17
+it wrote a model ORT rejects, so the config's default opset is 18.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from pathlib import Path
+
+import onnx
+import torch
+
+from reportgen.measure.modelfile import describe_onnx
+from reportgen.measure.worker.efficiency import count_flops, matmul_peak_gflops
+from reportgen.measure.worker.models import describe_file, load_model, output_names
+
+
+def export_model(job: dict) -> dict:
+    """Export ``job['checkpoint']`` to ``job['onnx_path']``; return model and file descriptions.
+
+    Also traces a TorchScript file when a backend needs one, counts the model's FLOPs and probes the
+    machine's matmul peak with the run's thread count (torch is loaded here anyway).
+    """
+    loaded = load_model(job["model"])
+    model, example = loaded.module, torch.zeros(job["input_shape"])
+    with torch.inference_mode():
+        names = output_names(model(example))
+    description = {
+        "status": "ok",
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "class_names": loaded.class_names,
+        "input_shape": job["input_shape"],
+        "output_names": names,
+        "checkpoint": loaded.checkpoint,
+        "flops": _flops(model, example),
+        "peak_gflops": matmul_peak_gflops(job["threads"]),
+        "onnx": _onnx(model, example, names, job),
+    }
+    if job.get("torchscript_path"):
+        description["torchscript"] = _torchscript(model, example, Path(job["torchscript_path"]))
+    return description
+
+
+def _flops(model, example) -> int | None:
+    """Count FLOPs where torch's counter can trace the model (not every scripted module)."""
+    try:
+        return count_flops(model, example)
+    except Exception:  # an uncountable model is still comparable; the efficiency finding is skipped
+        return None
+
+
+def _onnx(model, example, names: list[str], job: dict) -> dict:
+    """Export (or take the user's existing file) and check it; a failure is recorded, not raised."""
+    given = job.get("onnx_file")
+    path = Path(given or job["onnx_path"])
+    common = {
+        "exporter": "existing file" if given else job["exporter"],
+        "opset": job["opset"],
+        "path": str(path),
+    }
+    started = time.perf_counter()
+    try:
+        if not given:
+            _export(model, example, path, names, job["exporter"], job["opset"])
+        onnx.checker.check_model(str(path), full_check=True)
+    except Exception as e:  # an export failure is data: the reference backend still runs
+        return {**common, "status": "failed", "error": " ".join(f"{type(e).__name__}: {e}".split())[:2000]}
+    opset = next(
+        (
+            o.version
+            for o in onnx.load(str(path), load_external_data=False).opset_import
+            if o.domain in ("", "ai.onnx")
+        ),
+        job["opset"],
+    )
+    return {
+        **common,
+        "opset": opset,
+        "status": "ok",
+        "error": None,
+        "export_s": None if given else time.perf_counter() - started,
+        **describe_onnx(path),
+    }
+
+
+def _torchscript(model, example, path: Path) -> dict:
+    """Trace the model to a TorchScript file; a failure is recorded, not raised."""
+    try:
+        with torch.no_grad():
+            traced = torch.jit.trace(model, example, check_trace=False)
+        traced.save(str(path))
+    except Exception as e:
+        return {
+            "status": "failed",
+            "error": " ".join(f"{type(e).__name__}: {e}".split())[:2000],
+            "path": str(path),
+        }
+    return {"status": "ok", "error": None, **describe_file(str(path), traced.state_dict().values())}
+
+
+def _export(model, example, path: Path, names: list[str], exporter: str, opset: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kwargs = dict(input_names=["images"], output_names=names, opset_version=opset)
+    # The exporters print progress and advice to stdout; keep the worker's output clean.
+    with contextlib.redirect_stdout(io.StringIO()):
+        if exporter == "dynamo":
+            torch.onnx.export(
+                model, (example,), str(path), dynamo=True, external_data=False, verbose=False, **kwargs
+            )
+        else:
+            torch.onnx.export(model, (example,), str(path), dynamo=False, **kwargs)
+    leftovers = list(path.parent.glob(path.name + ".data"))
+    if leftovers:
+        raise RuntimeError(
+            f"exporter wrote external data ({leftovers[0].name}); expected one self-contained file"
+        )

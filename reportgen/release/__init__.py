@@ -1,0 +1,1 @@
+"""The release workflow: the archive of versions, the regression gate, gh-pages, a local preview."""

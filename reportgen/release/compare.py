@@ -1,0 +1,412 @@
+"""The regression gate: compare two results documents per backend and metric, judge each change.
+
+Latency is judged from the raw samples, not from two medians: a slowdown counts only when it is larger
+than ``analysis.regression_latency_pct`` *and* the 95% bootstrap interval of median(new) / median(old)
+lies entirely above 1, so run-to-run noise (eager PyTorch varies about ±5% between runs on one machine)
+never fails a build. Parity lost, accuracy down and file size up are judged against the other
+``analysis.regression_*`` thresholds and ``parity.min_match_rate``. Versions merged from several
+machines are compared machine by machine (``compare_machines``), never one machine with another.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from reportgen.config.schema import Config, load_config, parse_config
+from reportgen.errors import ConfigError, ResultsError
+from reportgen.report.locale import DASH, fmt_mb, fmt_ms, fmt_pct, fmt_rate, fmt_sci
+from reportgen.results import merge
+from reportgen.results.document import dumps, is_merged, machine_documents, read_results
+from reportgen.stats import speedup_interval
+
+CONFIDENCE = 0.95
+# Fractions in [0, 1]; a change is measured in percentage points.
+ACCURACY_METRICS = ("map50", "map50_95", "mask_map50", "precision", "recall")
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Status of a row: only "regression" fails the gate.
+REGRESSION, IMPROVED, SAME, INFO, ADDED, REMOVED = (
+    "regression",
+    "improved",
+    "same",
+    "info",
+    "added",
+    "removed",
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What counts as a regression; from the config's analysis and parity sections."""
+
+    latency_pct: float
+    accuracy_points: float
+    size_pct: float
+    min_match_rate: float
+    confidence: float = CONFIDENCE
+
+    @classmethod
+    def from_config(cls, config: Config) -> Thresholds:
+        """Return the thresholds a config sets."""
+        return cls(
+            latency_pct=config.analysis.regression_latency_pct,
+            accuracy_points=config.analysis.regression_accuracy_points,
+            size_pct=config.analysis.regression_size_pct,
+            min_match_rate=config.parity.min_match_rate,
+        )
+
+
+def locate(arg: str, site_dir: Path) -> Path:
+    """Return the results file that `arg` names: a file, a version folder, or a version in site_dir."""
+    path = Path(arg)
+    if path.is_file():
+        return path
+    if path.is_dir() and (path / "results.json").is_file():
+        return path / "results.json"
+    archived = Path(site_dir) / arg / "results.json"
+    if _LABEL.match(arg) and arg.lower() not in ("assets", "index") and archived.is_file():
+        return archived
+    raise ResultsError(f"{arg}: no such results file, and no version {arg!r} in {site_dir}/")
+
+
+def thresholds_for(new: dict, new_path: Path, config_path: str | None) -> Thresholds:
+    """Return the thresholds of the config file given, else of the config stored in the NEW results."""
+    if config_path is not None:
+        return Thresholds.from_config(load_config(config_path))
+    try:
+        # Keys added since the document was written take their defaults.
+        return Thresholds.from_config(parse_config(new.get("config") or {}, f"{new_path}: config"))
+    except ConfigError as e:
+        first = str(e).splitlines()[0]
+        raise ResultsError(f"{first} (the config stored in the results); pass -c CONFIG") from None
+
+
+def compare_files(old_arg: str, new_arg: str, site_dir: Path, config_path: str | None = None) -> dict:
+    """Locate, read and compare two results documents (files or archived versions).
+
+    When either is merged from several machines, they are compared machine by machine."""
+    old_path, new_path = locate(old_arg, site_dir), locate(new_arg, site_dir)
+    old, new = _complete(read_results(old_path), old_path), _complete(read_results(new_path), new_path)
+    if is_merged(old) or is_merged(new):
+        # The thresholds come from one config: the machines of a version share the run's config.
+        first = machine_documents(new)[0]
+        report = compare_machines(old, new, thresholds_for(first, new_path, config_path))
+    else:
+        report = compare(old, new, thresholds_for(new, new_path, config_path))
+    report["old"]["path"], report["new"]["path"] = str(old_path), str(new_path)
+    return report
+
+
+def _complete(doc: dict, path: Path) -> dict:
+    """Return doc, or raise when it (or a machine of it) lacks what a comparison reads."""
+    if not is_merged(doc):
+        return _complete_machine(doc, str(path))
+    missing = [k for k in ("version", "created_at") if k not in doc]
+    if missing:
+        raise ResultsError(f"{path}: not a complete results document: missing {', '.join(missing)}")
+    for i, machine in enumerate(doc["machines"]):
+        _complete_machine(machine, f"{path}: machines[{i}]")
+    return doc
+
+
+def _complete_machine(doc: dict, path: str) -> dict:
+    """Return doc, or raise when it lacks what a comparison reads (a hand-edited or truncated file)."""
+    missing = [k for k in ("version", "created_at", "reference", "backend_order", "backends") if k not in doc]
+    backends = doc.get("backends")
+    if not missing and isinstance(backends, dict):
+        missing = [
+            f"backends.{name}.status"
+            for name in doc["backend_order"]
+            if "status" not in backends.get(name, {})
+        ]
+    elif not missing:
+        missing = ["backends (a mapping)"]
+    if missing:
+        raise ResultsError(f"{path}: not a complete results document: missing {', '.join(missing)}")
+    return doc
+
+
+def compare(old: dict, new: dict, thresholds: Thresholds) -> dict:
+    """Return every backend's changes from OLD to NEW, each judged, and the regressions among them."""
+    rows: list[dict] = []
+    names = list(new["backend_order"]) + [n for n in old["backend_order"] if n not in new["backend_order"]]
+    for name in names:
+        before, after = old["backends"].get(name), new["backends"].get(name)
+        if before is None:
+            rows.append(_row(name, "status", None, after["status"], ADDED, "not measured in OLD"))
+        elif after is None:
+            rows.append(_row(name, "status", before["status"], None, REMOVED, "not measured in NEW"))
+        else:
+            rows += _backend_rows(name, before, after, thresholds)
+    regressions = [r for r in rows if r["status"] == REGRESSION]
+    return {
+        "old": _side(old),
+        "new": _side(new),
+        "thresholds": asdict(thresholds),
+        "rows": rows,
+        "regressions": len(regressions),
+        "notes": _notes(old, new),
+    }
+
+
+def compare_machines(old: dict, new: dict, thresholds: Thresholds) -> dict:
+    """Return the changes from OLD to NEW machine by machine (either may be merged): each machine is
+    compared with the machine of the same label (merge.machine_label), never with another one; a
+    machine measured on one side only is reported as added or removed, not judged."""
+    rows: list[dict] = []
+    notes: list[str] = []
+    pairs = merge.matched(old, new)
+    for label, before, after in pairs:
+        if before is None or after is None:
+            cpu = ((before or after).get("environment") or {}).get("cpu")
+            if before is None:
+                row = _row(None, "machine", None, cpu, ADDED, "machine not measured in OLD")
+            else:
+                row = _row(None, "machine", cpu, None, REMOVED, "machine not measured in NEW")
+            rows.append({**row, "machine": label})
+            continue
+        part = compare(before, after, thresholds)
+        rows += [{**row, "machine": label} for row in part["rows"]]
+        notes += [f"{label}: {note}" for note in part["notes"]]
+    return {
+        "old": _side(old),
+        "new": _side(new),
+        "thresholds": asdict(thresholds),
+        "machines": [label for label, _, _ in pairs],
+        "rows": rows,
+        "regressions": sum(r["status"] == REGRESSION for r in rows),
+        "notes": notes,
+    }
+
+
+def _side(doc: dict) -> dict:
+    return {"version": doc["version"], "created_at": doc["created_at"], "path": None}
+
+
+def _row(backend, metric, old, new, status, detail, texts=None, interval=None) -> dict:
+    old_text, new_text, change_text = texts or (_text(old), _text(new), "")
+    return {
+        "backend": backend,
+        "metric": metric,
+        "old": old,
+        "new": new,
+        "status": status,
+        "detail": detail,
+        "interval": interval,
+        "text": {"old": old_text, "new": new_text, "change": change_text},
+    }
+
+
+def _text(value) -> str:
+    return DASH if value is None else str(value)
+
+
+def _backend_rows(name: str, before: dict, after: dict, th: Thresholds) -> list[dict]:
+    if before["status"] != "ok" or after["status"] != "ok":
+        status = REGRESSION if before["status"] == "ok" else IMPROVED if after["status"] == "ok" else INFO
+        detail = after.get("error") or before.get("error") or ""
+        return [_row(name, "status", before["status"], after["status"], status, detail)]
+    rows = [_latency(name, before, after, th), *_parity(name, before, after, th)]
+    for metric in ACCURACY_METRICS:
+        rows += _accuracy(name, metric, before, after, th)
+    rows.append(_size(name, before, after, th))
+    peak_old = (before.get("memory_mb") or {}).get("peak")
+    peak_new = (after.get("memory_mb") or {}).get("peak")
+    if peak_old is not None or peak_new is not None:
+        change = fmt_pct(peak_new / peak_old - 1) if peak_old and peak_new else DASH
+        texts = (fmt_mb(peak_old), fmt_mb(peak_new), change)
+        rows.append(_row(name, "memory_peak_mb", peak_old, peak_new, INFO, "not gated", texts))
+    return rows
+
+
+def _latency(name: str, before: dict, after: dict, th: Thresholds) -> dict:
+    old_lat, new_lat = before.get("latency_ms") or {}, after.get("latency_ms") or {}
+    old_ms, new_ms = old_lat.get("median"), new_lat.get("median")
+    if not old_ms or not new_ms:
+        texts = (fmt_ms(old_ms), fmt_ms(new_ms), DASH)
+        return _row(name, "latency_median_ms", old_ms, new_ms, INFO, "not measured in both", texts)
+    change = new_ms / old_ms - 1
+    old_samples, new_samples = old_lat.get("samples") or [], new_lat.get("samples") or []
+    interval = None
+    if len(old_samples) >= 2 and len(new_samples) >= 2:
+        # speedup_interval(a, b) bootstraps median(a) / median(b): here new / old, > 1 is slower.
+        interval = speedup_interval(new_samples, old_samples, th.confidence)
+    limit = th.latency_pct / 100
+    if change > limit and (interval is None or interval[0] > 1):
+        status = REGRESSION
+    elif change < -limit and (interval is None or interval[1] < 1):
+        status = IMPROVED
+    else:
+        status = SAME
+    if interval is None:
+        detail = "no raw samples: the noise was not judged"
+    elif interval[0] <= 1 <= interval[1]:
+        detail = f"within the noise ({_interval_text(interval, th)})"
+    else:
+        detail = _interval_text(interval, th)
+    threads_old, threads_new = before.get("threads"), after.get("threads")
+    if threads_old != threads_new:
+        detail += f"; threads {threads_old} -> {threads_new}"
+    texts = (fmt_ms(old_ms), fmt_ms(new_ms), fmt_pct(change))
+    return _row(name, "latency_median_ms", old_ms, new_ms, status, detail, texts, interval)
+
+
+def _interval_text(interval: list[float], th: Thresholds) -> str:
+    return f"{th.confidence:.0%} CI {fmt_pct(interval[0] - 1)} to {fmt_pct(interval[1] - 1)}"
+
+
+def _parity_ok(parity: dict, th: Thresholds) -> bool:
+    rate = parity.get("detection_match_rate")
+    return parity.get("allclose") is True and (rate is None or rate >= th.min_match_rate)
+
+
+def _parity_text(parity: dict | None, th: Thresholds) -> str:
+    if not parity:
+        return DASH
+    verdict = "pass" if _parity_ok(parity, th) else "fail"
+    diff, rate = fmt_sci(parity.get("max_abs_diff")), fmt_rate(parity.get("detection_match_rate"))
+    return f"{verdict} (max |diff| {diff}, matched {rate})"
+
+
+def _parity(name: str, before: dict, after: dict, th: Thresholds) -> list[dict]:
+    old_p, new_p = before.get("parity"), after.get("parity")
+    if not old_p and not new_p:
+        return []  # the reference: compared to itself
+    old_ok = _parity_ok(old_p, th) if old_p else None
+    new_ok = _parity_ok(new_p, th) if new_p else None
+    if old_ok and new_ok is False:
+        status, detail = REGRESSION, "parity lost"
+    elif old_ok is False and new_ok:
+        status, detail = IMPROVED, "parity regained"
+    elif old_ok is None or new_ok is None:
+        status, detail = INFO, "not compared in both"
+    else:
+        status, detail = SAME, "" if new_ok else "failing in both"
+    texts = (_parity_text(old_p, th), _parity_text(new_p, th), "")
+    return [_row(name, "parity", old_ok, new_ok, status, detail, texts)]
+
+
+def _accuracy(name: str, metric: str, before: dict, after: dict, th: Thresholds) -> list[dict]:
+    old_v = (before.get("metrics") or {}).get(metric)
+    new_v = (after.get("metrics") or {}).get(metric)
+    if old_v is None and new_v is None:
+        return []  # e.g. no mAP without labels
+    if old_v is None or new_v is None:
+        texts = (fmt_rate(old_v), fmt_rate(new_v), DASH)
+        return [_row(name, metric, old_v, new_v, INFO, "not measured in both", texts)]
+    points = (new_v - old_v) * 100
+    if points < -th.accuracy_points:
+        status = REGRESSION
+    elif points > th.accuracy_points:
+        status = IMPROVED
+    else:
+        status = SAME
+    texts = (fmt_rate(old_v), fmt_rate(new_v), f"{points:+.1f} pts" if round(points, 1) else "0.0 pts")
+    return [_row(name, metric, old_v, new_v, status, "", texts)]
+
+
+def _size(name: str, before: dict, after: dict, th: Thresholds) -> dict:
+    old_mb, new_mb = before.get("file_size_mb"), after.get("file_size_mb")
+    if not old_mb or not new_mb:
+        texts = (fmt_mb(old_mb), fmt_mb(new_mb), DASH)
+        return _row(name, "file_size_mb", old_mb, new_mb, INFO, "not measured in both", texts)
+    change = new_mb / old_mb - 1
+    limit = th.size_pct / 100
+    status = REGRESSION if change > limit else IMPROVED if change < -limit else SAME
+    detail = ""
+    if before.get("weight_dtype") != after.get("weight_dtype"):
+        detail = f"weights {before.get('weight_dtype')} -> {after.get('weight_dtype')}"
+    texts = (fmt_mb(old_mb), fmt_mb(new_mb), fmt_pct(change))
+    return _row(name, "file_size_mb", old_mb, new_mb, status, detail, texts)
+
+
+def _notes(old: dict, new: dict) -> list[str]:
+    notes = []
+    cpu_old, cpu_new = (old.get("environment") or {}).get("cpu"), (new.get("environment") or {}).get("cpu")
+    if cpu_old != cpu_new:
+        notes.append(f"OLD ran on {cpu_old!r}, NEW on {cpu_new!r}: latency changes may come from the machine")
+    if old.get("reference") != new.get("reference"):
+        notes.append(f"the reference backend changed: {old.get('reference')} -> {new.get('reference')}")
+    return notes
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+_HEADERS = ("backend", "metric", "old", "new", "change", "verdict", "detail")
+
+
+def _headers(report: dict) -> tuple[str, ...]:
+    return ("machine", *_HEADERS) if "machines" in report else _HEADERS
+
+
+def _cells(report: dict) -> list[tuple[str, ...]]:
+    return [
+        (
+            *((r["machine"],) if "machines" in report else ()),
+            r["backend"] or DASH,  # None: a row about a whole machine
+            r["metric"],
+            r["text"]["old"],
+            r["text"]["new"],
+            r["text"]["change"],
+            r["status"],
+            r["detail"],
+        )
+        for r in report["rows"]
+    ]
+
+
+def _summary(report: dict) -> str:
+    n = report["regressions"]
+    old, new = report["old"]["version"], report["new"]["version"]
+    verdict = f"{n} regression{'s' if n != 1 else ''}" if n else "no regression"
+    return f"{verdict} from {old} to {new}"
+
+
+def _thresholds_text(report: dict) -> str:
+    th = report["thresholds"]
+    return (
+        f"thresholds: latency +{th['latency_pct']:g}% outside the {th['confidence']:.0%} bootstrap interval, "
+        f"accuracy -{th['accuracy_points']:g} points, file size +{th['size_pct']:g}%, "
+        f"parity lost (match rate below {fmt_rate(th['min_match_rate'])})"
+    )
+
+
+def format_text(report: dict) -> str:
+    """Return the comparison as a plain-text table with a summary, for a terminal or a CI log."""
+    headers = _headers(report)
+    table = [headers, *_cells(report)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines += ["", *[f"note: {n}" for n in report["notes"]], _thresholds_text(report), _summary(report)]
+    return "\n".join(lines) + "\n"
+
+
+def _md(cell: str) -> str:
+    return cell.replace("|", "\\|") or " "
+
+
+def format_markdown(report: dict) -> str:
+    """Return the comparison as GitHub-flavoured markdown, for a pull-request comment."""
+    icon = {REGRESSION: "❌ ", IMPROVED: "✅ "}
+    n = report["regressions"]
+    title = f"### reportgen compare: {report['old']['version']} → {report['new']['version']}"
+    lines = [title, "", f"**{_summary(report)}**" if n else _summary(report), ""]
+    headers = _headers(report)
+    lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    verdict = headers.index("verdict")
+    for cells in _cells(report):
+        status = cells[verdict]
+        cells = (*cells[:verdict], f"{icon.get(status, '')}{status}", *cells[verdict + 1 :])
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    lines += ["", *[f"> {n}" for n in report["notes"]], "", f"<sub>{_thresholds_text(report)}</sub>"]
+    return "\n".join(lines) + "\n"
+
+
+def format_json(report: dict) -> str:
+    """Return the comparison as canonical JSON (sorted keys, trailing newline)."""
+    return dumps(report)
+
+
+FORMATS = {"text": format_text, "markdown": format_markdown, "json": format_json}

@@ -1,0 +1,268 @@
+"""Publish the site to a gh-pages branch, keeping every version already published there.
+
+The branch's tree is the union of what is published and the local site: versions only on the branch
+survive, versions in the local site are added (a version published with different results is refused
+unless ``replace``), and the index is regenerated over all of them. The commit is made with git's
+plumbing in a temporary index, so the user's working tree, index and checked-out branch are never
+touched. The push is never forced unless asked, and refused with a clear message when the remote
+branch moved since it was fetched (mkdocs' gh-deploy force-pushes and loses what others published).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportgen.errors import ConfigError, ReportgenError
+from reportgen.results.document import read_results
+
+# Git needs an identity to commit; CI runners usually have none configured.
+FALLBACK_IDENTITY = {"name": "reportgen", "email": "reportgen@users.noreply.github.com"}
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a publish did: the commit on the branch, the versions in it, whether it was pushed."""
+
+    branch: str
+    commit: str
+    versions: list[str]
+    changed: bool
+    pushed: bool
+
+
+class _Git:
+    """Run git in one repository, turning failures into one-line ReportgenErrors."""
+
+    def __init__(self, repo: Path, env: dict[str, str] | None = None):
+        self.repo = repo
+        self.env = {**os.environ, **(env or {})}
+
+    def __call__(
+        self, *args: str, check: bool = True, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=cwd or self.repo, env=self.env, capture_output=True, text=True
+            )
+        except FileNotFoundError:
+            raise ReportgenError("git is not installed (needed to publish)") from None
+        if check and done.returncode != 0:
+            lines = (done.stderr or done.stdout).strip().splitlines()
+            raise ReportgenError(f"git {args[0]} failed: {lines[-1] if lines else f'exit {done.returncode}'}")
+        return done
+
+    def out(self, *args: str) -> str:
+        return self(*args).stdout.strip()
+
+    def sha(self, ref: str) -> str | None:
+        done = self("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        return done.stdout.strip() or None
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        return self("merge-base", "--is-ancestor", a, b, check=False).returncode == 0
+
+
+def _toplevel(repo_dir: Path) -> Path:
+    done = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=repo_dir, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise ReportgenError(f"{repo_dir}: not inside a git repository; run publish in your repository")
+    return Path(done.stdout.strip())
+
+
+def version_from_tag(repo_dir: Path = Path(".")) -> str:
+    """Return the git tag at HEAD of the repository as a version label."""
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--tags", "--exact-match", "HEAD"],
+            cwd=repo_dir,
+            capture_output=True,
+            text=True,
+        )
+    except FileNotFoundError:
+        raise ConfigError("git is not installed; pass --version instead of --version-from-tag") from None
+    if done.returncode != 0:
+        raise ConfigError(
+            f"{Path(repo_dir).resolve()}: HEAD has no git tag (git describe --tags --exact-match); "
+            "tag the release or pass --version"
+        )
+    tag = done.stdout.strip()
+    if not _LABEL.match(tag) or tag.lower() in ("assets", "index"):
+        raise ConfigError(
+            f"git tag {tag!r} cannot be a version label (letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit, at most 64 characters, not 'assets' or 'index'); pass --version"
+        )
+    return tag
+
+
+def _versions(tree: Path) -> dict[str, Path]:
+    """Return the version folders of a site tree (those holding a results.json)."""
+    return {
+        p.parent.name: p
+        for p in sorted(tree.glob("*/results.json"))
+        if not p.parent.name.startswith(".") and p.parent.name != "assets"
+    }
+
+
+def _overlay(site_dir: Path, tree: Path, replace: bool) -> None:
+    """Copy the local site over the published tree; refuse to change a published version's results."""
+    published = _versions(tree)
+    changed = [
+        name
+        for name, results in _versions(site_dir).items()
+        if name in published and published[name].read_bytes() != results.read_bytes()
+    ]
+    if changed and not replace:
+        raise ReportgenError(
+            f"version{'s' if len(changed) > 1 else ''} {', '.join(changed)} already published with "
+            "different results; publish under a new version, or pass --replace to overwrite"
+        )
+    local = _versions(site_dir)
+    for entry in sorted(site_dir.iterdir()):
+        if entry.name.startswith("."):
+            continue  # staging folders of an interrupted build, editor files
+        target = tree / entry.name
+        if entry.name in local or not (entry.is_dir() and target.is_dir()):
+            # A version is replaced as a whole; a file replaces what is there.
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
+        if entry.is_dir():
+            # Other folders (assets/) are merged: published pages may use files the local build lacks.
+            shutil.copytree(entry, target, dirs_exist_ok=True)
+        else:
+            shutil.copy2(entry, target)
+
+
+def _write_index(tree: Path) -> list[str]:
+    """Regenerate index.html over every version in the tree; return the versions."""
+    from reportgen.report import render as site
+
+    versions = _versions(tree)
+    documents = [read_results(path) for path in versions.values()]
+    (tree / "index.html").write_text(site.render_index(documents), encoding="utf-8")
+    (tree / ".nojekyll").write_bytes(b"")  # GitHub Pages: serve the files as they are, no Jekyll
+    return sorted(versions)
+
+
+def _identity(git: _Git) -> dict[str, str]:
+    env = {}
+    for role in ("AUTHOR", "COMMITTER"):
+        for key in ("name", "email"):
+            variable = f"GIT_{role}_{key.upper()}"
+            if variable not in git.env and git("config", f"user.{key}", check=False).returncode != 0:
+                env[variable] = FALLBACK_IDENTITY[key]
+    return env
+
+
+def _base(git: _Git, local: str | None, fetched: str | None, remote_ref: str, force_push: bool) -> str | None:
+    """Return the commit the new one builds on: the remote tip, or local commits made on top of it."""
+    if fetched is None or local is None or local == fetched:
+        return local or fetched
+    if git.is_ancestor(fetched, local):
+        return local  # earlier --no-push commits, made on top of what is published
+    if git.is_ancestor(local, fetched):
+        return fetched
+    if not force_push:
+        raise ReportgenError(
+            f"{remote_ref} moved since the local branch was made from it (local {local[:10]}, remote "
+            f"{fetched[:10]}); nothing was published. Drop the unpushed local commits with "
+            f"`git branch -f {remote_ref.split('/', 1)[1]} {remote_ref}` and publish again (the local "
+            "site is republished on top), or pass --force-push to overwrite the remote"
+        )
+    return local  # --force-push: what only the remote has since the branches diverged is dropped
+
+
+def publish(
+    site_dir: Path,
+    repo_dir: Path = Path("."),
+    *,
+    remote: str = "origin",
+    branch: str = "gh-pages",
+    push: bool = True,
+    force_push: bool = False,
+    replace: bool = False,
+    message: str | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Published:
+    """Commit the site to `branch` on top of what is published there, then push it to `remote`."""
+    site_dir = Path(site_dir)
+    if not (site_dir / "index.html").is_file() or not _versions(site_dir):
+        raise ReportgenError(f"{site_dir}: no site to publish; run reportgen build or render first")
+    repo = _toplevel(Path(repo_dir))
+    git = _Git(repo)
+    git_dir = Path(git.out("rev-parse", "--absolute-git-dir"))
+    ref = f"refs/heads/{branch}"
+    if git("check-ref-format", ref, check=False).returncode != 0:
+        raise ReportgenError(f"{branch!r} is not a valid branch name")
+    if git("symbolic-ref", "--quiet", "HEAD", check=False).stdout.strip() == ref:
+        raise ReportgenError(f"{branch} is checked out in {repo}; switch to another branch to publish")
+    has_remote = git("remote", "get-url", remote, check=False).returncode == 0
+    if push and not has_remote:
+        raise ReportgenError(f"{repo}: no git remote {remote!r}; add it, or pass --no-push")
+
+    remote_ref = f"{remote}/{branch}"
+    fetched = None
+    if has_remote:
+        progress(f"fetching {remote_ref}")
+        heads = git.out("ls-remote", "--heads", remote, ref)
+        if heads:
+            git("fetch", "--quiet", "--no-tags", remote, f"+{ref}:refs/remotes/{remote_ref}")
+            fetched = git.sha(f"refs/remotes/{remote_ref}")
+    local = git.sha(ref)
+    base = _base(git, local, fetched, remote_ref, force_push)
+
+    with tempfile.TemporaryDirectory(prefix="reportgen-publish-") as tmp:
+        tree, index = Path(tmp) / "tree", Path(tmp) / "index"
+        tree.mkdir()
+        git.env["GIT_INDEX_FILE"] = str(index)
+        try:
+            if base:
+                git("read-tree", base)
+                git("checkout-index", "--all", "--force", f"--prefix={tree}/")
+            _overlay(site_dir, tree, replace)
+            versions = _write_index(tree)
+            # --force: the user's global excludes must not drop a file of the site.
+            git(f"--git-dir={git_dir}", f"--work-tree={tree}", "add", "--all", "--force", ".", cwd=tree)
+            tree_sha = git.out("write-tree")
+        finally:
+            del git.env["GIT_INDEX_FILE"]
+    changed = base is None or git.out("rev-parse", f"{base}^{{tree}}") != tree_sha
+    commit = base
+    if changed:
+        text = message or f"Publish reportgen site: {', '.join(versions)}"
+        git.env.update(_identity(git))
+        commit = git.out("commit-tree", tree_sha, *(["-p", base] if base else []), "-m", text)
+    assert commit is not None
+
+    pushed = False
+    if push and commit != fetched:
+        progress(f"pushing {commit[:10]} to {remote_ref}")
+        lease = [f"--force-with-lease={ref}:{fetched or ''}"] if force_push else []
+        done = git("push", *lease, remote, f"{commit}:{ref}", check=False)
+        if done.returncode != 0:
+            now = git.out("ls-remote", "--heads", remote, ref).split("\t")[0] or None
+            if now != fetched:
+                raise ReportgenError(
+                    f"{remote_ref} moved since it was fetched ({(fetched or 'absent')[:10]}, now "
+                    f"{(now or 'absent')[:10]}); nothing was published. Run reportgen publish again to "
+                    "publish on top of it"
+                )
+            lines = (done.stderr or done.stdout).strip().splitlines()
+            raise ReportgenError(f"git push to {remote} failed: {lines[-1] if lines else done.returncode}")
+        pushed = True
+        git("update-ref", f"refs/remotes/{remote_ref}", commit)
+    # The local branch moves only once the commit is published (or kept with --no-push), so a refused
+    # push leaves nothing to clean up.
+    git("update-ref", "-m", "reportgen publish", ref, commit, local or "")
+    return Published(branch=branch, commit=commit, versions=versions, changed=changed, pushed=pushed)

@@ -1,0 +1,457 @@
+"""Plotly figures as plain, deterministic dicts; templates embed them and assets/charts.js draws them.
+
+Every figure has a title and axis titles with units; the page gives it a caption and keeps the same
+numbers in a table. Values are rounded to what the tables show, so pages stay small and stable.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable
+
+from reportgen.report.locale import Locale
+
+# One colour per backend position, so a backend keeps its colour across every chart of a page.
+PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
+# Sequential shades for stages and parts that are not backends (memory stages, dtypes, score parts).
+STAGES = ("#a6c8e8", "#5b9bd5", "#1f4e79")
+PARTS = ("#4c72b0", "#55a868", "#dd8452", "#8172b3", "#937860", "#c44e52", "#8c8c8c")
+ROW_PX, BASE_PX = 38, 120  # height of a horizontal chart: a band per backend plus title and axis
+
+
+def localized(figures: dict[str, dict | None], loc: Locale) -> dict[str, dict]:
+    """Return the figures that exist, their axes writing numbers the locale's way (1,234.5 or 1.234,5)."""
+    separators = loc.t("format.decimal") + loc.t("format.group")
+    for figure in figures.values():
+        if figure is not None:
+            figure["layout"]["separators"] = separators
+    return {key: figure for key, figure in figures.items() if figure is not None}
+
+
+def _label(text: object) -> str:
+    """Escape user text for Plotly, which interprets a subset of HTML tags in labels."""
+    return html.escape(str(text), quote=False)
+
+
+def _round(x: float | None, digits: int = 4) -> float | None:
+    """Round to `digits` significant digits; None, NaN and infinities become None (a gap, valid JSON)."""
+    if x is None or isinstance(x, bool) or not math.isfinite(x):
+        return None
+    return x if x == 0 else round(x, digits - 1 - math.floor(math.log10(abs(x))))
+
+
+def _ok_backends(results: dict) -> list[tuple[int, str, dict]]:
+    """Return (colour index, name, backend) of the successful backends, the reference first."""
+    ref = results["reference"]
+    names = [ref] + [n for n in results["backend_order"] if n != ref]
+    return [
+        (results["backend_order"].index(name), name, results["backends"][name])
+        for name in names
+        if name in results["backends"] and results["backends"][name]["status"] == "ok"
+    ]
+
+
+def _color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def _layout(title: str, x_title: str, y_title: str, **extra: object) -> dict:
+    layout = {
+        "title": {"text": title},
+        "xaxis": {"title": {"text": x_title}, "automargin": True},
+        "yaxis": {"title": {"text": y_title}, "automargin": True},
+        "margin": {"t": 56, "r": 24, "b": 48, "l": 64},
+        "showlegend": False,
+    }
+    layout.update(extra)
+    return layout
+
+
+def _legend(layout: dict, items: int) -> dict:
+    """Show the legend in rows under the plot, where it never covers the title or the data."""
+    rows = math.ceil(items / 5)
+    layout["showlegend"] = True
+    layout["legend"] = {
+        "orientation": "h",
+        "x": 0,
+        "xanchor": "left",
+        "y": 0,
+        "yanchor": "bottom",
+        "yref": "container",
+        "traceorder": "normal",
+    }
+    layout["margin"] = {**layout["margin"], "b": 64 + 24 * rows}
+    layout["height"] = layout.get("height", 400) + 24 * rows
+    return layout
+
+
+def _horizontal(layout: dict, rows: int, legend: int = 0) -> dict:
+    """Lay out one band per backend, top to bottom in page order, with a legend of `legend` items."""
+    layout["yaxis"].update(autorange="reversed", type="category")
+    layout["xaxis"]["rangemode"] = "tozero"
+    layout["height"] = BASE_PX + ROW_PX * rows
+    return _legend(layout, legend) if legend else layout
+
+
+def latency_figure(results: dict, loc: Locale) -> dict | None:
+    """Return a box plot of every timed latency sample per backend (outliers drawn as points)."""
+    traces = [
+        {
+            "type": "box",
+            "orientation": "h",
+            "name": _label(name),
+            "x": [_round(s, 6) for s in b["latency_ms"]["samples"]],
+            "boxpoints": "outliers",
+            "boxmean": True,
+            "marker": {"size": 3, "color": _color(i), "opacity": 0.7},
+            "line": {"color": _color(i), "width": 1.5},
+        }
+        for i, name, b in _ok_backends(results)
+        if (b.get("latency_ms") or {}).get("samples")
+    ]
+    if not traces:
+        return None
+    layout = _layout(
+        loc.t("chart.latency.title"), loc.t("chart.axis.latency_ms"), loc.t("chart.axis.backend")
+    )
+    return {"data": traces, "layout": _horizontal(layout, len(traces))}
+
+
+def _bars(results: dict, value: Callable[[dict], float | None], text: Callable[[dict], str]) -> list[dict]:
+    rows = [(i, name, b) for i, name, b in _ok_backends(results) if value(b) is not None]
+    if not rows:
+        return []
+    return [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": [_label(name) for _, name, _ in rows],
+            "x": [_round(value(b)) for _, _, b in rows],
+            "text": [_label(text(b)) for _, _, b in rows],
+            "textposition": "auto",
+            "marker": {"color": [_color(i) for i, _, _ in rows]},
+        }
+    ]
+
+
+def fps_figure(results: dict, loc: Locale) -> dict | None:
+    """Return a bar chart of frames per second (1000 / median latency) per backend."""
+
+    def text(b: dict) -> str:
+        speedup = f" · {loc.ratio(b['speedup'])}" if b.get("speedup") else ""
+        return f"{loc.fixed(b['fps'], 1)}{speedup}"
+
+    data = _bars(results, lambda b: b.get("fps"), text)
+    if not data:
+        return None
+    layout = _layout(loc.t("chart.fps.title"), loc.t("chart.axis.fps"), loc.t("chart.axis.backend"))
+    return {"data": data, "layout": _horizontal(layout, len(data[0]["y"]))}
+
+
+def memory_figure(results: dict, loc: Locale) -> dict | None:
+    """Return grouped bars of RSS before load, after load and at peak per backend."""
+    rows = [(name, b["memory_mb"]) for _, name, b in _ok_backends(results) if b.get("memory_mb")]
+    if not rows:
+        return None
+    stages = ("before_load", "after_load", "peak")
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": loc.t(f"memory.{key}"),
+            "y": [_label(name) for name, _ in rows],
+            "x": [_round(mem.get(key)) for _, mem in rows],
+            "marker": {"color": STAGES[j]},
+        }
+        for j, key in enumerate(stages)
+    ]
+    layout = _layout(loc.t("chart.memory.title"), loc.t("chart.axis.rss_mb"), loc.t("chart.axis.backend"))
+    layout["barmode"] = "group"
+    layout = _horizontal(layout, len(rows), legend=len(data))
+    layout["height"] += ROW_PX * len(rows)  # three bars per band
+    return {"data": data, "layout": layout}
+
+
+def size_figure(results: dict, loc: Locale) -> dict | None:
+    """Return stacked bars of each backend's model file: megabytes of weights per dtype, and the rest."""
+    rows = [(name, b) for _, name, b in _ok_backends(results) if b.get("file_size_mb")]
+    if not rows:
+        return None
+    mib = 1024 * 1024  # file_size_mb counts 2^20 bytes, as the file system reports it
+    dtypes = sorted({d for _, b in rows for d in (b.get("weight_dtypes") or {})})
+    parts = [
+        (dtype, [(b.get("weight_dtypes") or {}).get(dtype, 0) / mib for _, b in rows]) for dtype in dtypes
+    ]
+    weights = [sum(values[k] for _, values in parts) for k in range(len(rows))]
+    other = [max(b["file_size_mb"] - w, 0.0) for (_, b), w in zip(rows, weights)]
+    parts.append((loc.t("chart.size.other"), other))
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": _label(label),
+            "y": [_label(name) for name, _ in rows],
+            "x": [_round(v) for v in values],
+            "marker": {"color": PARTS[j % len(PARTS)]},
+        }
+        for j, (label, values) in enumerate(parts)
+        if any(v > 0 for v in values)
+    ]
+    layout = _layout(loc.t("chart.size.title"), loc.t("chart.axis.size_mb"), loc.t("chart.axis.backend"))
+    layout["barmode"] = "stack"
+    return {"data": data, "layout": _horizontal(layout, len(rows), legend=len(data))}
+
+
+def _candidates(results: dict) -> list[tuple[int, str, dict]]:
+    return [(i, n, b) for i, n, b in _ok_backends(results) if n != results["reference"] and b.get("parity")]
+
+
+# The agreement a task measured: the first found is the main series (coloured per backend, with
+# counts for detections), the second a grey companion (mask IoU, top-5 overlap).
+AGREEMENT = (
+    ("detection_match_rate", "mask_iou_mean", "chart.agreement.matched", "chart.agreement.mask_iou"),
+    ("top1_agreement", "top5_overlap", "chart.agreement.top1", "chart.agreement.top5"),
+)
+
+
+def _counts(p: dict, loc: Locale) -> str:
+    if p.get("matched") is None:
+        return ""
+    return _label(
+        loc.t(
+            "chart.agreement.counts",
+            matched=loc.num(p.get("matched")),
+            reference=loc.num(p.get("unmatched_reference")),
+            candidate=loc.num(p.get("unmatched_candidate")),
+        )
+    )
+
+
+def agreement_figure(results: dict, min_match_rate: float, loc: Locale) -> dict | None:
+    """Return a dot plot of each backend's agreement with the reference, with the required share."""
+    found = [(i, n, b["parity"]) for i, n, b in _candidates(results)]
+    measured = [
+        (series, rows)
+        for series in AGREEMENT
+        if (rows := [r for r in found if isinstance(r[2].get(series[0]), (int, float))])
+    ]
+    if not measured:
+        return None
+    (main, companion, main_label, companion_label), rows = measured[0]
+    names = [_label(n) for _, n, _ in rows]
+    shares = [100 * p[main] for _, _, p in rows]
+    data = [
+        {
+            "type": "scatter",
+            "mode": "markers+text",
+            "name": loc.t(main_label),
+            "y": names,
+            "x": [_round(v) for v in shares],
+            "text": [_counts(p, loc) for _, _, p in rows],
+            "textposition": "middle left",
+            "marker": {"size": 12, "color": [_color(i) for i, _, _ in rows], "symbol": "circle"},
+        }
+    ]
+    others = [p.get(companion) if isinstance(p.get(companion), (int, float)) else None for _, _, p in rows]
+    if any(v is not None for v in others):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": loc.t(companion_label),
+                "y": names,
+                "x": [_round(100 * v) if v is not None else None for v in others],
+                "marker": {"size": 10, "color": "#888888", "symbol": "diamond-open", "line": {"width": 2}},
+            }
+        )
+    low = min([*shares, *(100 * v for v in others if v is not None), 100 * min_match_rate])
+    layout = _layout(loc.t("chart.agreement.title"), loc.t("chart.axis.percent"), loc.t("chart.axis.backend"))
+    layout = _horizontal(layout, len(rows), legend=len(data))
+    # Zoomed to the interesting range: every value and the requirement, with room for the labels.
+    layout["xaxis"].update(range=[_round(max(0.0, low - (100 - low) * 1.5 - 0.5)), 100.3], rangemode="normal")
+    layout["shapes"] = [_line(100 * min_match_rate, vertical=True)]
+    layout["annotations"] = [
+        {
+            "x": _round(100 * min_match_rate),
+            "y": 1,
+            "xref": "x",
+            "yref": "paper",
+            "xanchor": "right",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "text": _label(loc.t("chart.agreement.required", rate=loc.rate(min_match_rate))),
+            "font": {"size": 11},
+        }
+    ]
+    return {"data": data, "layout": layout}
+
+
+def _line(at: float, vertical: bool = False) -> dict:
+    """Return a dotted reference line across the plot (a threshold, break-even)."""
+    axis = (
+        {"x0": at, "x1": at, "xref": "x", "y0": 0, "y1": 1, "yref": "paper"}
+        if vertical
+        else {"y0": at, "y1": at, "yref": "y", "x0": 0, "x1": 1, "xref": "paper"}
+    )
+    return {"type": "line", **axis, "line": {"dash": "dot", "width": 1.5, "color": "#888888"}}
+
+
+def _superscript(n: int) -> str:
+    return f"10{str(n).translate(str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
+
+
+def confidence_delta_figure(results: dict, loc: Locale) -> dict | None:
+    """Return a histogram of |Δconfidence| of matched detections per backend, one bar per decade."""
+    rows = [(i, n, b["parity"].get("abs_confidence_deltas") or []) for i, n, b in _candidates(results)]
+    rows = [r for r in rows if r[2]]
+    if not rows:
+        return None
+    nonzero = [d for _, _, deltas in rows for d in deltas if d > 0]
+    # Decades from the smallest to the largest difference seen; exact zeros get a bin of their own.
+    first = math.floor(math.log10(min(nonzero))) if nonzero else 0
+    last = max(math.floor(math.log10(max(nonzero))), first) if nonzero else -1
+    labels = [loc.t("chart.confidence.zero")] + [
+        f"{_superscript(e)}–{_superscript(e + 1)}" for e in range(first, last + 1)
+    ]
+
+    def counts(deltas: list[float]) -> list[int]:
+        bins = [0] * len(labels)
+        for d in deltas:
+            bins[0 if d <= 0 else min(max(math.floor(math.log10(d)) - first, 0), last - first) + 1] += 1
+        return bins
+
+    data = [
+        {
+            "type": "bar",
+            "name": _label(name),
+            "meta": name,  # the unescaped name, for the table under the chart
+            "x": labels,
+            "y": counts(deltas),
+            "marker": {"color": _color(i)},
+        }
+        for i, name, deltas in rows
+    ]
+    layout = _layout(
+        loc.t("chart.confidence.title"),
+        loc.t("chart.axis.confidence_delta"),
+        loc.t("chart.axis.pairs"),
+        barmode="group",
+    )
+    layout = _legend(layout, len(data))
+    layout["xaxis"]["type"] = "category"
+    layout["yaxis"]["rangemode"] = "tozero"
+    return {"data": data, "layout": layout}
+
+
+def score_figure(scores: list[dict], weights: dict[str, float], loc: Locale) -> dict | None:
+    """Return stacked bars of each backend's overall score, split into its weighted sub-scores."""
+    rows = sorted((r for r in scores if r["score"] is not None), key=lambda r: -r["score"])
+    if not rows:
+        return None
+    names = [_label(r["backend"]) for r in rows]
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": _label(loc.t(f"score.part.{part}")),
+            "y": names,
+            "x": [_round(r["contributions"].get(part, 0.0), 3) for r in rows],
+            "marker": {"color": PARTS[j]},
+        }
+        for j, part in enumerate(weights)
+    ]
+    data.append(  # the total at the end of each bar
+        {
+            "type": "scatter",
+            "mode": "text",
+            "y": names,
+            "x": [_round(r["score"], 3) for r in rows],
+            "text": [loc.fixed(r["score"], 0) for r in rows],
+            "textposition": "middle right",
+            "showlegend": False,
+            "hoverinfo": "skip",
+        }
+    )
+    layout = _layout(loc.t("chart.score.title"), loc.t("chart.axis.score"), loc.t("chart.axis.backend"))
+    layout["barmode"] = "stack"
+    layout = _horizontal(layout, len(rows), legend=len(weights))
+    layout["xaxis"].update(range=[0, 108], rangemode="normal")
+    return {"data": data, "layout": layout}
+
+
+# --- trends across versions (history oldest first) ---------------------------------------------------
+
+
+def _backend_names(history: list[dict], include_reference: bool) -> list[str]:
+    names: list[str] = []
+    for r in history:
+        for name in r["backend_order"]:
+            if name not in names and (include_reference or name != r["reference"]):
+                names.append(name)
+    return names
+
+
+def _value(backend: dict | None, *path: str) -> float | None:
+    value: object = backend if backend and backend.get("status") == "ok" else None
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return _round(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _trend(
+    history: list[dict], title: str, y_title: str, path: tuple[str, ...], loc: Locale, reference: bool = True
+) -> dict:
+    everyone = _backend_names(history, True)  # colour by position among every backend ever archived
+    versions = [_label(r["version"]) for r in history]
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": _label(name),
+            "x": versions,
+            "y": [_value(r["backends"].get(name), *path) for r in history],
+            "line": {"color": _color(everyone.index(name)), "width": 2},
+            "marker": {"size": 6},
+            "connectgaps": False,
+        }
+        for name in _backend_names(history, reference)
+    ]
+    layout = _legend(_layout(loc.t(title), loc.t("chart.axis.version"), loc.t(y_title)), len(data))
+    layout["xaxis"]["type"] = "category"
+    layout["yaxis"]["rangemode"] = "tozero"
+    return {"data": data, "layout": layout}
+
+
+def trend_figures(history: list[dict], loc: Locale) -> dict[str, dict]:
+    """Return the index's trend charts: latency, speed-up, size, max abs difference, detections."""
+    figures = {
+        "latency": _trend(
+            history, "chart.trend_latency.title", "chart.axis.latency_ms", ("latency_ms", "median"), loc
+        ),
+        "speedup": _trend(
+            history, "chart.trend_speedup.title", "chart.axis.speedup", ("speedup",), loc, False
+        ),
+        "size": _trend(history, "chart.trend_size.title", "chart.axis.size_mb", ("file_size_mb",), loc),
+        "max_abs_diff": _trend(
+            history,
+            "chart.trend_max_abs_diff.title",
+            "chart.axis.max_abs_diff",
+            ("parity", "max_abs_diff"),
+            loc,
+            False,
+        ),
+        "detections": _trend(
+            history,
+            "chart.trend_detections.title",
+            "chart.axis.detections",
+            ("metrics", "detections_per_image"),
+            loc,
+        ),
+    }
+    figures["speedup"]["layout"]["shapes"] = [_line(1)]  # break-even: above it, faster than the reference
+    # Differences span many orders of magnitude (1e-5 for FP32, 10 for INT8): a log axis shows both.
+    figures["max_abs_diff"]["layout"]["yaxis"].update(type="log", rangemode="normal", exponentformat="power")
+    for figure in figures.values():  # a backend never measured for this value has no line
+        figure["data"] = [t for t in figure["data"] if any(y is not None for y in t["y"])]
+    return {key: figure for key, figure in figures.items() if figure["data"]}

@@ -1,0 +1,285 @@
+"""What a page shows, as plain data built from results documents: the report's headline table, its
+files, changes since the previous version and appendix, put together with the verdicts and findings
+(narrative.py), the quality section (quality.py), the score (score.py) and the charts (charts.py);
+the machines of a merged version (merge.py), each with its own view; and one row of the index per
+version. Templates only lay this out.
+"""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from reportgen.analysis import score
+from reportgen.analysis.verdicts import Metric, Thresholds, compare, dig, is_ok, number, ordered
+from reportgen.report import charts, narrative, quality
+from reportgen.report.locale import DASH, Locale
+from reportgen.results.document import is_merged
+from reportgen.results.merge import labelled
+
+# libyaml's dumper writes the same text as the pure-Python one, fifteen times faster (bench_render.py).
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+HEADLINE = (
+    Metric("detections_per_image", ("metrics", "detections_per_image"), "num", "same", "quality"),
+    Metric("mean_confidence", ("metrics", "mean_confidence"), "num", "same", "quality"),
+    Metric("detection_rate", ("metrics", "detection_rate"), "rate", "same", "quality"),
+    Metric("map50", ("metrics", "map50"), "num", "higher", "accuracy"),
+    Metric("map50_95", ("metrics", "map50_95"), "num", "higher", "accuracy"),
+    Metric("mask_map50", ("metrics", "mask_map50"), "num", "higher", "accuracy"),
+    Metric("top1_accuracy", ("metrics", "top1_accuracy"), "rate", "higher", "accuracy"),
+    Metric("top5_accuracy", ("metrics", "top5_accuracy"), "rate", "higher", "accuracy"),
+    Metric("fps", ("fps",), "num", "higher", "speed"),
+    Metric("latency_median", ("latency_ms", "median"), "ms", "lower", "speed"),
+    Metric("memory_peak", ("memory_mb", "peak"), "mb", "lower", "memory"),
+    Metric("file_size", ("file_size_mb",), "mb", "lower", "size"),
+)
+CHANGES = (
+    Metric("latency_median", ("latency_ms", "median"), "ms", "lower", "speed"),
+    Metric("speedup", ("speedup",), "ratio", "higher", "speed"),
+    Metric("map50", ("metrics", "map50"), "num", "higher", "accuracy"),
+    Metric("top1_accuracy", ("metrics", "top1_accuracy"), "rate", "higher", "accuracy"),
+    Metric("memory_peak", ("memory_mb", "peak"), "mb", "lower", "memory"),
+    Metric("file_size", ("file_size_mb",), "mb", "lower", "size"),
+    Metric("max_abs_diff", ("parity", "max_abs_diff"), "sci", "lower", "parity"),
+)
+
+
+def headline(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
+    """Return the headline table: per metric, the reference's value and each backend's with its change."""
+    (ref_name, ref), *others = ordered(results)
+    rows = []
+    for m in HEADLINE:
+        fmt = getattr(loc, m.kind)
+        values = {name: number(dig(b, m.path)) for name, b in ordered(results)}
+        if all(v is None for v in values.values()):
+            continue  # no mask mAP for detection, no mAP for classification, none without labels
+        cells = []
+        for name, b in others:
+            if not is_ok(b) or not is_ok(ref):
+                value = loc.t("status.failed") if not is_ok(b) else fmt(values[name])
+                failed = {"change": DASH, "severity": "fail", "label": loc.t("change.not_comparable")}
+                cells.append({"backend": name, "value": value, **failed})
+                continue
+            interval = b.get("speedup_interval") if m.tolerance == "speed" else None
+            cell = compare(values[ref_name], values[name], m, th, loc, interval)
+            if (
+                m.id == "file_size"
+                and cell["severity"] == "warn"
+                and b["weight_dtype"] != ref["weight_dtype"]
+            ):
+                cell.update(severity="info", label=loc.t("change.precision"))
+            cells.append({"backend": name, "value": fmt(values[name]), **cell})
+        rows.append(
+            {
+                "id": m.id,
+                "label": loc.t(m.label),
+                "better": loc.t(f"better.{m.better}"),
+                "reference": fmt(values[ref_name]) if is_ok(ref) else loc.t("status.failed"),
+                "cells": cells,
+            }
+        )
+    return rows
+
+
+def changes(results: dict, previous: dict, th: Thresholds, loc: Locale) -> dict:
+    """Return, per backend measured in both versions, each CHANGES metric before and after."""
+    both = [(n, b, previous["backends"].get(n)) for n, b in ordered(results)]
+    both = [(n, b, old) for n, b, old in both if is_ok(b) and is_ok(old)]
+    metrics = [
+        m
+        for m in CHANGES
+        if any(dig(b, m.path) is not None or dig(o, m.path) is not None for _, b, o in both)
+    ]
+    rows = []
+    for name, b, old in both:
+        cells = []
+        for m in metrics:
+            before, after = number(dig(old, m.path)), number(dig(b, m.path))
+            fmt = getattr(loc, m.kind)
+            cell = {"old": fmt(before), "new": fmt(after), **compare(before, after, m, th, loc)}
+            was, now = dig(old, ("parity", "allclose")), dig(b, ("parity", "allclose"))
+            if m.tolerance == "parity" and before is not None and after is not None and was == now:
+                # What matters is whether the outputs stay within the tolerance, not a tiny drift.
+                cell.update(severity="pass" if now else "info", label=loc.t("change.same"))
+            cells.append(cell)
+        rows.append({"backend": name, "cells": cells})
+    names, old_names = set(results["backends"]), set(previous["backends"])
+    return {
+        "metrics": [loc.t(m.label) for m in metrics],
+        "rows": rows,
+        "added": [n for n in results["backend_order"] if n not in old_names],
+        "removed": [n for n in previous["backend_order"] if n not in names],
+    }
+
+
+def files(results: dict) -> list[dict]:
+    """Return the model file of each backend with the share of its weight bytes per dtype."""
+    model = results["model"]
+    rows = []
+    for name, b in ordered(results):
+        if not is_ok(b):
+            rows.append({"backend": name, "failed": True, "error": b.get("error")})
+            continue
+        # Documents before per-backend files: the checkpoint for PyTorch, the ONNX file otherwise.
+        shared = (model.get("checkpoint") if b.get("kind") == "pytorch" else model.get("onnx")) or {}
+        dtypes = b.get("weight_dtypes") or shared.get("dtypes") or {}
+        total = sum(dtypes.values())
+        breakdown = sorted(dtypes.items(), key=lambda kv: (-kv[1], kv[0])) if total else []
+        rows.append(
+            {
+                "backend": name,
+                "failed": False,
+                "path": b.get("model_path") or shared.get("path"),
+                "size": number(b.get("file_size_mb")),
+                "dtype": b.get("weight_dtype"),
+                "breakdown": [(dtype, n / total) for dtype, n in breakdown],
+            }
+        )
+    return rows
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def appendix(results: dict) -> dict:
+    """Return the method appendix: settings per backend as one matrix, and the config as YAML."""
+    settings = [b.get("settings") or {} for _, b in ordered(results)]
+    keys = sorted({k for s in settings for k in s})
+    return {
+        "settings": [(key, [_text(s[key]) if key in s else DASH for s in settings]) for key in keys],
+        "config_yaml": yaml.dump(
+            results.get("config") or {}, Dumper=_DUMPER, sort_keys=True, allow_unicode=True
+        ),
+    }
+
+
+def report_view(results: dict, previous: dict | None, loc: Locale) -> dict:
+    """Return everything report.html shows beyond the results document itself."""
+    th = Thresholds.of(results)
+    backends = ordered(results)
+    verdicts = narrative.verdicts(results, th, loc)
+    found = narrative.findings_view(results, loc)
+    scores = score.scores(results, th.min_match_rate)
+    best = narrative.recommended(results, verdicts)
+    figures = {
+        "latency": charts.latency_figure(results, loc),
+        "fps": charts.fps_figure(results, loc),
+        "memory": charts.memory_figure(results, loc),
+        "size": charts.size_figure(results, loc),
+        "agreement": charts.agreement_figure(results, th.min_match_rate, loc),
+        "confidence": charts.confidence_delta_figure(results, loc),
+        "score": charts.score_figure(scores, score.WEIGHTS, loc),
+    }
+    dtypes = {b.get("weight_dtype") for _, b in backends if is_ok(b)}
+    flops, peak = number(results["model"].get("flops")), number(results["environment"].get("peak_gflops"))
+    return {
+        "thresholds": th,
+        "backends": backends,
+        "candidates": backends[1:],
+        "colors": {name: i for i, name in enumerate(results["backend_order"])},
+        "verdicts": verdicts,
+        "bottom_line": narrative.bottom_line(results, verdicts, found, loc),
+        "recommended": best[0] if best else None,
+        "headline": headline(results, th, loc),
+        "findings": found,
+        "dataset": quality.dataset_sentence(results, loc),
+        "metrics": quality.metric_rows(results, loc),
+        "parity": quality.parity_table(results, th, loc),
+        "outputs": quality.outputs(results),
+        "divergences": quality.divergences(results),
+        "examples": quality.examples(results, th, loc),
+        "files": files(results),
+        "flops_gflop": flops / 1e9 if flops else None,
+        "efficiency": {"peak": peak, "gflop": flops / 1e9} if flops and peak else None,
+        "scores": scores,
+        "weights": score.WEIGHTS,
+        "conclusion": narrative.conclusion(results, verdicts, scores, found, loc),
+        "changes": changes(results, previous, th, loc) if previous else None,
+        "fp16_vs_fp32": {"float16", "float32"} <= dtypes,
+        "figures": charts.localized(figures, loc),
+        "appendix": appendix(results),
+    }
+
+
+def _summary(verdicts: list[dict], loc: Locale) -> list[dict]:
+    """Return how many backends got each answers and speed verdict, as badges."""
+    counts: dict[str, tuple[str, int]] = {}  # code -> (severity, how many backends)
+    for v in verdicts:
+        for part in v["parts"][:2]:  # answers and speed; sizes rarely change between versions
+            counts[part["code"]] = (part["severity"], counts.get(part["code"], ("", 0))[1] + 1)
+    return [
+        {"severity": severity, "text": loc.t(f"index.count.{code}", count=loc.num(n))}
+        for code, (severity, n) in counts.items()
+    ]
+
+
+def _parity(verdicts: list[dict]) -> str:
+    """Return the parity status of a run: fail if any backend fails, warn if any is not a pass."""
+    answers = [v["parts"][0]["severity"] for v in verdicts]
+    return "fail" if "fail" in answers else ("warn" if set(answers) - {"pass"} else "pass")
+
+
+def _best(results: dict, verdicts: list[dict], loc: Locale) -> dict | None:
+    best = narrative.recommended(results, verdicts)
+    return {"backend": best[0], "speedup": loc.ratio(best[1])} if best else None
+
+
+def machine_anchor(label: str) -> str:
+    """Return the id of a machine's section on a merged page."""
+    return f"machine-{label}"
+
+
+def _machine(label: str, results: dict, loc: Locale) -> dict:
+    """Return what the overview and the index say of one machine: its own numbers only."""
+    verdicts = narrative.verdicts(results, Thresholds.of(results), loc)
+    return {
+        "label": label,
+        "anchor": machine_anchor(label),
+        "environment": results["environment"],
+        "reference": results["reference"],
+        "best": _best(results, verdicts, loc),
+        "parity": _parity(verdicts),
+        "summary": _summary(verdicts, loc),
+    }
+
+
+def merged_view(merged: dict, loc: Locale) -> list[dict]:
+    """Return each machine of a merged document: its overview row, its document and its report view."""
+    return [
+        {**_machine(label, machine, loc), "results": machine, "view": report_view(machine, None, loc)}
+        for label, machine in labelled(merged)
+    ]
+
+
+def index_row(results: dict, loc: Locale) -> dict:
+    """Return one version's row of the index: its verdicts, recommendation and parity status.
+
+    A merged version lists its machines instead, each with its own recommendation and parity."""
+    if is_merged(results):
+        machines = [_machine(label, machine, loc) for label, machine in labelled(results)]
+        first = results["machines"][0]
+        return {
+            "version": results["version"],
+            "title": results["title"],
+            "model": first["model"]["name"],
+            "reference": first["reference"],
+            "verdicts": [],
+            "summary": [],
+            "best": None,
+            "parity": None,
+            "machines": machines,
+        }
+    verdicts = narrative.verdicts(results, Thresholds.of(results), loc)
+    return {
+        "version": results["version"],
+        "title": results["title"],
+        "model": results["model"]["name"],
+        "reference": results["reference"],
+        "verdicts": verdicts,
+        "summary": _summary(verdicts, loc),
+        "best": _best(results, verdicts, loc),
+        "parity": _parity(verdicts),
+        "machines": None,
+    }

@@ -1,0 +1,222 @@
+"""The quality section of a report: the metrics each task measured, the parity table with the columns
+the task has, where outputs first diverge, and the example images with their differences marked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reportgen.analysis.verdicts import Thresholds, dig, is_ok, number, ordered
+from reportgen.report.locale import Locale
+
+# The accuracy metrics a task may report, in the order the table shows them (formatter per metric).
+METRICS = (
+    ("detections_per_image", "num"),
+    ("mean_confidence", "num"),
+    ("detection_rate", "rate"),
+    ("precision", "num"),
+    ("recall", "num"),
+    ("map50", "num"),
+    ("map50_95", "num"),
+    ("mask_map50", "num"),
+    ("top1_accuracy", "rate"),
+    ("top5_accuracy", "rate"),
+    ("images", "num"),
+    ("ground_truth_objects", "num"),
+)
+# The parity columns a task may have: detection and segmentation match detections, classification
+# compares top classes, every task compares raw outputs.
+PARITY = (
+    ("allclose", "yes_no"),
+    ("max_abs_diff", "sci"),
+    ("max_rel_diff", "sci"),
+    ("cosine_min", "cosine"),
+    ("detection_match_rate", "agreement"),
+    ("matched", "matched"),
+    ("mean_abs_confidence_delta", "sci"),
+    ("mask_iou_mean", "num"),
+    ("near_threshold", "near"),
+    ("top1_agreement", "agreement"),
+    ("top5_overlap", "rate"),
+    ("max_abs_probability_delta", "sci"),
+)
+# A picture in the results document must be an image data URI, nothing a browser would execute.
+_PICTURE = re.compile(r"data:image/(?:jpeg|png|webp);base64,[A-Za-z0-9+/]+={0,2}")
+
+
+def metric_rows(results: dict, loc: Locale) -> list[dict]:
+    """Return one row per accuracy metric any backend reported: its name and each backend's value."""
+    backends = ordered(results)
+    rows = []
+    for key, kind in METRICS:
+        values = [dig(b, ("metrics", key)) if is_ok(b) else None for _, b in backends]
+        if all(v is None for v in values):
+            continue
+        cells = [
+            getattr(loc, kind)(number(v)) if is_ok(b) else loc.t("status.failed")
+            for v, (_, b) in zip(values, backends)
+        ]
+        rows.append({"id": key, "label": loc.t(f"metric.{key}"), "cells": cells})
+    return rows
+
+
+def _parity_cell(kind: str, key: str, p: dict, th: Thresholds, loc: Locale) -> dict:
+    value = p.get(key)
+    if kind == "yes_no":
+        if value is None:
+            return {"text": loc.text(None), "severity": None}
+        return {
+            "text": loc.t("common.yes" if value else "common.no"),
+            "severity": "pass" if value else "fail",
+        }
+    if kind == "agreement":
+        low = number(value) is not None and value < th.min_match_rate
+        return {"text": loc.rate(number(value)), "severity": "fail" if low else None}
+    if kind == "matched":
+        counts = {k: loc.num(number(p.get(k))) for k in ("unmatched_reference", "unmatched_candidate")}
+        text = loc.t(
+            "parity.matched_value",
+            matched=loc.num(number(value)),
+            reference=counts["unmatched_reference"],
+            candidate=counts["unmatched_candidate"],
+        )
+        return {"text": text, "severity": None}
+    if kind == "near":
+        near, flips = loc.num(number(value)), loc.num(number(p.get("unmatched_near_threshold")))
+        return {"text": loc.t("parity.near_threshold_value", near=near, unmatched=flips), "severity": None}
+    return {"text": getattr(loc, kind)(number(value)), "severity": None}
+
+
+def parity_table(results: dict, th: Thresholds, loc: Locale) -> dict:
+    """Return the parity table: the columns this task measured, one row per non-reference backend."""
+    candidates = ordered(results)[1:]
+    measured = [b["parity"] for _, b in candidates if is_ok(b) and b.get("parity")]
+    columns = [(key, kind) for key, kind in PARITY if any(key in p for p in measured)]
+    rows = []
+    for name, b in candidates:
+        if not is_ok(b):
+            rows.append({"backend": name, "failed": True, "error": b.get("error"), "cells": []})
+        elif not b.get("parity"):
+            rows.append({"backend": name, "failed": False, "error": None, "cells": None})
+        else:
+            cells = [_parity_cell(kind, key, b["parity"], th, loc) for key, kind in columns]
+            rows.append({"backend": name, "failed": False, "error": None, "cells": cells})
+    return {"columns": [loc.t(f"parity.{key}") for key, _ in columns], "rows": rows}
+
+
+def outputs(results: dict) -> list[tuple[str, str, dict]]:
+    """Return (backend, output name, comparison) for every raw output of every compared backend."""
+    return [
+        (name, output, values)
+        for name, b in ordered(results)[1:]
+        if is_ok(b) and b.get("parity")
+        for output, values in sorted((b["parity"].get("outputs") or {}).items())
+    ]
+
+
+def divergences(results: dict) -> list[dict]:
+    """Return where each backend's outputs first diverge from the reference, where that was located."""
+    out = []
+    for name, b in ordered(results)[1:]:
+        found = dig(b, ("parity", "first_divergence"))
+        if is_ok(b) and isinstance(found, dict) and found.get("found"):
+            out.append(
+                {
+                    "backend": name,
+                    **{key: found.get(key) for key in ("node", "op_type", "module", "diverging_output")},
+                    **{key: found.get(key) for key in ("max_abs_diff", "compared", "image")},
+                    "initializers": found.get("initializers") or [],
+                    "suspects": found.get("suspects") or [],
+                }
+            )
+    return out
+
+
+def _iou(a: list[float], b: list[float]) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    inter = max(w, 0) * max(h, 0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _unmatched(dets: list[dict], others: list[dict], min_iou: float) -> set[int]:
+    """Return the indexes of `dets` with no same-class detection in `others` at IoU >= min_iou
+    (greedy, highest score first, as the parity measurement matches them)."""
+    taken: set[int] = set()
+    missing = set()
+    for i in sorted(range(len(dets)), key=lambda i: -dets[i]["score"]):
+        best, best_iou = None, min_iou
+        for j, other in enumerate(others):
+            if j not in taken and other["class_id"] == dets[i]["class_id"]:
+                iou = _iou(dets[i]["box"], other["box"])
+                if iou >= best_iou:
+                    best, best_iou = j, iou
+        if best is None:
+            missing.add(i)
+        else:
+            taken.add(best)
+    return missing
+
+
+def examples(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
+    """Return the example images: each shown backend's picture and detections, differences marked."""
+    reference, order = results["reference"], [n for n, _ in ordered(results)]
+    out = []
+    for ex in results.get("examples") or []:
+        detections = ex.get("detections") or {}
+        shown = ex.get("backends") or [n for n in order if n in detections]
+        dets = {name: detections.get(name) or [] for name in shown}
+        others = [n for n in shown if n != reference]
+        panels = []
+        for name in shown:
+            compared = others if name == reference else [reference] if reference in dets else []
+            missing = set().union(*(_unmatched(dets[name], dets[o], th.match_iou) for o in compared))
+            picture = (ex.get("pictures") or {}).get(name)
+            panels.append(
+                {
+                    "backend": name,
+                    "picture": picture if isinstance(picture, str) and _PICTURE.fullmatch(picture) else None,
+                    "detections": [
+                        {**d, "score_text": loc.fixed(number(d.get("score")), 3), "unmatched": i in missing}
+                        for i, d in enumerate(dets[name])
+                    ],
+                    "differences": len(missing),
+                }
+            )
+        reason = ex.get("reason")
+        if loc.has(f"examples.reason.{reason}"):
+            reason = loc.t(f"examples.reason.{reason}")
+        out.append(
+            {
+                "image": ex.get("image"),
+                "name": ex.get("name"),
+                "reason": reason,
+                "ground_truth": ex.get("ground_truth_objects"),
+                "panels": panels,
+                "differences": sum(p["differences"] for p in panels),
+            }
+        )
+    return out
+
+
+def dataset_sentence(results: dict, loc: Locale) -> str:
+    """Return what the backends ran on, in one sentence that fits the data's source."""
+    data = results.get("dataset") or {}
+    source = data.get("source")
+    values = {
+        "images": loc.num(number(data.get("images"))),
+        "seed": loc.text(data.get("seed")),
+        "size": loc.text(data.get("image_size")),
+        "objects": loc.num(number(data.get("objects"))),
+        "path": loc.text(data.get("path")),
+        "shape": " × ".join(str(d) for d in data.get("shape") or []) or loc.text(None),
+        "source": loc.text(source),
+    }
+    key = f"quality.dataset.{source}" if loc.has(f"quality.dataset.{source}") else "quality.dataset.other"
+    sentence = loc.t(key, **values)
+    if data.get("objects") is not None and source != "synthetic":
+        sentence += " " + loc.t("quality.dataset.objects", objects=values["objects"])
+    if data.get("labelled") is False:
+        sentence += " " + loc.t("quality.unlabelled")
+    return sentence

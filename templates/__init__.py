@@ -1,0 +1,1 @@
+"""Installed as reportgen.templates (pyproject.toml maps this folder into the package); no code."""

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install reportgen as users do (a wheel, no -e, no checkout on the path) and use it from an empty folder:
+# render the committed demo results, then build a small config. `make test-wheel`; CI runs it.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+python=${PYTHON:-python3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$top/.venv/bin/python" -m pip wheel -q --no-deps --no-build-isolation "$top" -w "$work/dist"
+"$python" -m venv "$work/venv"
+"$work/venv/bin/pip" install -q -c "$top/constraints.txt" "$work"/dist/reportgen-*.whl
+cd "$work" && mkdir empty && cd empty
+# Nothing of the checkout may be imported: the package must come from the venv's site-packages.
+"$work/venv/bin/python" -c "import reportgen, sys; sys.exit('reportgen imported from the checkout' if '$top' in reportgen.__file__ else 0)"
+"$work/venv/bin/reportgen" render "$top/tests/data/results_demo.json" --site-dir site
+test -s site/0.1.0/index.html && test -s site/assets/style.css && test -s site/assets/plotly.min.js
+cp "$top/tests/wheel/small.yaml" .
+"$work/venv/bin/reportgen" build -c small.yaml
+test -s site/wheel-check/index.html
+"$work/venv/bin/reportgen" init --source factory --task detection -o starter.yaml
+echo "wheel check: ok (render, build, init from an installed wheel)"
