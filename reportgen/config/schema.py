@@ -187,11 +187,20 @@ class BackendConfig(_Section):
 
 class MeasurementConfig(_Section):
     threads: int = Field(2, gt=0, description="Intra-op threads of every backend that does not set its own.")
-    warmup_iterations: int = Field(10, ge=0, description="Untimed runs before timing, per backend.")
-    min_iterations: int = Field(50, gt=0, description="Timed runs at least, per backend.")
-    min_time_s: float = Field(2.0, ge=0, description="Keep timing until this many seconds have passed.")
+    rounds: int = Field(
+        5,
+        gt=0,
+        description="Fresh worker processes that time each backend, interleaved across backends (round 1 "
+        "of every backend, then round 2...). One process is one sample of the machine: the headline latency "
+        "is the median of the rounds' medians and speed-up intervals come from the spread between rounds.",
+    )
+    warmup_iterations: int = Field(10, ge=0, description="Untimed runs before timing, per round.")
+    min_iterations: int = Field(20, gt=0, description="Timed runs at least, per round.")
+    min_time_s: float = Field(
+        0.5, ge=0, description="Keep timing until this many seconds have passed, per round."
+    )
     max_iterations: Annotated[int, _Expect("a positive integer of at least min_iterations")] = Field(
-        2000, gt=0, validate_default=True, description="Timed runs at most, per backend."
+        2000, gt=0, validate_default=True, description="Timed runs at most, per round."
     )
     timeout_s: float = Field(900.0, gt=0, description="Wall-clock limit of one backend's worker process.")
 
@@ -244,7 +253,15 @@ class AnalysisConfig(_Section):
         description="Robust coefficient of variation (0.74 x IQR / median) above which timings "
         "are flagged noisy; unlike std / mean, a few outliers do not move it.",
     )
-    min_samples: int = Field(30, ge=2, description="Fewer timed samples than this are flagged as too few.")
+    min_samples: int = Field(
+        30, ge=2, description="Fewer timed samples than this (all rounds together) are flagged as too few."
+    )
+    max_round_spread: float = Field(
+        0.10,
+        gt=0,
+        description="Spread of a backend's round medians ((max - min) / median) above which the report says "
+        "this machine cannot rank backends closer than that spread.",
+    )
     max_other_cpu_share: float = Field(
         0.1,
         ge=0,
