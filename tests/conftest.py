@@ -1,4 +1,5 @@
-"""Shared fixtures: the CLI run in-process, Debian's headless Chromium driven by Playwright, a local HTTP server."""
+"""Shared fixtures: the CLI run in-process, Debian's headless Chromium driven by Playwright, a local HTTP server,
+the demo and v1 results documents."""
 
 from __future__ import annotations
 
@@ -74,3 +75,19 @@ def reportgen(monkeypatch, capsys):
         return exit_info.value.code, out, err
 
     return run
+
+
+@pytest.fixture
+def demo() -> dict:
+    """The real results document of the 8-backend demo (tests/data/results_demo.json), as read_results gives it."""
+    from reportgen.results.document import read_results
+
+    return read_results(Path(__file__).parent / "data" / "results_demo.json")
+
+
+@pytest.fixture
+def v1() -> dict:
+    """The older hand-written schema-1 document (tests/data/results_v1.json), upgraded by read_results."""
+    from reportgen.results.document import read_results
+
+    return read_results(Path(__file__).parent / "data" / "results_v1.json")

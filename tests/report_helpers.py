@@ -1,0 +1,113 @@
+"""Helpers of the report tests: documents made from the real demo results, and the pages' parts by name.
+
+tests/data/results_demo.json is the output of `reportgen run` on the built-in demo (PyTorch reference,
+ONNX Runtime at four optimization levels, TorchScript, static and dynamic INT8). The tests compute what
+they expect from the document itself. tests/data/results_v1.json is older and hand-written (schema 1,
+two backends, findings without keys): it is read through read_results and checked for compatibility.
+The ``demo`` and ``v1`` fixtures (tests/conftest.py) read them.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import re
+from pathlib import Path
+
+import markupsafe
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+EVIL = "<script>alert(1)</script>"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def as_version(results: dict, version: str, created_at: str, latency_factor: float = 1.0) -> dict:
+    """Return a copy of the results as another version, every non-reference latency scaled."""
+    other = copy.deepcopy(results)
+    other["version"], other["created_at"] = version, created_at
+    ref = other["backends"][other["reference"]]
+    for name, b in other["backends"].items():
+        if name == other["reference"] or b["status"] != "ok":
+            continue
+        b["latency_ms"] = {
+            k: (v * latency_factor if k not in ("n", "cv", "robust_cv", "samples") else v)
+            for k, v in b["latency_ms"].items()
+        } | {"samples": [s * latency_factor for s in b["latency_ms"]["samples"]]}
+        b["fps"] = 1000 / b["latency_ms"]["median"]
+        b["speedup"] = ref["latency_ms"]["median"] / b["latency_ms"]["median"]
+        b["speedup_interval"] = None
+    return other
+
+
+def escaped(text: str) -> str:
+    """Return text as the pages write it (Jinja2 autoescaping)."""
+    return str(markupsafe.escape(text))
+
+
+def page_text(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def headline_row(page: str, metric: str) -> list[str]:
+    """Return the texts of the cells of the headline row of one metric."""
+    match = re.search(rf'<tr data-metric="{metric}">(.*?)</tr>', page, re.S)
+    assert match, f"no headline row {metric}"
+    return [page_text(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", match.group(1), re.S)]
+
+
+def page_section(page: str, section: str) -> str:
+    start = page.index(f'<section id="{section}"')
+    return page[start : page.index("</section>", start)]
+
+
+def page_figures(page: str) -> dict[str, dict]:
+    scripts = re.findall(
+        r'<script type="application/json" id="([\w-]+)-data"[^>]*>(.*?)</script>', page, re.S
+    )
+    return {name: json.loads(text) for name, text in scripts}
+
+
+def candidates(results: dict) -> list[str]:
+    return [n for n in results["backend_order"] if n != results["reference"]]
+
+
+def classification(demo: dict) -> dict:
+    """Return the demo reshaped as a classification run: top-1/top-5 metrics and agreement, no boxes."""
+    doc = copy.deepcopy(demo)
+    doc["model"]["task"] = "classification"
+    doc["dataset"] = {
+        "source": "folder",
+        "path": "images/",
+        "images": 50,
+        "image_size": 224,
+        "labelled": True,
+    }
+    doc["examples"] = []
+    for i, (name, b) in enumerate(doc["backends"].items()):
+        b["metrics"] = {
+            "images": 50,
+            "mean_confidence": 0.8,
+            "top1_accuracy": 0.9 - 0.01 * i,
+            "top5_accuracy": 0.99,
+        }
+        if b["parity"]:
+            outputs = {k: b["parity"][k] for k in ("outputs", "max_abs_diff", "max_rel_diff", "cosine_min")}
+            b["parity"] = {
+                **outputs,
+                "allclose": b["parity"]["allclose"],
+                "atol": 1e-4,
+                "rtol": 1e-3,
+                "first_divergence": None,
+                "top1_agreement": 0.96 if "int8" in name else 1.0,
+                "top5_overlap": 0.99,
+                "max_abs_probability_delta": 0.01,
+                "disagreeing_images": [],
+            }
+    doc["findings"] = []
+    return doc
+
+
+def file_tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

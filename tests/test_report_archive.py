@@ -1,0 +1,135 @@
+"""Rendering into the site archive: version files, assets, refusals, changes since the previous version."""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import re
+from importlib import resources
+
+import pytest
+import yaml
+from report_helpers import ROOT, as_version, file_tree, page_section, page_text
+
+from reportgen.errors import ReportgenError
+from reportgen.report import render as site
+from reportgen.report.locale import fmt_ms
+
+
+def test_build_writes_version_files_and_one_copy_of_the_assets(demo, tmp_path):
+    page = site.build_site(tmp_path / "site", demo, "version: 0.1.0\n")
+    folder = tmp_path / "site" / demo["version"]
+    assert page == folder / "index.html"
+    assert sorted(p.name for p in folder.iterdir()) == ["config.yaml", "index.html", "results.json"]
+    text = (folder / "results.json").read_text(encoding="utf-8")
+    assert json.loads(text) == demo and text.endswith("}\n")
+    assert text == json.dumps(demo, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert (folder / "config.yaml").read_text() == "version: 0.1.0\n"
+    assets = tmp_path / "site" / "assets"
+    bundle = resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+    assert (assets / "plotly.min.js").read_bytes() == bundle
+    assert sorted(p.name for p in assets.iterdir()) == ["charts.js", "plotly.min.js", "style.css"]
+    assert (assets / "style.css").read_bytes() == (ROOT / "templates/assets/style.css").read_bytes()
+    html_text = page.read_text(encoding="utf-8")
+    assert 'href="../assets/style.css"' in html_text and 'src="../assets/plotly.min.js"' in html_text
+    assert "//cdn" not in html_text.lower() and "<style" not in html_text
+    assert len(page.read_bytes()) < 300_000  # the report page, pictures included, without the bundle
+    assert [p.name for p in (tmp_path / "site").iterdir() if p.name.startswith(".")] == []
+
+
+def test_locale_option_renders_and_archives_the_language(demo, tmp_path):
+    page = site.build_site(tmp_path / "site", demo, None, locale="ko").read_text(encoding="utf-8")
+    assert '<html lang="ko">' in page
+    archived = json.loads((tmp_path / "site" / demo["version"] / "results.json").read_text(encoding="utf-8"))
+    assert archived["locale"] == "ko"
+    site.rebuild_pages(tmp_path / "site")  # render --all keeps the language
+    assert '<html lang="ko">' in (tmp_path / "site" / demo["version"] / "index.html").read_text(
+        encoding="utf-8"
+    )
+    with pytest.raises(ReportgenError, match="unknown locale"):
+        site.build_site(tmp_path / "other", demo, None, locale="fr")
+    assert not (tmp_path / "other").exists()
+
+
+def test_without_config_there_is_no_config_link(demo, tmp_path):
+    page = site.build_site(tmp_path / "site", demo, None).read_text(encoding="utf-8")
+    assert not (tmp_path / "site" / demo["version"] / "config.yaml").exists()
+    assert 'href="config.yaml"' not in page and 'href="results.json"' in page
+    assert (
+        yaml.safe_load(
+            html.unescape(re.search(r'<pre class="config"><code>(.*?)</code>', page, re.S).group(1))
+        )
+        == demo["config"]
+    )
+
+
+def test_same_results_give_the_same_bytes(demo, tmp_path):
+    site.build_site(tmp_path / "a", demo, "x: 1\n")
+    site.build_site(tmp_path / "b", demo, "x: 1\n")
+    assert file_tree(tmp_path / "a") == file_tree(tmp_path / "b")
+    assert site.render_report(demo) == site.render_report(copy.deepcopy(demo))
+
+
+def test_existing_version_is_refused_without_force(demo, tmp_path):
+    site.build_site(tmp_path / "site", demo, "a: 1\n")
+    before = file_tree(tmp_path / "site")
+    changed = copy.deepcopy(demo)
+    changed["title"] = "Changed title"
+    with pytest.raises(ReportgenError) as info:
+        site.build_site(tmp_path / "site", changed, "a: 2\n")
+    message = str(info.value)
+    assert demo["version"] in message and "--force" in message and "\n" not in message
+    assert file_tree(tmp_path / "site") == before
+    with pytest.raises(ReportgenError, match="--force"):
+        site.ensure_version_free(tmp_path / "site", demo["version"])
+    site.build_site(tmp_path / "site", changed, "a: 2\n", force=True)
+    folder = tmp_path / "site" / demo["version"]
+    assert "Changed title" in (folder / "index.html").read_text(encoding="utf-8")
+    assert (folder / "config.yaml").read_text() == "a: 2\n"
+    assert [p.name for p in (tmp_path / "site").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_crash_never_leaves_a_half_written_version(demo, tmp_path, monkeypatch):
+    def boom(_results):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(site, "dump_results", boom)
+    with pytest.raises(OSError, match="disk full"):
+        site.build_site(tmp_path / "site", demo, None)
+    assert list((tmp_path / "site").iterdir()) == []
+
+
+def test_version_must_be_a_folder_name(demo, tmp_path):
+    for bad in ("../evil", "a/b", "assets", ".hidden", ""):
+        doc = copy.deepcopy(demo)
+        doc["version"] = bad
+        with pytest.raises(ReportgenError, match="cannot name a folder"):
+            site.build_site(tmp_path / "site", doc, None)
+
+
+def test_changes_since_the_previous_version(demo, tmp_path):
+    site.build_site(tmp_path / "site", as_version(demo, "0.1.0", "2026-11-28T05:40:00Z"), None)
+    site.build_site(tmp_path / "site", as_version(demo, "0.3.0", "2026-12-09T00:00:00Z"), None)
+    middle = as_version(demo, "0.2.0", "2026-12-01T00:00:00Z", latency_factor=1.25)
+    middle["backend_order"].remove("ort-basic")
+    del middle["backends"]["ort-basic"]
+    page = site.build_site(tmp_path / "site", middle, None).read_text(encoding="utf-8")
+    changes = page_section(page, "changes")
+    assert "against the previous archived version, 0.1.0" in page_text(changes) and "0.3.0" not in changes
+    assert 'href="../0.1.0/index.html"' in changes and "No longer measured: ort-basic." in page_text(changes)
+    row = page_text(re.search(r'<tr data-backend="onnxruntime">(.*?)</tr>', changes, re.S).group(1))
+    old_ms = demo["backends"]["onnxruntime"]["latency_ms"]["median"]
+    assert f"{fmt_ms(old_ms)} → {fmt_ms(old_ms * 1.25)} +25.0% worse" in row
+    assert "same" not in row.split("worse")[0]
+    first = (tmp_path / "site" / "0.1.0" / "index.html").read_text(encoding="utf-8")
+    assert "This is the first version in the archive" in first
+
+
+def test_rebuild_pages_rerenders_every_version(demo, tmp_path):
+    site.build_site(tmp_path / "site", as_version(demo, "0.1.0", "2026-11-28T05:40:00Z"), None)
+    site.build_site(tmp_path / "site", as_version(demo, "0.2.0", "2026-12-01T00:00:00Z"), None)
+    before = file_tree(tmp_path / "site")
+    (tmp_path / "site" / "0.1.0" / "index.html").write_text("stale")
+    pages_written = site.rebuild_pages(tmp_path / "site")
+    assert len(pages_written) == 2 and file_tree(tmp_path / "site") == before

@@ -1,0 +1,86 @@
+"""Findings on the report page: their language, the key findings, causes, recommendations, divergence."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from report_helpers import ESCAPED, EVIL, escaped, page_section, page_text
+
+from reportgen.report import render as site
+from reportgen.report.locale import load_catalog
+
+
+def test_findings_render_in_the_pages_language_from_their_key(demo):
+    page = site.render_report(demo)
+    for f in demo["findings"]:  # English pages reproduce the stored English texts exactly
+        assert escaped(f["title"]) in page, f["key"]
+    korean = copy.deepcopy(demo)
+    korean["locale"] = "ko"
+    page = site.render_report(korean)
+    ko = load_catalog("ko")
+    slow = next(f for f in demo["findings"] if f["key"] == "speed.latency/slower_dynamic")
+    title = ko["rule.speed.latency/slower_dynamic.title"].format(**slow["params"])
+    assert escaped(title) in page_section(page, "findings")
+    assert slow["title"] not in page
+    # No key (an older document), or params that no longer fit the message: the stored text stays.
+    keyless = copy.deepcopy(korean)
+    keyless["findings"][0].pop("key")
+    keyless["findings"][0]["title"] = "Stored English title"
+    broken = keyless["findings"][1]
+    broken["params"] = {}
+    broken_title = escaped(broken["title"])
+    page = site.render_report(keyless)
+    assert "Stored English title" in page and broken_title in page
+
+
+def test_key_findings_are_the_problems_and_the_recommendation(demo):
+    page = site.render_report(demo)
+    key = page_section(page, "findings")
+    severities = re.findall(r'<li class="finding finding-(\w+)">', key)
+    problems = [f for f in demo["findings"] if f["severity"] in ("warn", "fail")]
+    assert severities[: len(problems)] == [f["severity"] for f in problems]
+    assert "Fastest configuration that keeps the answers" in key
+    shown = len(severities)
+    assert f"{len(demo['findings']) - shown} more findings" in page_text(key)
+    # Every finding appears in the section of its topic, folded.
+    speed = page_section(page, "speed")
+    assert speed.count('class="finding finding-') == sum(
+        f["id"].split(".")[0] in ("speed", "efficiency") for f in demo["findings"]
+    )
+
+
+def test_causes_group_the_evidence_of_every_backend_they_explain(demo):
+    causes = page_section(site.render_report(demo), "causes")
+    dtype = next(f for f in demo["findings"] if f["key"] == "size.file/dtype")
+    explained = [f for f in demo["findings"] if f.get("cause") == dtype["cause"]]
+    assert causes.count(escaped(dtype["cause"])) == 1
+    for f in explained:
+        assert escaped(f["evidence"]) in causes
+    advice = page_section(site.render_report(demo), "recommendations")
+    first = re.search(r'<p class="finding-title">(.*?)</p>', advice, re.S).group(1)
+    assert "Deploy ort-int8-static" in page_text(first)  # the analysis's recommendation leads
+
+
+def test_first_divergence_gets_a_callout(demo):
+    doc = copy.deepcopy(demo)
+    doc["backends"]["onnxruntime"]["parity"]["first_divergence"] = {
+        "status": "ok",
+        "found": True,
+        "node": "node_Conv_42",
+        "op_type": "Conv",
+        "module": f"down4.1.cv1 {EVIL}",
+        "initializers": ["down4.1.cv1.weight", "down4.1.cv1.bias"],
+        "diverging_output": "conv2d_17",
+        "max_abs_diff": 0.5,
+        "suspects": ["node_Conv_42", "node_Mul_43"],
+        "compared": 113,
+        "image": 0,
+    }
+    quality = page_section(site.render_report(doc), "quality")
+    callout = re.search(r'<div class="callout callout-fail"[^>]*>(.*?)</div>', quality, re.S).group(1)
+    text = page_text(callout)
+    assert "onnxruntime diverges from the reference at node node_Conv_42 (Conv)" in text
+    assert "down4.1.cv1.weight , down4.1.cv1.bias" in text and "node_Conv_42 → node_Mul_43" in text
+    assert "conv2d_17, off by up to 5.0e-01" in text and "113 intermediate tensors" in text
+    assert ESCAPED in callout and EVIL not in callout
