@@ -128,7 +128,7 @@ def build(
     from_tag: bool,
 ) -> None:
     """Measure, then render the report into the site archive (--results: merge files instead)."""
-    from reportgen.report import render as site
+    from reportgen.release import archive
 
     config_path = _config_file(config_path, demo)
     if results_files:
@@ -140,19 +140,19 @@ def build(
         return
     config = _load(config_path, version, locale, from_tag)
     site_dir = Path(config.site.dir)
-    site.ensure_version_free(site_dir, config.version, force)  # fail before minutes of measuring
+    archive.ensure_version_free(site_dir, config.version, force)  # fail before minutes of measuring
     document = _measure(config, config_path)
-    page = site.build_site(site_dir, document, Path(config_path).read_text(encoding="utf-8"), force=force)
+    page = archive.build_site(site_dir, document, Path(config_path).read_text(encoding="utf-8"), force=force)
     console.print(f"report: {page}")
 
 
 def _render_merged(paths: tuple[str, ...], site_dir: Path, force: bool, locale: str | None) -> None:
-    from reportgen.report import render as site
+    from reportgen.release import archive
     from reportgen.results import merge
     from reportgen.results.document import read_results
 
     merged = merge.merge([(path, read_results(Path(path))) for path in paths])
-    page = site.build_site(site_dir, merged, None, force=force, locale=locale)
+    page = archive.build_site(site_dir, merged, None, force=force, locale=locale)
     labels = ", ".join(label for label, _ in merge.labelled(merged))
     console.print(f"report: {page} ({len(merged['machines'])} machines: {labels})", soft_wrap=True)
 
@@ -180,7 +180,7 @@ def render(
     all_versions: bool,
 ) -> None:
     """Render results JSON files into the site archive (or re-render all of it with --all)."""
-    from reportgen.report import render as site
+    from reportgen.release import archive
     from reportgen.results.document import read_results
 
     if all_versions == bool(results):
@@ -188,7 +188,7 @@ def render(
     if all_versions:
         if merged or locale:
             raise click.UsageError("--all re-renders every version as archived; drop --merge and --locale")
-        for page in site.rebuild_pages(Path(site_dir)):
+        for page in archive.rebuild_pages(Path(site_dir)):
             console.print(f"report: {page}")
         return
     if merged:
@@ -204,7 +204,7 @@ def render(
             )
         versions[document["version"]] = path
     for _, document in documents:
-        page = site.build_site(Path(site_dir), document, None, force=force, locale=locale)
+        page = archive.build_site(Path(site_dir), document, None, force=force, locale=locale)
         console.print(f"report: {page}")
 
 

@@ -21,6 +21,8 @@ DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+# The statistics of latency_ms that are times (counts, ratios and other keys are not scaled).
+TIMES = ("median", "mean", "p90", "p99", "std", "min", "max")
 
 
 def as_version(results: dict, version: str, created_at: str, latency_factor: float = 1.0) -> dict:
@@ -32,8 +34,7 @@ def as_version(results: dict, version: str, created_at: str, latency_factor: flo
         if name == other["reference"] or b["status"] != "ok":
             continue
         b["latency_ms"] = {
-            k: (v * latency_factor if k not in ("n", "cv", "robust_cv", "samples") else v)
-            for k, v in b["latency_ms"].items()
+            k: (v * latency_factor if k in TIMES else v) for k, v in b["latency_ms"].items()
         } | {"samples": [s * latency_factor for s in b["latency_ms"]["samples"]]}
         b["fps"] = 1000 / b["latency_ms"]["median"]
         b["speedup"] = ref["latency_ms"]["median"] / b["latency_ms"]["median"]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.report import render as site
+from reportgen.release import archive
 from reportgen.results import document as results_module
 from reportgen.results.document import read_results
 
@@ -76,7 +76,7 @@ def test_a_second_render_of_a_version_is_refused_and_the_first_stays_byte_identi
 
 
 def test_build_refuses_an_existing_version_before_measuring(results, tmp_path, reportgen):
-    site.build_site(tmp_path / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(tmp_path / "site", version(results, "0.1.0", 1), None)
     before = tree(tmp_path / "site")
     config = tmp_path / "config.yaml"
     config.write_text(f"version: 0.1.0\nsite:\n  dir: {tmp_path / 'site'}\n", encoding="utf-8")
@@ -88,9 +88,9 @@ def test_build_refuses_an_existing_version_before_measuring(results, tmp_path, r
 
 
 def test_a_new_version_never_touches_older_ones(results, tmp_path):
-    site.build_site(tmp_path / "site", version(results, "0.1.0", 1), "a: 1\n")
+    archive.build_site(tmp_path / "site", version(results, "0.1.0", 1), "a: 1\n")
     old = {k: v for k, v in tree(tmp_path / "site").items() if k.startswith("0.1.0/")}
-    site.build_site(tmp_path / "site", version(results, "0.2.0", 2), None)
+    archive.build_site(tmp_path / "site", version(results, "0.2.0", 2), None)
     assert {k: v for k, v in tree(tmp_path / "site").items() if k.startswith("0.1.0/")} == old
 
 
@@ -121,7 +121,7 @@ def _tagged_repo(path: Path, tag: str) -> Path:
 
 def test_version_from_the_git_tag(results, tmp_path, reportgen, monkeypatch):
     repo = _tagged_repo(tmp_path / "repo", "1.2.0")
-    site.build_site(repo / "site", version(results, "1.2.0", 1), None)
+    archive.build_site(repo / "site", version(results, "1.2.0", 1), None)
     config = tmp_path / "config.yaml"
     config.write_text(f"site:\n  dir: {repo / 'site'}\n", encoding="utf-8")
     monkeypatch.chdir(repo)
@@ -144,7 +144,7 @@ def test_version_from_the_git_tag(results, tmp_path, reportgen, monkeypatch):
 
 def test_render_all_rerenders_every_version_with_todays_templates(results, tmp_path, reportgen):
     for label, day in (("0.1.0", 1), ("0.2.0", 2), ("0.3.0", 3)):
-        site.build_site(tmp_path / "site", version(results, label, day), "a: 1\n")
+        archive.build_site(tmp_path / "site", version(results, label, day), "a: 1\n")
     fresh = tree(tmp_path / "site")
     for label in ("0.1.0", "0.2.0", "0.3.0"):  # pages from an older template
         (tmp_path / "site" / label / "index.html").write_text("<html>old template</html>")
@@ -156,8 +156,8 @@ def test_render_all_rerenders_every_version_with_todays_templates(results, tmp_p
 
 
 def test_render_all_upgrades_older_schemas_in_memory_and_refuses_newer(results, tmp_path, reportgen):
-    site.build_site(tmp_path / "site", version(results, "0.1.0", 1), None)
-    site.build_site(tmp_path / "site", version(results, "0.2.0", 2), None)
+    archive.build_site(tmp_path / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(tmp_path / "site", version(results, "0.2.0", 2), None)
     # 0.1.0 as an older reportgen archived it: a schema-1 file (no robust CV, an old config key).
     old = json.loads(DATA.read_text(encoding="utf-8"))
     assert old["schema_version"] == 1
@@ -214,6 +214,7 @@ STEPPER = textwrap.dedent(
     """
     import builtins, io, json, os, shutil, signal, sys
     from pathlib import Path
+    from reportgen.release import archive
     from reportgen.report import render as site
 
     pristine, work, doc_path, force = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
@@ -255,7 +256,7 @@ STEPPER = textwrap.dedent(
         if pid == 0:
             arm(k)
             try:
-                site.build_site(target, doc, "config: 2\\n", force=force)
+                archive.build_site(target, doc, "config: 2\\n", force=force)
             except BaseException:
                 os._exit(3)
             os._exit(0)
@@ -285,13 +286,13 @@ def _check_archive(folder: Path, before: dict[str, bytes], after: dict[str, byte
         if name.split("/")[0] not in versions:  # index.html, assets/*
             assert data in (before.get(name), after.get(name)), f"{folder}: {name} is partial"
     assert set(now) <= set(before) | set(after)
-    site.rebuild_pages(folder)  # staging leftovers never confuse the next command
+    archive.rebuild_pages(folder)  # staging leftovers never confuse the next command
 
 
 @pytest.mark.parametrize("force", [False, True], ids=["new-version", "force-rebuild"])
 def test_a_build_killed_before_any_step_leaves_no_partial_version(results, tmp_path, force):
     pristine = tmp_path / "pristine"
-    site.build_site(pristine, version(results, "0.1.0", 1), "config: 1\n")
+    archive.build_site(pristine, version(results, "0.1.0", 1), "config: 1\n")
     doc = version(results, "0.1.0", 1, title="Rebuilt") if force else version(results, "0.2.0", 2)
     (tmp_path / "work").mkdir()
     before = tree(pristine)
@@ -324,13 +325,13 @@ LOOPER = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from reportgen.report import render as site
+    from reportgen.release import archive
 
     folder, docs = Path(sys.argv[1]), [json.loads(Path(p).read_text()) for p in sys.argv[2:]]
     print("ready", flush=True)
     i = 0
     while True:
-        site.build_site(folder, docs[i % len(docs)], None, force=True)
+        archive.build_site(folder, docs[i % len(docs)], None, force=True)
         i += 1
     """
 )
@@ -338,13 +339,13 @@ LOOPER = textwrap.dedent(
 
 def test_a_build_killed_at_random_moments_from_outside_leaves_whole_versions(results, tmp_path):
     folder = tmp_path / "site"
-    site.build_site(folder, version(results, "0.1.0", 1), None)
+    archive.build_site(folder, version(results, "0.1.0", 1), None)
     a, b = version(results, "0.2.0", 2, title="A"), version(results, "0.2.0", 2, title="B")
     paths = [str(write(tmp_path / "a.json", a)), str(write(tmp_path / "b.json", b))]
     expected = {}
     for doc in (a, b):  # the two complete states of 0.2.0
-        site.build_site(tmp_path / doc["title"], version(results, "0.1.0", 1), None)
-        site.build_site(tmp_path / doc["title"], doc, None)
+        archive.build_site(tmp_path / doc["title"], version(results, "0.1.0", 1), None)
+        archive.build_site(tmp_path / doc["title"], doc, None)
         expected[doc["title"]] = tree(tmp_path / doc["title"])
     old = {k: v for k, v in tree(folder).items() if k.startswith("0.1.0/")}
     rng = random.Random(2024)

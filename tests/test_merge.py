@@ -21,6 +21,7 @@ import yaml
 from documents import scale_latency, write
 
 from reportgen.errors import ResultsError
+from reportgen.release import archive
 from reportgen.report import render as site
 from reportgen.report.locale import get_locale
 from reportgen.results import merge
@@ -278,9 +279,9 @@ def _archive(demo: dict, folder: Path) -> dict:
     """Build 0.0.9 (one machine), then 0.1.0 merged from two machines; return the merged document."""
     older = copy.deepcopy(demo)
     older["version"], older["created_at"] = "0.0.9", "2026-11-01T00:00:00Z"
-    site.build_site(folder, older, "a: 1\n")
+    archive.build_site(folder, older, "a: 1\n")
     merged = merge.merge([("a", demo), ("b", other_machine(demo))])
-    site.build_site(folder, merged, None)
+    archive.build_site(folder, merged, None)
     return merged
 
 
@@ -319,7 +320,7 @@ def test_a_one_machine_version_after_a_merged_one_compares_with_its_own_machine(
     _archive(demo, tmp_path / "site")
     later = other_machine(demo, factor=SLOWER * 1.2)
     later["version"], later["created_at"] = "0.2.0", "2026-12-01T00:00:00Z"
-    page = site.build_site(tmp_path / "site", later, None).read_text(encoding="utf-8")
+    page = archive.build_site(tmp_path / "site", later, None).read_text(encoding="utf-8")
     changes = page[page.index('<section id="changes"') :]
     assert "against the previous archived version, 0.1.0" in _text(changes)
     row = _text(re.search(r'<tr data-backend="onnxruntime">(.*?)</tr>', changes, re.S).group(1))
@@ -328,7 +329,7 @@ def test_a_one_machine_version_after_a_merged_one_compares_with_its_own_machine(
     # A machine the merged version did not measure passes it by: the version before it is compared.
     stranger = other_machine(demo, cpu="Apple M2", factor=1.0)
     stranger["version"], stranger["created_at"] = "0.1.5", "2026-11-30T00:00:00Z"
-    page = site.build_site(tmp_path / "site", stranger, None).read_text(encoding="utf-8")
+    page = archive.build_site(tmp_path / "site", stranger, None).read_text(encoding="utf-8")
     assert "against the previous archived version, 0.0.9" in _text(
         page[page.index('<section id="changes"') :]
     )

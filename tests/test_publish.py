@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.report import render as site
+from reportgen.release import archive
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
 
@@ -80,7 +80,7 @@ def index_versions(files: dict[str, bytes]) -> list[str]:
 
 def test_publishing_twice_from_two_machines_keeps_both_versions(results, tmp_path, remote, reportgen):
     first = checkout(tmp_path, remote, "a")
-    site.build_site(first / "site", version(results, "0.1.0", 1), "a: 1\n")
+    archive.build_site(first / "site", version(results, "0.1.0", 1), "a: 1\n")
     code, _, err = reportgen("publish", cwd=first)
     assert code == 0, err
     assert "gh-pages" in err and "(pushed): 0.1.0" in err
@@ -90,7 +90,7 @@ def test_publishing_twice_from_two_machines_keeps_both_versions(results, tmp_pat
 
     # A second machine (a fresh CI runner) has only the new version in its site.
     second = checkout(tmp_path, remote, "b")
-    site.build_site(second / "site", version(results, "0.2.0", 5), None)
+    archive.build_site(second / "site", version(results, "0.2.0", 5), None)
     code, _, err = reportgen("publish", cwd=second)
     assert code == 0, err
     after = published(remote)
@@ -107,7 +107,7 @@ def test_publish_never_touches_the_working_tree_index_or_head(results, tmp_path,
     (repo / "code.py").write_text("x = 1\n")
     git("add", "code.py", cwd=repo)
     (repo / "code.py").write_text("x = 2\n")
-    site.build_site(repo / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(repo / "site", version(results, "0.1.0", 1), None)
     state = [git("status", "--porcelain", cwd=repo), git("symbolic-ref", "HEAD", cwd=repo)]
     state.append(git("rev-parse", "HEAD", cwd=repo))
     assert reportgen("publish", cwd=repo)[0] == 0
@@ -121,7 +121,7 @@ def test_publish_never_touches_the_working_tree_index_or_head(results, tmp_path,
 
 def test_republishing_the_same_site_makes_no_commit(results, tmp_path, remote, reportgen):
     repo = checkout(tmp_path, remote, "a")
-    site.build_site(repo / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(repo / "site", version(results, "0.1.0", 1), None)
     assert reportgen("publish", cwd=repo)[0] == 0
     head = git("rev-parse", "gh-pages", cwd=remote)
     code, _, err = reportgen("publish", cwd=repo)
@@ -131,7 +131,7 @@ def test_republishing_the_same_site_makes_no_commit(results, tmp_path, remote, r
 
 def test_no_push_commits_locally_and_a_later_publish_pushes_it(results, tmp_path, remote, reportgen):
     repo = checkout(tmp_path, remote, "a")
-    site.build_site(repo / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(repo / "site", version(results, "0.1.0", 1), None)
     code, _, err = reportgen("publish", "--no-push", cwd=repo)
     assert code == 0 and "committed, not pushed" in err
     assert git("branch", "--list", "gh-pages", cwd=remote) == ""
@@ -142,13 +142,13 @@ def test_no_push_commits_locally_and_a_later_publish_pushes_it(results, tmp_path
 
 def test_refused_when_the_remote_moved_since_the_local_branch_was_made(results, tmp_path, remote, reportgen):
     a = checkout(tmp_path, remote, "a")
-    site.build_site(a / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(a / "site", version(results, "0.1.0", 1), None)
     assert reportgen("publish", cwd=a)[0] == 0
-    site.build_site(a / "site", version(results, "0.2.0", 2), None)
+    archive.build_site(a / "site", version(results, "0.2.0", 2), None)
     assert reportgen("publish", "--no-push", cwd=a)[0] == 0  # on top of what a fetched
     local = git("rev-parse", "gh-pages", cwd=a)
     b = checkout(tmp_path, remote, "b")
-    site.build_site(b / "site", version(results, "0.3.0", 3), None)
+    archive.build_site(b / "site", version(results, "0.3.0", 3), None)
     assert reportgen("publish", cwd=b)[0] == 0  # the remote moves on
     moved = git("rev-parse", "gh-pages", cwd=remote)
 
@@ -166,10 +166,10 @@ def test_refused_when_the_remote_moved_since_the_local_branch_was_made(results, 
 
 def test_force_push_overwrites_a_moved_remote_only_when_told(results, tmp_path, remote, reportgen):
     a = checkout(tmp_path, remote, "a")
-    site.build_site(a / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(a / "site", version(results, "0.1.0", 1), None)
     assert reportgen("publish", "--no-push", cwd=a)[0] == 0
     b = checkout(tmp_path, remote, "b")
-    site.build_site(b / "site", version(results, "0.3.0", 3), None)
+    archive.build_site(b / "site", version(results, "0.3.0", 3), None)
     assert reportgen("publish", cwd=b)[0] == 0
     assert reportgen("publish", cwd=a)[0] == 1
     code, _, err = reportgen("publish", "--force-push", cwd=a)
@@ -180,9 +180,9 @@ def test_force_push_overwrites_a_moved_remote_only_when_told(results, tmp_path, 
 
 def test_refused_when_the_remote_moves_between_fetch_and_push(results, tmp_path, remote, reportgen):
     a = checkout(tmp_path, remote, "a")
-    site.build_site(a / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(a / "site", version(results, "0.1.0", 1), None)
     b = checkout(tmp_path, remote, "b")
-    site.build_site(b / "site", version(results, "0.2.0", 2), None)
+    archive.build_site(b / "site", version(results, "0.2.0", 2), None)
     # A real race: git runs a's pre-push hook after publish fetched and committed, and the hook makes
     # machine b publish first. The hook removes itself so that it fires once.
     hook = a / ".git" / "hooks" / "pre-push"
@@ -201,12 +201,12 @@ def test_refused_when_the_remote_moves_between_fetch_and_push(results, tmp_path,
 
 def test_a_published_version_with_other_results_needs_replace(results, tmp_path, remote, reportgen):
     a = checkout(tmp_path, remote, "a")
-    site.build_site(a / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(a / "site", version(results, "0.1.0", 1), None)
     assert reportgen("publish", cwd=a)[0] == 0
     b = checkout(tmp_path, remote, "b")
     changed = version(results, "0.1.0", 1)
     changed["title"] = "Rebuilt elsewhere"
-    site.build_site(b / "site", changed, None)
+    archive.build_site(b / "site", changed, None)
     code, _, err = reportgen("publish", cwd=b)
     assert code == 1 and "version 0.1.0 already published with different results" in err
     assert reportgen("publish", "--replace", cwd=b)[0] == 0
@@ -215,7 +215,7 @@ def test_a_published_version_with_other_results_needs_replace(results, tmp_path,
 
 def test_interrupted_build_leftovers_are_not_published(results, tmp_path, remote, reportgen):
     repo = checkout(tmp_path, remote, "a")
-    site.build_site(repo / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(repo / "site", version(results, "0.1.0", 1), None)
     (repo / "site" / ".0.2.0.building-x").mkdir()
     (repo / "site" / ".0.2.0.building-x" / "index.html").write_text("half")
     assert reportgen("publish", cwd=repo)[0] == 0
@@ -226,7 +226,7 @@ def test_refusals_name_the_problem(results, tmp_path, remote, reportgen):
     repo = checkout(tmp_path, remote, "a")
     code, _, err = reportgen("publish", cwd=repo)
     assert code == 1 and "site: no site to publish; run reportgen build or render first" in err
-    site.build_site(repo / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(repo / "site", version(results, "0.1.0", 1), None)
     code, _, err = reportgen("publish", "--remote", "upstream", cwd=repo)
     assert code == 1 and "no git remote 'upstream'; add it, or pass --no-push" in err
     assert reportgen("publish", "--remote", "upstream", "--no-push", cwd=repo)[0] == 0
@@ -235,7 +235,7 @@ def test_refusals_name_the_problem(results, tmp_path, remote, reportgen):
     assert code == 1 and "gh-pages is checked out" in err
     outside = tmp_path / "outside"
     outside.mkdir()
-    site.build_site(outside / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(outside / "site", version(results, "0.1.0", 1), None)
     code, _, err = reportgen("publish", cwd=outside)
     assert code == 1 and "not inside a git repository" in err
 
@@ -244,7 +244,7 @@ def test_refusals_name_the_problem(results, tmp_path, remote, reportgen):
 
 
 def test_serve_listens_on_loopback_and_serves_the_site(results, tmp_path):
-    site.build_site(tmp_path / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(tmp_path / "site", version(results, "0.1.0", 1), None)
     server = subprocess.Popen(
         [sys.executable, "-m", "reportgen", "serve", "--site-dir", str(tmp_path / "site"), "--port", "0"],
         stderr=subprocess.PIPE,
@@ -272,7 +272,7 @@ def test_serve_binds_127_0_0_1_by_default(results, tmp_path):
     from reportgen.release import serve
 
     assert next(p for p in cli.commands["serve"].params if p.name == "host").default == "127.0.0.1"
-    site.build_site(tmp_path / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(tmp_path / "site", version(results, "0.1.0", 1), None)
     with serve.make_server(tmp_path / "site", port=0) as server:
         assert server.server_address[0] == "127.0.0.1"
         assert serve.url_of(server).startswith("http://127.0.0.1:")

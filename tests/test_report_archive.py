@@ -13,12 +13,13 @@ import yaml
 from report_helpers import ROOT, as_version, file_tree, page_section, page_text
 
 from reportgen.errors import ReportgenError
+from reportgen.release import archive
 from reportgen.report import render as site
 from reportgen.report.locale import fmt_ms
 
 
 def test_build_writes_version_files_and_one_copy_of_the_assets(demo, tmp_path):
-    page = site.build_site(tmp_path / "site", demo, "version: 0.1.0\n")
+    page = archive.build_site(tmp_path / "site", demo, "version: 0.1.0\n")
     folder = tmp_path / "site" / demo["version"]
     assert page == folder / "index.html"
     assert sorted(p.name for p in folder.iterdir()) == ["config.yaml", "index.html", "results.json"]
@@ -39,21 +40,21 @@ def test_build_writes_version_files_and_one_copy_of_the_assets(demo, tmp_path):
 
 
 def test_locale_option_renders_and_archives_the_language(demo, tmp_path):
-    page = site.build_site(tmp_path / "site", demo, None, locale="ko").read_text(encoding="utf-8")
+    page = archive.build_site(tmp_path / "site", demo, None, locale="ko").read_text(encoding="utf-8")
     assert '<html lang="ko">' in page
     archived = json.loads((tmp_path / "site" / demo["version"] / "results.json").read_text(encoding="utf-8"))
     assert archived["locale"] == "ko"
-    site.rebuild_pages(tmp_path / "site")  # render --all keeps the language
+    archive.rebuild_pages(tmp_path / "site")  # render --all keeps the language
     assert '<html lang="ko">' in (tmp_path / "site" / demo["version"] / "index.html").read_text(
         encoding="utf-8"
     )
     with pytest.raises(ReportgenError, match="unknown locale"):
-        site.build_site(tmp_path / "other", demo, None, locale="fr")
+        archive.build_site(tmp_path / "other", demo, None, locale="fr")
     assert not (tmp_path / "other").exists()
 
 
 def test_without_config_there_is_no_config_link(demo, tmp_path):
-    page = site.build_site(tmp_path / "site", demo, None).read_text(encoding="utf-8")
+    page = archive.build_site(tmp_path / "site", demo, None).read_text(encoding="utf-8")
     assert not (tmp_path / "site" / demo["version"] / "config.yaml").exists()
     assert 'href="config.yaml"' not in page and 'href="results.json"' in page
     assert (
@@ -65,25 +66,25 @@ def test_without_config_there_is_no_config_link(demo, tmp_path):
 
 
 def test_same_results_give_the_same_bytes(demo, tmp_path):
-    site.build_site(tmp_path / "a", demo, "x: 1\n")
-    site.build_site(tmp_path / "b", demo, "x: 1\n")
+    archive.build_site(tmp_path / "a", demo, "x: 1\n")
+    archive.build_site(tmp_path / "b", demo, "x: 1\n")
     assert file_tree(tmp_path / "a") == file_tree(tmp_path / "b")
     assert site.render_report(demo) == site.render_report(copy.deepcopy(demo))
 
 
 def test_existing_version_is_refused_without_force(demo, tmp_path):
-    site.build_site(tmp_path / "site", demo, "a: 1\n")
+    archive.build_site(tmp_path / "site", demo, "a: 1\n")
     before = file_tree(tmp_path / "site")
     changed = copy.deepcopy(demo)
     changed["title"] = "Changed title"
     with pytest.raises(ReportgenError) as info:
-        site.build_site(tmp_path / "site", changed, "a: 2\n")
+        archive.build_site(tmp_path / "site", changed, "a: 2\n")
     message = str(info.value)
     assert demo["version"] in message and "--force" in message and "\n" not in message
     assert file_tree(tmp_path / "site") == before
     with pytest.raises(ReportgenError, match="--force"):
-        site.ensure_version_free(tmp_path / "site", demo["version"])
-    site.build_site(tmp_path / "site", changed, "a: 2\n", force=True)
+        archive.ensure_version_free(tmp_path / "site", demo["version"])
+    archive.build_site(tmp_path / "site", changed, "a: 2\n", force=True)
     folder = tmp_path / "site" / demo["version"]
     assert "Changed title" in (folder / "index.html").read_text(encoding="utf-8")
     assert (folder / "config.yaml").read_text() == "a: 2\n"
@@ -94,9 +95,9 @@ def test_a_crash_never_leaves_a_half_written_version(demo, tmp_path, monkeypatch
     def boom(_results):
         raise OSError("disk full")
 
-    monkeypatch.setattr(site, "dump_results", boom)
+    monkeypatch.setattr(archive, "dumps", boom)
     with pytest.raises(OSError, match="disk full"):
-        site.build_site(tmp_path / "site", demo, None)
+        archive.build_site(tmp_path / "site", demo, None)
     assert list((tmp_path / "site").iterdir()) == []
 
 
@@ -105,16 +106,16 @@ def test_version_must_be_a_folder_name(demo, tmp_path):
         doc = copy.deepcopy(demo)
         doc["version"] = bad
         with pytest.raises(ReportgenError, match="cannot name a folder"):
-            site.build_site(tmp_path / "site", doc, None)
+            archive.build_site(tmp_path / "site", doc, None)
 
 
 def test_changes_since_the_previous_version(demo, tmp_path):
-    site.build_site(tmp_path / "site", as_version(demo, "0.1.0", "2026-11-28T05:40:00Z"), None)
-    site.build_site(tmp_path / "site", as_version(demo, "0.3.0", "2026-12-09T00:00:00Z"), None)
+    archive.build_site(tmp_path / "site", as_version(demo, "0.1.0", "2026-11-28T05:40:00Z"), None)
+    archive.build_site(tmp_path / "site", as_version(demo, "0.3.0", "2026-12-09T00:00:00Z"), None)
     middle = as_version(demo, "0.2.0", "2026-12-01T00:00:00Z", latency_factor=1.25)
     middle["backend_order"].remove("ort-basic")
     del middle["backends"]["ort-basic"]
-    page = site.build_site(tmp_path / "site", middle, None).read_text(encoding="utf-8")
+    page = archive.build_site(tmp_path / "site", middle, None).read_text(encoding="utf-8")
     changes = page_section(page, "changes")
     assert "against the previous archived version, 0.1.0" in page_text(changes) and "0.3.0" not in changes
     assert 'href="../0.1.0/index.html"' in changes and "No longer measured: ort-basic." in page_text(changes)
@@ -127,9 +128,9 @@ def test_changes_since_the_previous_version(demo, tmp_path):
 
 
 def test_rebuild_pages_rerenders_every_version(demo, tmp_path):
-    site.build_site(tmp_path / "site", as_version(demo, "0.1.0", "2026-11-28T05:40:00Z"), None)
-    site.build_site(tmp_path / "site", as_version(demo, "0.2.0", "2026-12-01T00:00:00Z"), None)
+    archive.build_site(tmp_path / "site", as_version(demo, "0.1.0", "2026-11-28T05:40:00Z"), None)
+    archive.build_site(tmp_path / "site", as_version(demo, "0.2.0", "2026-12-01T00:00:00Z"), None)
     before = file_tree(tmp_path / "site")
     (tmp_path / "site" / "0.1.0" / "index.html").write_text("stale")
-    pages_written = site.rebuild_pages(tmp_path / "site")
+    pages_written = archive.rebuild_pages(tmp_path / "site")
     assert len(pages_written) == 2 and file_tree(tmp_path / "site") == before

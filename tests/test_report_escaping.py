@@ -8,6 +8,7 @@ import re
 import pytest
 from report_helpers import ESCAPED, EVIL, as_version, page_figures
 
+from reportgen.release import archive
 from reportgen.report import pages
 from reportgen.report import render as site
 from reportgen.report.locale import get_locale
@@ -44,8 +45,8 @@ def test_environment_is_strict_and_autoescaping():
 
 
 def test_every_url_in_the_pages_is_relative(demo, tmp_path):
-    site.build_site(tmp_path / "site", as_version(demo, "0.1.0", "2026-11-28T05:40:00Z"), "a: 1\n")
-    site.build_site(tmp_path / "site", as_version(demo, "0.2.0", "2026-12-01T00:00:00Z"), "a: 1\n")
+    archive.build_site(tmp_path / "site", as_version(demo, "0.1.0", "2026-11-28T05:40:00Z"), "a: 1\n")
+    archive.build_site(tmp_path / "site", as_version(demo, "0.2.0", "2026-12-01T00:00:00Z"), "a: 1\n")
     written = sorted((tmp_path / "site").rglob("*.html"))
     assert len(written) == 3
     for page in written:

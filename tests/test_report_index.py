@@ -7,14 +7,15 @@ import re
 
 from report_helpers import as_version, page_figures, page_text
 
+from reportgen.release import archive
 from reportgen.report import render as site
 
 
 def test_index_lists_versions_newest_first_with_badges_and_trends(demo, tmp_path):
     old = as_version(demo, "0.1.0", "2026-11-28T05:40:00Z")
     new = as_version(demo, "0.2.0", "2026-12-05T10:00:00Z", latency_factor=0.8)
-    site.build_site(tmp_path / "site", new, None)  # built first, yet newer by created_at
-    site.build_site(tmp_path / "site", old, None)
+    archive.build_site(tmp_path / "site", new, None)  # built first, yet newer by created_at
+    archive.build_site(tmp_path / "site", old, None)
     index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert re.findall(r'<tr data-version="([^"]+)">', index) == ["0.2.0", "0.1.0"]
     assert 'href="0.2.0/index.html"' in index and 'href="0.1.0/index.html"' in index

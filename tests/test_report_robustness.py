@@ -6,6 +6,7 @@ import copy
 
 from report_helpers import as_version, escaped, headline_row, page_figures, page_section, page_text
 
+from reportgen.release import archive
 from reportgen.report import render as site
 from reportgen.report.locale import LOCALES
 
@@ -24,7 +25,7 @@ def test_failed_backend_shows_status_and_error(demo, tmp_path):
     assert "export failed: Split opset 17" in page
     assert headline_row(page, "latency_median")[-1] == "failed — not comparable"
     assert "Failed to run: ort-int8-dynamic." in page_text(page_section(page, "conclusion"))
-    index = site.build_site(tmp_path / "site", doc, None).parent.parent / "index.html"
+    index = archive.build_site(tmp_path / "site", doc, None).parent.parent / "index.html"
     assert "differs or failed" in index.read_text(encoding="utf-8")
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.errors import ConfigError, ReportgenError
+from reportgen.release.archive import version_folders
 from reportgen.results.document import read_results
 
 # Git needs an identity to commit; CI runners usually have none configured.
@@ -104,21 +105,12 @@ def version_from_tag(repo_dir: Path = Path(".")) -> str:
     return tag
 
 
-def _versions(tree: Path) -> dict[str, Path]:
-    """Return the version folders of a site tree (those holding a results.json)."""
-    return {
-        p.parent.name: p
-        for p in sorted(tree.glob("*/results.json"))
-        if not p.parent.name.startswith(".") and p.parent.name != "assets"
-    }
-
-
 def _overlay(site_dir: Path, tree: Path, replace: bool) -> None:
     """Copy the local site over the published tree; refuse to change a published version's results."""
-    published = _versions(tree)
+    published = version_folders(tree)
     changed = [
         name
-        for name, results in _versions(site_dir).items()
+        for name, results in version_folders(site_dir).items()
         if name in published and published[name].read_bytes() != results.read_bytes()
     ]
     if changed and not replace:
@@ -126,7 +118,7 @@ def _overlay(site_dir: Path, tree: Path, replace: bool) -> None:
             f"version{'s' if len(changed) > 1 else ''} {', '.join(changed)} already published with "
             "different results; publish under a new version, or pass --replace to overwrite"
         )
-    local = _versions(site_dir)
+    local = version_folders(site_dir)
     for entry in sorted(site_dir.iterdir()):
         if entry.name.startswith("."):
             continue  # staging folders of an interrupted build, editor files
@@ -146,11 +138,11 @@ def _overlay(site_dir: Path, tree: Path, replace: bool) -> None:
 
 def _write_index(tree: Path) -> list[str]:
     """Regenerate index.html over every version in the tree; return the versions."""
-    from reportgen.report import render as site
+    from reportgen.report.render import render_index
 
-    versions = _versions(tree)
+    versions = version_folders(tree)
     documents = [read_results(path) for path in versions.values()]
-    (tree / "index.html").write_text(site.render_index(documents), encoding="utf-8")
+    (tree / "index.html").write_text(render_index(documents), encoding="utf-8")
     (tree / ".nojekyll").write_bytes(b"")  # GitHub Pages: serve the files as they are, no Jekyll
     return sorted(versions)
 
@@ -197,7 +189,7 @@ def publish(
 ) -> Published:
     """Commit the site to `branch` on top of what is published there, then push it to `remote`."""
     site_dir = Path(site_dir)
-    if not (site_dir / "index.html").is_file() or not _versions(site_dir):
+    if not (site_dir / "index.html").is_file() or not version_folders(site_dir):
         raise ReportgenError(f"{site_dir}: no site to publish; run reportgen build or render first")
     repo = _toplevel(Path(repo_dir))
     git = _Git(repo)

@@ -1,35 +1,25 @@
-"""Render the static, versioned report site: one Jinja2 environment, the pages, the archive on disk.
+"""Render the report's pages to strings: one Jinja2 environment, a version's page, the index.
 
-What a page shows is decided in reportgen/pages.py (and charts.py); this module renders it and keeps
-the archive: site/<version>/{index.html, results.json, config.yaml}, site/index.html, site/assets/.
-A version may be merged from several machines (reportgen/merge.py): one page, a section per machine.
+What a page shows is decided in reportgen/report/pages.py (and charts.py); this module renders it.
+The archive on disk (site/<version>/, site/index.html, site/assets/) is reportgen/release/archive.py's.
+A version may be merged from several machines (reportgen/results/merge.py): one page, a section per
+machine.
 """
 
 from __future__ import annotations
 
-import ctypes
-import errno
-import json
-import os
-import re
-import shutil
-import tempfile
 from datetime import datetime
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
 
 from reportgen.errors import ReportgenError
-from reportgen.report import charts, pages
+from reportgen.report import charts, pages, trends
 from reportgen.report.locale import FILTER_NAMES, Locale, get_locale
 from reportgen.results import merge
-from reportgen.results.document import is_merged, machine_documents, read_results
+from reportgen.results.document import is_merged, machine_documents
 from reportgen.shipped import templates_dir
-
-STATIC_ASSETS = ("style.css", "charts.js")
 
 
 def _filter(name: str):
@@ -164,7 +154,7 @@ def render_index(all_results: list[dict]) -> str:
         )
         rows.append(row)
     history = merge.trend_history(list(reversed(newest)))
-    figures = charts.trend_figures(history, loc) if len(newest) >= 2 else {}
+    figures = trends.trend_figures(history, loc) if len(newest) >= 2 else {}
     figures = charts.localized(figures, loc)
     return (
         _environment()
@@ -181,52 +171,7 @@ def render_index(all_results: list[dict]) -> str:
     )
 
 
-def dump_results(results: dict) -> str:
-    """Return the results document as archived: sorted keys, 2-space indent, trailing newline."""
-    return json.dumps(results, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a web server must be able to read the site
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-# The config's rule for `version`: a folder name and a URL segment; never a path, never a reserved name.
-_VERSION_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-def _check_version(version: object) -> str:
-    ok = isinstance(version, str) and _VERSION_LABEL.fullmatch(version) is not None
-    if not ok or version.lower() in ("assets", "index"):  # lower(): case-insensitive file systems
-        raise ReportgenError(f"version {version!r} cannot name a folder of the site")
-    return version
-
-
-def ensure_version_free(site_dir: Path, version: str, force: bool = False) -> None:
-    """Raise unless site_dir/<version> is free or force is set (call before minutes of measuring)."""
-    target = Path(site_dir) / _check_version(version)
-    if target.exists() and not force:
-        raise ReportgenError(f"version {version} already exists in {site_dir}; pass --force to rebuild it")
-
-
-def _read_archive(site_dir: Path) -> list[dict]:
-    archive = []
-    for path in sorted(site_dir.glob("*/results.json")):
-        if path.parent.name.startswith(".") or path.parent.name == "assets":
-            continue  # staging folders of a build in progress, never a version
-        # Older schemas are upgraded in memory (the archived file stays as written); newer are refused.
-        archive.append(read_results(path))
-    return archive
-
-
-def _previous(results: dict, others: list[dict]) -> dict | None:
+def previous_version(results: dict, others: list[dict]) -> dict | None:
     """Return the version a page's "changes since" compares with: the newest older one that measured
     the same machine, if it is merged (a merged page itself has no changes table)."""
     if is_merged(results):
@@ -236,103 +181,14 @@ def _previous(results: dict, others: list[dict]) -> dict | None:
     return _newest_first(older)[0] if older else None
 
 
-def _copy_assets(site_dir: Path) -> None:
-    """Copy the Plotly bundle, the CSS and charts.js to site/assets/ unless identical copies exist."""
-    assets = site_dir / "assets"
-    assets.mkdir(exist_ok=True)
-    sources = {
-        "plotly.min.js": resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
-    }
-    sources.update({name: (templates_dir() / "assets" / name).read_bytes() for name in STATIC_ASSETS})
-    for name, data in sources.items():
-        target = assets / name
-        if not target.is_file() or target.read_bytes() != data:
-            _atomic_write(target, data)
+# The archive moved to reportgen.release.archive; these names forward to it for the callers that
+# still import them from here (tests/test_browser.py, tests/test_compare.py, benchmarks/bench_render.py).
+_MOVED_TO_ARCHIVE = ("build_site", "rebuild_pages", "ensure_version_free")
 
 
-def _write_index(site_dir: Path, archive: list[dict]) -> None:
-    _atomic_write(site_dir / "index.html", render_index(archive).encode("utf-8"))
+def __getattr__(name: str):
+    if name in _MOVED_TO_ARCHIVE:
+        from reportgen.release import archive
 
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported.
-
-    A --force rebuild swaps the new version in this way, so that a kill -9 at any moment finds either
-    the old or the new version in place, never none (os.replace cannot replace a non-empty folder).
-    """
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False  # not glibc/Linux
-    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-    at_fdcwd, rename_exchange = -100, 2  # <fcntl.h>, <linux/fs.h>
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    error = ctypes.get_errno()
-    if error in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-        return False  # an old kernel, or a file system without exchange
-    raise OSError(error, os.strerror(error), str(b))
-
-
-def build_site(
-    site_dir: Path, results: dict, config_text: str | None, force: bool = False, locale: str | None = None
-) -> Path:
-    """Archive one version under site_dir/<version>/, refresh assets and index; return its page's path.
-
-    `locale` (a --locale option) renders the page in that language and records it in the archived
-    results.json, so that `render --all` renders it in the same language again."""
-    site_dir = Path(site_dir)
-    if locale is not None and locale != results["locale"]:
-        get_locale(locale)  # an unknown locale fails before anything is written
-        results = {**results, "locale": locale}
-    version = results["version"]
-    ensure_version_free(site_dir, version, force)
-    target = site_dir / version
-    site_dir.mkdir(parents=True, exist_ok=True)
-    others = [r for r in _read_archive(site_dir) if r["version"] != version]
-    # Render before touching the disk, so a template error leaves the site as it was.
-    page = render_report(results, _previous(results, others), has_config=config_text is not None)
-    index = render_index([*others, results])
-    staging = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.building-"))
-    try:
-        os.chmod(staging, 0o755)
-        (staging / "index.html").write_bytes(page.encode("utf-8"))
-        (staging / "results.json").write_bytes(dump_results(results).encode("utf-8"))
-        if config_text is not None:
-            (staging / "config.yaml").write_bytes(config_text.encode("utf-8"))
-        if target.exists() and _exchange(staging, target):
-            shutil.rmtree(staging)  # now the replaced version
-        elif target.exists():
-            # Two renames: a kill -9 between them leaves the old version in .<version>.replaced-*.
-            trash = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.replaced-"))
-            os.replace(target, trash / version)
-            os.replace(staging, target)
-            shutil.rmtree(trash)
-        else:
-            os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _copy_assets(site_dir)
-    _atomic_write(site_dir / "index.html", index.encode("utf-8"))  # rendered above, from the same archive
-    return target / "index.html"
-
-
-def rebuild_pages(site_dir: Path) -> list[Path]:
-    """Re-render every archived version's page and the index with the current templates."""
-    site_dir = Path(site_dir)
-    archive = _read_archive(site_dir)
-    if not archive:
-        raise ReportgenError(f"{site_dir}: no archived versions to re-render (no <version>/results.json)")
-    pages = []
-    for results in archive:
-        folder = site_dir / _check_version(results["version"])
-        others = [r for r in archive if r["version"] != results["version"]]
-        html = render_report(
-            results, _previous(results, others), has_config=(folder / "config.yaml").is_file()
-        )
-        _atomic_write(folder / "index.html", html.encode("utf-8"))
-        pages.append(folder / "index.html")
-    _copy_assets(site_dir)
-    _write_index(site_dir, archive)
-    return pages
+        return getattr(archive, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

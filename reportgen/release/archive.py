@@ -1,0 +1,172 @@
+"""The site archive on disk: site/<version>/{index.html, results.json, config.yaml}, site/index.html,
+site/assets/. Pages are rendered to strings by reportgen/report/render.py; this module writes them.
+
+A version is built once and never half: its files are written to a hidden staging folder that is
+renamed into place (a --force rebuild swaps it in with RENAME_EXCHANGE), so a kill -9 at any moment
+leaves each version folder either as it was or as the build makes it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import re
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from reportgen.errors import ReportgenError
+from reportgen.report.locale import get_locale
+from reportgen.report.render import previous_version, render_index, render_report
+from reportgen.results.document import dumps, read_results
+from reportgen.shipped import templates_dir
+
+STATIC_ASSETS = ("style.css", "charts.js")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a web server must be able to read the site
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# The config's rule for `version`: a folder name and a URL segment; never a path, never a reserved name.
+_VERSION_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _check_version(version: object) -> str:
+    ok = isinstance(version, str) and _VERSION_LABEL.fullmatch(version) is not None
+    if not ok or version.lower() in ("assets", "index"):  # lower(): case-insensitive file systems
+        raise ReportgenError(f"version {version!r} cannot name a folder of the site")
+    return version
+
+
+def ensure_version_free(site_dir: Path, version: str, force: bool = False) -> None:
+    """Raise unless site_dir/<version> is free or force is set (call before minutes of measuring)."""
+    target = Path(site_dir) / _check_version(version)
+    if target.exists() and not force:
+        raise ReportgenError(f"version {version} already exists in {site_dir}; pass --force to rebuild it")
+
+
+def version_folders(tree: Path) -> dict[str, Path]:
+    """Return version label -> results.json of every version folder of a site tree, by label.
+
+    Hidden folders (a build's staging folders) and assets/ are never versions."""
+    return {
+        p.parent.name: p
+        for p in sorted(Path(tree).glob("*/results.json"))
+        if not p.parent.name.startswith(".") and p.parent.name != "assets"
+    }
+
+
+def read_archive(site_dir: Path) -> list[dict]:
+    """Return the results document of every archived version.
+
+    Older schemas are upgraded in memory (the archived file stays as written); newer are refused."""
+    return [read_results(path) for path in version_folders(site_dir).values()]
+
+
+def copy_assets(site_dir: Path) -> None:
+    """Copy the Plotly bundle, the CSS and charts.js to site/assets/ unless identical copies exist."""
+    assets = site_dir / "assets"
+    assets.mkdir(exist_ok=True)
+    sources = {
+        "plotly.min.js": resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+    }
+    sources.update({name: (templates_dir() / "assets" / name).read_bytes() for name in STATIC_ASSETS})
+    for name, data in sources.items():
+        target = assets / name
+        if not target.is_file() or target.read_bytes() != data:
+            _atomic_write(target, data)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported.
+
+    A --force rebuild swaps the new version in this way, so that a kill -9 at any moment finds either
+    the old or the new version in place, never none (os.replace cannot replace a non-empty folder).
+    """
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False  # not glibc/Linux
+    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    at_fdcwd, rename_exchange = -100, 2  # <fcntl.h>, <linux/fs.h>
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False  # an old kernel, or a file system without exchange
+    raise OSError(error, os.strerror(error), str(b))
+
+
+def build_site(
+    site_dir: Path, results: dict, config_text: str | None, force: bool = False, locale: str | None = None
+) -> Path:
+    """Archive one version under site_dir/<version>/, refresh assets and index; return its page's path.
+
+    `locale` (a --locale option) renders the page in that language and records it in the archived
+    results.json, so that `render --all` renders it in the same language again."""
+    site_dir = Path(site_dir)
+    if locale is not None and locale != results["locale"]:
+        get_locale(locale)  # an unknown locale fails before anything is written
+        results = {**results, "locale": locale}
+    version = results["version"]
+    ensure_version_free(site_dir, version, force)
+    target = site_dir / version
+    site_dir.mkdir(parents=True, exist_ok=True)
+    others = [r for r in read_archive(site_dir) if r["version"] != version]
+    # Render before touching the disk, so a template error leaves the site as it was.
+    page = render_report(results, previous_version(results, others), has_config=config_text is not None)
+    index = render_index([*others, results])
+    staging = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.building-"))
+    try:
+        os.chmod(staging, 0o755)
+        (staging / "index.html").write_bytes(page.encode("utf-8"))
+        (staging / "results.json").write_bytes(dumps(results).encode("utf-8"))
+        if config_text is not None:
+            (staging / "config.yaml").write_bytes(config_text.encode("utf-8"))
+        if target.exists() and _exchange(staging, target):
+            shutil.rmtree(staging)  # now the replaced version
+        elif target.exists():
+            # Two renames: a kill -9 between them leaves the old version in .<version>.replaced-*.
+            trash = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.replaced-"))
+            os.replace(target, trash / version)
+            os.replace(staging, target)
+            shutil.rmtree(trash)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    copy_assets(site_dir)
+    _atomic_write(site_dir / "index.html", index.encode("utf-8"))  # rendered above, from the same archive
+    return target / "index.html"
+
+
+def rebuild_pages(site_dir: Path) -> list[Path]:
+    """Re-render every archived version's page and the index with the current templates."""
+    site_dir = Path(site_dir)
+    archive = read_archive(site_dir)
+    if not archive:
+        raise ReportgenError(f"{site_dir}: no archived versions to re-render (no <version>/results.json)")
+    written = []
+    for results in archive:
+        folder = site_dir / _check_version(results["version"])
+        others = [r for r in archive if r["version"] != results["version"]]
+        html = render_report(
+            results, previous_version(results, others), has_config=(folder / "config.yaml").is_file()
+        )
+        _atomic_write(folder / "index.html", html.encode("utf-8"))
+        written.append(folder / "index.html")
+    copy_assets(site_dir)
+    _atomic_write(site_dir / "index.html", render_index(archive).encode("utf-8"))
+    return written
