@@ -13,17 +13,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from documents import scale_latency, write
+from documents import scale_latency, set_rounds, write
 
+from reportgen.analysis.verdicts import Thresholds
 from reportgen.release import compare
+from reportgen.results.document import read_results
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
-THRESHOLDS = compare.Thresholds(latency_pct=10.0, accuracy_points=1.0, size_pct=5.0, min_match_rate=0.98)
+THRESHOLDS = Thresholds.of({})  # the schema's defaults: latency +10%, accuracy -1 point, size +5%, 98%
 
 
 @pytest.fixture
 def results() -> dict:
-    return json.loads(DATA.read_text(encoding="utf-8"))
+    return read_results(DATA)  # upgraded: one round per backend
 
 
 def candidate(results: dict) -> str:
@@ -167,16 +169,26 @@ def test_a_slowdown_below_the_threshold_is_not_a_regression(results):
 
 
 def test_a_change_inside_the_noise_is_not_a_regression(results):
-    # Bimodal samples: the median jumps between the modes, so a +50% median is no evidence.
+    # Rounds that disagree by +-30% between fresh processes: a +12% median is no evidence.
     old, new = copy.deepcopy(results), copy.deepcopy(results)
     name = candidate(results)
-    old["backends"][name]["latency_ms"].update(median=10.0, samples=[5.0] * 30 + [15.0] * 30)
-    new["backends"][name]["latency_ms"].update(median=15.0, samples=[5.0] * 29 + [15.0] * 31)
+    set_rounds(old["backends"][name], [[m] * 20 for m in (7.0, 10.0, 13.0, 10.0, 8.0)])
+    set_rounds(new["backends"][name], [[m] * 20 for m in (11.2, 8.0, 14.0, 12.0, 9.0)])
     report = compare.compare(old, new, THRESHOLDS)
     row = next(r for r in report["rows"] if (r["backend"], r["metric"]) == (name, "latency_median_ms"))
-    assert row["text"]["change"] == "+50.0%" and row["status"] == "same"
+    assert row["text"]["change"] == "+12.0%" and row["status"] == "same"
     assert row["interval"][0] <= 1 <= row["interval"][1] and row["detail"].startswith("within the noise")
+    assert "over 5 rounds" in row["detail"]
     assert report["regressions"] == 0
+
+
+def test_the_same_change_with_rounds_that_agree_is_a_regression(results):
+    old, new = copy.deepcopy(results), copy.deepcopy(results)
+    name = candidate(results)
+    set_rounds(old["backends"][name], [[m] * 20 for m in (9.9, 10.0, 10.1, 10.0, 10.05)])
+    set_rounds(new["backends"][name], [[m] * 20 for m in (11.1, 11.2, 11.3, 11.2, 11.25)])
+    row = next(r for r in compare.compare(old, new, THRESHOLDS)["rows"] if r["status"] == "regression")
+    assert (row["backend"], row["metric"]) == (name, "latency_median_ms") and row["interval"][0] > 1.05
 
 
 def test_a_real_speedup_is_an_improvement(results):
@@ -185,13 +197,10 @@ def test_a_real_speedup_is_an_improvement(results):
     assert report["regressions"] == 0
 
 
-def test_without_raw_samples_the_medians_decide(results):
-    new = scaled(results, "0.2.0", 1.3)
-    for doc in (results, new):
-        doc["backends"][candidate(doc)]["latency_ms"]["samples"] = []
-    report = compare.compare(results, new, THRESHOLDS)
+def test_a_file_of_one_process_says_its_interval_ignores_the_variance_between_processes(results):
+    report = compare.compare(results, scaled(results, "0.2.0", 1.3), THRESHOLDS)  # schema 1: one round
     row = next(r for r in report["rows"] if r["status"] == "regression")
-    assert row["interval"] is None and "noise was not judged" in row["detail"]
+    assert "of one process: ignores the variance between processes" in row["detail"]
 
 
 def test_parity_lost_accuracy_down_size_up_are_regressions(results):

@@ -1,6 +1,7 @@
 """The results document: atomic canonical writes, schema checks and sanity invariants."""
 
 import json
+import re
 import os
 
 import pytest
@@ -13,6 +14,7 @@ def _document(**backend_overrides):
     backend = {
         "status": "ok",
         "latency_ms": {"samples": [1.0, 1.1], "n": 2},
+        "rounds": [{"median_ms": 1.05, "n": 2, "other_cpu_share": 0.0, "steal_share": 0.0}],
         "load_ms": 3.0,
         "first_inference_ms": 2.0,
         "file_size_mb": 1.0,
@@ -50,10 +52,16 @@ def test_impossible_confidence_is_rejected_and_nothing_is_written(tmp_path):
         ({"metrics": {"detections_per_image": -1.0}}, "metrics.detections_per_image: -1.0 is negative"),
         ({"load_ms": -5.0}, "load_ms: -5.0 is not positive"),
         ({"metrics": {"map50": 1.2}}, "metrics.map50: 1.2 is above 1"),
+        ({"rounds": [{"median_ms": 1.0, "n": 3}]}, "rounds: their sample counts do not add up"),
+        ({"rounds": [{"median_ms": -1.0, "n": 2}]}, "rounds[0].median_ms: -1.0 is not positive"),
+        (
+            {"rounds": [{"median_ms": 1.0, "n": 2, "steal_share": 1.5}]},
+            "rounds[0].steal_share: 1.5 is outside",
+        ),
     ],
 )
 def test_invariants(override, message):
-    with pytest.raises(SanityError, match=message.replace(".", r"\.")):
+    with pytest.raises(SanityError, match=re.escape(message)):
         results.check_invariants(_document(**override))
 
 
@@ -103,8 +111,11 @@ def test_version_1_file_is_upgraded_on_read():
     v1 = Path(__file__).parent / "data" / "results_v1.json"
     assert json.loads(v1.read_text())["schema_version"] == 1
     doc = results.read_results(v1)
-    assert doc["schema_version"] == results.SCHEMA_VERSION == 2
+    assert doc["schema_version"] == results.SCHEMA_VERSION == 3
     assert "max_load_average" not in doc["config"]["analysis"]
+    assert (
+        doc["backends"]["onnxruntime"]["rounds"][0]["n"] == doc["backends"]["onnxruntime"]["latency_ms"]["n"]
+    )
     ort = doc["backends"]["onnxruntime"]
     assert ort["latency_ms"]["robust_cv"] > 0 and ort["gflops"] is None
     assert ort["parity"]["first_divergence"] is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from reportgen.analysis.verdicts import FASTER, SAME, simplicity, speed_verdict
 from reportgen.report.locale import load_catalog
 
 SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2, "pass": 3}
@@ -280,14 +281,16 @@ def speed(document: dict) -> list[dict]:
             "ref_ms": ref["latency_ms"]["median"],
             "threads": b["threads"],
             "ref_threads": ref["threads"],
+            "rounds": min(len(b["rounds"]), len(ref["rounds"])),
         }
         suspect = bool(biased & {name, document["reference"], None})
-        if low > 1 + tolerance:
+        verdict = speed_verdict((low, high), tolerance)
+        if verdict == FASTER:
             key, severity = (
                 ("speed.latency/faster_method", "warn") if suspect else ("speed.latency/faster", "pass")
             )
             out.append(finding(key, severity, name, **params))
-        elif high >= 1 - tolerance:
+        elif verdict == SAME:
             out.append(finding("speed.latency/same", "info", name, **params))
         elif suspect:
             out.append(finding("speed.latency/slower_method", "warn", name, **params))
@@ -387,6 +390,16 @@ def method(document: dict) -> list[dict]:
                 max=analysis["max_other_cpu_share"] * 100,
             )
         )
+    steal = document["environment"].get("steal_share")
+    if steal is not None and steal > analysis["max_other_cpu_share"]:
+        out.append(
+            finding(
+                "method.steal", "warn", None, share=steal * 100, max=analysis["max_other_cpu_share"] * 100
+            )
+        )
+    rounds = min((len(b["rounds"]) for _, b in ok), default=None)
+    if rounds == 1:  # one process is one sample of the machine: its interval is too narrow
+        out.append(finding("method.rounds", "warn", None))
     if ok and not any(f["severity"] == "warn" for f in out):
         out.append(
             finding(
@@ -395,6 +408,7 @@ def method(document: dict) -> list[dict]:
                 None,
                 threads=min(b["threads"] for _, b in ok),
                 n=min(b["latency_ms"]["n"] for _, b in ok),
+                rounds=rounds,
             )
         )
     return out
@@ -432,6 +446,21 @@ def _method_backend(name: str, b: dict, analysis: dict, ok: list[tuple[str, dict
         out.append(finding("method.samples", "warn", name, **params))
     if latency["robust_cv"] is not None and latency["robust_cv"] > analysis["max_cv"]:
         out.append(finding("method.noise", "warn", name, **params))
+    spread = latency.get("round_spread")
+    if spread is not None and spread > analysis["max_round_spread"]:
+        medians = ", ".join(f"{r['median_ms']:.2f}" for r in b["rounds"])
+        out.append(
+            finding(
+                "method.repeatability",
+                "info",
+                name,
+                name=name,
+                spread=spread * 100,
+                max=analysis["max_round_spread"] * 100,
+                rounds=len(b["rounds"]),
+                medians=medians,
+            )
+        )
     share = b.get("other_cpu_share")
     if share is not None and share > analysis["max_other_cpu_share"]:
         out.append(
@@ -448,7 +477,7 @@ def _method_backend(name: str, b: dict, analysis: dict, ok: list[tuple[str, dict
 
 
 def recommendation(document: dict) -> list[dict]:
-    """Name the fastest configuration that keeps the answers, with its measured effects."""
+    """Name the fastest configuration that keeps the answers; among those tied with it, the simplest."""
     minimum = document["config"]["parity"]["min_match_rate"]
     limit = document["config"]["analysis"]["max_map_drop_points"]
     tolerance = document["config"]["analysis"]["speed_tolerance_pct"] / 100
@@ -460,7 +489,7 @@ def recommendation(document: dict) -> list[dict]:
         for n, b, ref in _candidates(document)
         if _agreement(b["parity"]) >= minimum
         and (_accuracy(b["metrics"]) or 0) >= (_accuracy(ref["metrics"]) or 0) - limit / 100
-        and b["speedup_interval"][0] > 1 + tolerance  # the test speed() calls "faster"
+        and speed_verdict(b["speedup_interval"], tolerance) == FASTER
         and n not in biased
     ]
     if not keeping:
@@ -470,21 +499,25 @@ def recommendation(document: dict) -> list[dict]:
             if reference.get("status") == "ok"
             else []
         )
-    name, b, ref = max(keeping, key=lambda item: item[1]["speedup"])
-    return [
-        finding(
-            "recommend.fastest" if _size_ratio(b, ref) else "recommend.fastest/unsized",
-            "pass",
-            name,
-            name=name,
-            ref=ref_name,
-            speedup=b["speedup"],
-            low=b["speedup_interval"][0],
-            size=_size_ratio(b, ref) or 0.0,
-            rate=_agreement(b["parity"]) * 100,
-            delta=_points((_accuracy(b["metrics"]) or 0) - (_accuracy(ref["metrics"]) or 0)),
-        )
-    ]
+    fastest = max(keeping, key=lambda item: item[1]["speedup"])
+    # Inside the fastest one's interval the order is noise: name the simplest, say who is tied.
+    tied = [item for item in keeping if item[1]["speedup"] >= fastest[1]["speedup_interval"][0]]
+    name, b, ref = min(tied, key=lambda item: simplicity(item[1]))
+    params = {
+        "name": name,
+        "ref": ref_name,
+        "speedup": b["speedup"],
+        "low": b["speedup_interval"][0],
+        "high": b["speedup_interval"][1],
+        "size": _size_ratio(b, ref) or 0.0,
+        "rate": _agreement(b["parity"]) * 100,
+        "delta": _points((_accuracy(b["metrics"]) or 0) - (_accuracy(ref["metrics"]) or 0)),
+    }
+    if len(tied) > 1:
+        others = ", ".join(f"{n} {o['speedup']:.2f}×" for n, o, _ in tied if n != name)
+        return [finding("recommend.tied", "pass", name, **params, tied=others, fastest=fastest[0])]
+    key = "recommend.fastest" if _size_ratio(b, ref) else "recommend.fastest/unsized"
+    return [finding(key, "pass", name, **params)]
 
 
 RULES: list[Callable[[dict], list[dict]]] = [

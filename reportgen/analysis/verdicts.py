@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportgen.config.schema import AnalysisConfig, ParityConfig
+from reportgen.config.schema import AnalysisConfig, Config, ParityConfig
 from reportgen.report.locale import DASH, Locale
+
+CONFIDENCE = 0.95  # of every interval the report and the regression gate print
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The document's thresholds (config parity/analysis), with the schema's defaults for older ones."""
+    """The config's judgement thresholds (parity/analysis), with the schema's defaults for older files.
+
+    One object for the pages, the findings' tests and the regression gate, so they never disagree.
+    """
 
     min_match_rate: float
     speed_tol: float
@@ -21,10 +26,13 @@ class Thresholds:
     match_iou: float
     atol: float
     rtol: float
+    regression_latency: float  # the gate: a fraction of the median latency
+    regression_accuracy_points: float
+    confidence: float = CONFIDENCE
 
     @classmethod
     def of(cls, results: dict) -> Thresholds:
-        """Return the thresholds of one results document."""
+        """Return the thresholds of one results document (its stored config)."""
         config = results.get("config") or {}
         parity, analysis = config.get("parity") or {}, config.get("analysis") or {}
 
@@ -40,7 +48,14 @@ class Thresholds:
             match_iou=pick(parity, ParityConfig, "match_iou"),
             atol=pick(parity, ParityConfig, "atol"),
             rtol=pick(parity, ParityConfig, "rtol"),
+            regression_latency=pick(analysis, AnalysisConfig, "regression_latency_pct") / 100,
+            regression_accuracy_points=pick(analysis, AnalysisConfig, "regression_accuracy_points"),
         )
+
+    @classmethod
+    def from_config(cls, config: Config) -> Thresholds:
+        """Return the thresholds a validated config sets."""
+        return cls.of({"config": config.model_dump(mode="json")})
 
     def tolerance(self, kind: str) -> float:
         """Return the change below which a metric of this kind counts as unchanged."""
@@ -109,6 +124,33 @@ def agreement(parity: dict | None) -> tuple[str, float] | None:
     return None
 
 
+FASTER, SAME, SLOWER = "faster", "same", "slower"
+
+
+def speed_verdict(interval: list[float] | tuple[float, float], tolerance: float) -> str:
+    """Return whether a speed-up interval (>1: faster) says faster, slower or the same.
+
+    Faster or slower only when the whole interval lies beyond ``tolerance`` (a fraction, from
+    ``analysis.speed_tolerance_pct``): a difference inside the noise or inside the tolerance is none.
+    The findings, the page's verdicts and badges and the regression gate all judge speed with it.
+    """
+    low, high = interval
+    if low > 1 + tolerance:
+        return FASTER
+    if high < 1 - tolerance:
+        return SLOWER
+    return SAME
+
+
+def simplicity(backend: dict) -> tuple[int, int]:
+    """Return a backend's distance from the plain default, lower first: FP32 before INT8, then the
+    runtime's default options before tuned ones. Among backends tied on speed the simplest is named."""
+    settings = backend.get("settings") or {}
+    int8 = settings.get("quantization", "none") != "none"
+    tuned = settings.get("graph_optimization", "all") != "all"
+    return int(int8), int(tuned)
+
+
 def compare(old, new, metric: Metric, th: Thresholds, loc: Locale, interval=None) -> dict:
     """Return the signed change from old to new and a badge saying whether that is better."""
     old, new = number(old), number(new)
@@ -118,14 +160,12 @@ def compare(old, new, metric: Metric, th: Thresholds, loc: Locale, interval=None
     quality = metric.tolerance in ("quality", "accuracy")
     if metric.better == "same":
         severity, key = ("pass", "change.same") if abs(change) <= tol else ("warn", "change.differs")
-    elif interval:  # the 95% bootstrap interval of the speed-up, judged as the speed findings are
-        low, high = interval
-        if low > 1 + tol:
-            severity, key = "pass", "change.better"
-        elif high >= 1 - tol:
-            severity, key = "info", "change.within_noise"
-        else:
-            severity, key = "warn", "change.worse"
+    elif interval:  # the round-level interval of the speed-up, judged as the speed findings are
+        severity, key = {
+            FASTER: ("pass", "change.better"),
+            SAME: ("info", "change.within_noise"),
+            SLOWER: ("warn", "change.worse"),
+        }[speed_verdict(interval, tol)]
     elif abs(new - old if metric.tolerance == "accuracy" else change) <= tol:
         severity, key = ("pass" if quality else "info"), "change.same"
     elif (change > 0) == (metric.better == "higher"):

@@ -15,7 +15,7 @@ from reportgen.config.schema import Config
 from reportgen.measure import examples, parity
 from reportgen.measure.datasets import Dataset
 from reportgen.measure.tasks import task_module, task_settings
-from reportgen.results.document import SCHEMA_VERSION
+from reportgen.results.document import SCHEMA_VERSION, latency_rounds
 
 
 def document(
@@ -129,10 +129,11 @@ def _backend_entry(
         "parity": None,
         "speedup": None,
         "speedup_interval": None,
+        "rounds": None,
     }
     if raw["status"] != "ok":
         return entry
-    latency = stats.summarize(raw["latency_samples_ms"])
+    latency = stats.summarize_rounds(raw["latency_rounds_ms"])
     warmup = raw["warmup_samples_ms"]
     task = task_module(config.model.task)
     entry.update(
@@ -145,7 +146,9 @@ def _backend_entry(
             if warmup
             else None,
             "latency_ms": latency,
-            "other_cpu_share": raw.get("other_cpu_share"),
+            "rounds": raw["rounds"],
+            "other_cpu_share": raw["other_cpu_share"],
+            "steal_share": raw["steal_share"],
             "fps": 1000.0 / latency["median"],
             "memory_mb": raw["memory_mb"],
             "metrics": task.evaluate(decoded[backend.name]["predictions"], data.truths, settings),
@@ -177,7 +180,7 @@ def _parity(config: Config, task, reference: dict, candidate: dict, settings: di
 
 
 def _add_speed(backends: dict, reference: str, model: dict) -> None:
-    """Add achieved GFLOP/s to every backend and speed-ups with bootstrap intervals to candidates."""
+    """Add achieved GFLOP/s to every backend and speed-ups with round-level intervals to candidates."""
     ref = backends.get(reference)
     for name, entry in backends.items():
         if entry["status"] != "ok":
@@ -187,6 +190,4 @@ def _add_speed(backends: dict, reference: str, model: dict) -> None:
         if name == reference or not ref or ref["status"] != "ok":
             continue
         entry["speedup"] = ref["latency_ms"]["median"] / entry["latency_ms"]["median"]
-        entry["speedup_interval"] = stats.speedup_interval(
-            ref["latency_ms"]["samples"], entry["latency_ms"]["samples"]
-        )
+        entry["speedup_interval"] = stats.speedup_interval(latency_rounds(ref), latency_rounds(entry))

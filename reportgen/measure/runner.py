@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from reportgen.analysis import rules
 from reportgen.config.schema import BackendConfig, Config
 from reportgen.demo.shapes import make_dataset
 from reportgen.errors import ReportgenError
-from reportgen.measure import datasets, environment, evaluate
+from reportgen.measure import datasets, environment, evaluate, rounds
 from reportgen.measure.inputs import store_inputs
 from reportgen.measure.tasks import task_module, task_settings
 from reportgen.results.document import check_invariants
@@ -37,6 +38,7 @@ def run(
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)
     env = environment.capture(config.measurement.threads)  # before we load the CPU ourselves
+    env["cpu_mhz"] = environment.cpu_mhz()
     contention = environment.CpuContention()
     progress(f"loading {config.dataset.images} evaluation inputs ({config.dataset.source})")
     data = datasets.load(config)
@@ -53,13 +55,8 @@ def run(
     }
     model = _export(config, common, work_dir, progress, config_path)
     files = {b.name: _model_file(config, b, model, work_dir, progress) for b in config.backends}
-    raw = {}
-    for backend in config.backends:
-        progress(f"measuring {backend.name} ({backend.kind}) in a fresh process")
-        backend_contention = environment.CpuContention()  # per backend: a burst can hit one runtime only
-        raw[backend.name] = _run_backend(config, backend, files[backend.name], common, work_dir)
-        raw[backend.name]["other_cpu_share"] = backend_contention.other_share()
-    env["other_cpu_share"] = contention.other_share()
+    raw = _measure_rounds(config, files, common, work_dir, progress)
+    env |= {"other_cpu_share": contention.other_share(), "steal_share": contention.steal_share()}
     progress("decoding outputs, computing metrics and parity")
     document = evaluate.document(config, config_path, env, model, data, raw, files)
     _localize_divergence(config, document, common, work_dir, progress)
@@ -180,11 +177,33 @@ def _calibration_inputs(config: Config, count: int, work_dir: Path) -> str:
     return str(path)
 
 
-def _run_backend(
-    config: Config, backend: BackendConfig, model_file: dict, common: dict, work_dir: Path
-) -> dict:
-    if model_file["status"] != "ok":
-        return {"status": "failed", "error": model_file["error"]}
+def _measure_rounds(
+    config: Config, files: dict, common: dict, work_dir: Path, progress: Progress
+) -> dict[str, dict]:
+    """Time every backend in ``measurement.rounds`` interleaved fresh processes; return each one's raw."""
+    total = config.measurement.rounds
+    results: dict[str, list[dict]] = {b.name: [] for b in config.backends}
+    raw = {b.name: {"status": "failed", "error": files[b.name]["error"]} for b in config.backends}
+    runnable = [b.name for b in config.backends if files[b.name]["status"] == "ok"]
+    for number, order in enumerate(rounds.schedule(runnable, total), start=1):
+        for name in order:
+            if results[name] and results[name][-1]["status"] != "ok":
+                continue  # a failed round ends that backend: its failure is the data
+            backend = config.backend(name)
+            progress(f"round {number}/{total}: measuring {name} ({backend.kind}) in a fresh process")
+            job, timeout = _backend_job(config, backend, files[name], common, work_dir, number)
+            stem = work_dir / f"{name}.round{number}"
+            worker = partial(_run_worker, job, stem, timeout, job["threads"])
+            results[name].append({**rounds.measure(worker), "job": job})
+    for name in runnable:
+        raw[name] = rounds.combine(results[name])
+    return raw
+
+
+def _backend_job(
+    config: Config, backend: BackendConfig, model_file: dict, common: dict, work_dir: Path, number: int
+) -> tuple[dict, float]:
+    """Return one round's worker job and its timeout; round 1 also runs the data set (outputs)."""
     threads = config.threads_for(backend)
     settings = {
         "warmup_iterations": config.warmup_for(backend),
@@ -203,13 +222,9 @@ def _run_backend(
         "settings": settings,
         "model_path": common["model"] if backend.kind == "pytorch" else model_file["path"],
         "measurement": config.measurement.model_dump(),
-        "outputs_path": str(work_dir / f"{backend.name}.outputs.npz"),
+        "outputs_path": str(work_dir / f"{backend.name}.outputs.npz") if number == 1 else None,
     }
-    result = _run_worker(
-        job, work_dir / backend.name, backend.timeout_s or config.measurement.timeout_s, threads
-    )
-    result["job"] = job
-    return result
+    return job, backend.timeout_s or config.measurement.timeout_s
 
 
 def _localize_divergence(

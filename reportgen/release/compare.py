@@ -1,27 +1,28 @@
 """The regression gate: compare two results documents per backend and metric, judge each change.
 
-Latency is judged from the raw samples, not from two medians: a slowdown counts only when it is larger
-than ``analysis.regression_latency_pct`` *and* the 95% bootstrap interval of median(new) / median(old)
-lies entirely above 1, so run-to-run noise (eager PyTorch varies about ±5% between runs on one machine)
-never fails a build. Parity lost, accuracy down and file size up are judged against the other
-``analysis.regression_*`` thresholds and ``parity.min_match_rate``. Versions merged from several
-machines are compared machine by machine (``compare_machines``), never one machine with another.
+Latency is judged from the rounds, not from two medians: a slowdown counts only when it is larger
+than ``analysis.regression_latency_pct`` *and* the 95% interval of the speed-up over the rounds of both
+documents (the report's own, stats.speedup_interval) lies beyond ``analysis.speed_tolerance_pct``, so
+the noise between processes and runs never fails a build. Parity lost, accuracy down and file size up
+are judged against the other ``analysis.regression_*`` thresholds and ``parity.min_match_rate``.
+Versions merged from several machines are compared machine by machine (``compare_machines``), never
+one machine with another.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from reportgen.config.schema import Config, load_config, parse_config
+from reportgen.analysis.verdicts import FASTER, SLOWER, Thresholds, speed_verdict
+from reportgen.analysis.verdicts import SAME as SAME_SPEED
+from reportgen.config.schema import load_config, parse_config
 from reportgen.errors import ConfigError, ResultsError
 from reportgen.report.locale import DASH, fmt_mb, fmt_ms, fmt_pct, fmt_rate, fmt_sci
 from reportgen.results import merge
-from reportgen.results.document import dumps, is_merged, machine_documents, read_results
+from reportgen.results.document import dumps, is_merged, latency_rounds, machine_documents, read_results
 from reportgen.stats import speedup_interval
 
-CONFIDENCE = 0.95
 # Fractions in [0, 1]; a change is measured in percentage points.
 ACCURACY_METRICS = ("map50", "map50_95", "mask_map50", "precision", "recall")
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -34,27 +35,6 @@ REGRESSION, IMPROVED, SAME, INFO, ADDED, REMOVED = (
     "added",
     "removed",
 )
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """What counts as a regression; from the config's analysis and parity sections."""
-
-    latency_pct: float
-    accuracy_points: float
-    size_pct: float
-    min_match_rate: float
-    confidence: float = CONFIDENCE
-
-    @classmethod
-    def from_config(cls, config: Config) -> Thresholds:
-        """Return the thresholds a config sets."""
-        return cls(
-            latency_pct=config.analysis.regression_latency_pct,
-            accuracy_points=config.analysis.regression_accuracy_points,
-            size_pct=config.analysis.regression_size_pct,
-            min_match_rate=config.parity.min_match_rate,
-        )
 
 
 def locate(arg: str, site_dir: Path) -> Path:
@@ -143,7 +123,7 @@ def compare(old: dict, new: dict, thresholds: Thresholds) -> dict:
     return {
         "old": _side(old),
         "new": _side(new),
-        "thresholds": asdict(thresholds),
+        "thresholds": _gate(thresholds),
         "rows": rows,
         "regressions": len(regressions),
         "notes": _notes(old, new),
@@ -172,7 +152,7 @@ def compare_machines(old: dict, new: dict, thresholds: Thresholds) -> dict:
     return {
         "old": _side(old),
         "new": _side(new),
-        "thresholds": asdict(thresholds),
+        "thresholds": _gate(thresholds),
         "machines": [label for label, _, _ in pairs],
         "rows": rows,
         "regressions": sum(r["status"] == REGRESSION for r in rows),
@@ -227,24 +207,20 @@ def _latency(name: str, before: dict, after: dict, th: Thresholds) -> dict:
         texts = (fmt_ms(old_ms), fmt_ms(new_ms), DASH)
         return _row(name, "latency_median_ms", old_ms, new_ms, INFO, "not measured in both", texts)
     change = new_ms / old_ms - 1
-    old_samples, new_samples = old_lat.get("samples") or [], new_lat.get("samples") or []
-    interval = None
-    if len(old_samples) >= 2 and len(new_samples) >= 2:
-        # speedup_interval(a, b) bootstraps median(a) / median(b): here new / old, > 1 is slower.
-        interval = speedup_interval(new_samples, old_samples, th.confidence)
-    limit = th.latency_pct / 100
-    if change > limit and (interval is None or interval[0] > 1):
+    # The same round-level interval as the report's speed-ups: median(old) / median(new), > 1 faster.
+    speedup = speedup_interval(latency_rounds(before), latency_rounds(after), th.confidence)
+    interval = [1 / speedup[1], 1 / speedup[0]]  # shown as new / old, > 1 slower
+    verdict = speed_verdict(speedup, th.speed_tol)
+    if change > th.regression_latency and verdict == SLOWER:
         status = REGRESSION
-    elif change < -limit and (interval is None or interval[1] < 1):
+    elif change < -th.regression_latency and verdict == FASTER:
         status = IMPROVED
     else:
         status = SAME
-    if interval is None:
-        detail = "no raw samples: the noise was not judged"
-    elif interval[0] <= 1 <= interval[1]:
-        detail = f"within the noise ({_interval_text(interval, th)})"
-    else:
-        detail = _interval_text(interval, th)
+    rounds = min(len(before["rounds"]), len(after["rounds"]))
+    detail = _interval_text(interval, th, rounds)
+    if verdict == SAME_SPEED:
+        detail = f"within the noise ({detail})"
     threads_old, threads_new = before.get("threads"), after.get("threads")
     if threads_old != threads_new:
         detail += f"; threads {threads_old} -> {threads_new}"
@@ -252,8 +228,9 @@ def _latency(name: str, before: dict, after: dict, th: Thresholds) -> dict:
     return _row(name, "latency_median_ms", old_ms, new_ms, status, detail, texts, interval)
 
 
-def _interval_text(interval: list[float], th: Thresholds) -> str:
-    return f"{th.confidence:.0%} CI {fmt_pct(interval[0] - 1)} to {fmt_pct(interval[1] - 1)}"
+def _interval_text(interval: list[float], th: Thresholds, rounds: int) -> str:
+    over = f"over {rounds} rounds" if rounds > 1 else "of one process: ignores the variance between processes"
+    return f"{th.confidence:.0%} CI {fmt_pct(interval[0] - 1)} to {fmt_pct(interval[1] - 1)}, {over}"
 
 
 def _parity_ok(parity: dict, th: Thresholds) -> bool:
@@ -296,9 +273,9 @@ def _accuracy(name: str, metric: str, before: dict, after: dict, th: Thresholds)
         texts = (fmt_rate(old_v), fmt_rate(new_v), DASH)
         return [_row(name, metric, old_v, new_v, INFO, "not measured in both", texts)]
     points = (new_v - old_v) * 100
-    if points < -th.accuracy_points:
+    if points < -th.regression_accuracy_points:
         status = REGRESSION
-    elif points > th.accuracy_points:
+    elif points > th.regression_accuracy_points:
         status = IMPROVED
     else:
         status = SAME
@@ -312,7 +289,7 @@ def _size(name: str, before: dict, after: dict, th: Thresholds) -> dict:
         texts = (fmt_mb(old_mb), fmt_mb(new_mb), DASH)
         return _row(name, "file_size_mb", old_mb, new_mb, INFO, "not measured in both", texts)
     change = new_mb / old_mb - 1
-    limit = th.size_pct / 100
+    limit = th.size_tol
     status = REGRESSION if change > limit else IMPROVED if change < -limit else SAME
     detail = ""
     if before.get("weight_dtype") != after.get("weight_dtype"):
@@ -363,10 +340,23 @@ def _summary(report: dict) -> str:
     return f"{verdict} from {old} to {new}"
 
 
+def _gate(th: Thresholds) -> dict:
+    """Return the thresholds the gate applies, as the JSON report states them."""
+    return {
+        "latency_pct": th.regression_latency * 100,
+        "speed_tolerance_pct": th.speed_tol * 100,
+        "accuracy_points": th.regression_accuracy_points,
+        "size_pct": th.size_tol * 100,
+        "min_match_rate": th.min_match_rate,
+        "confidence": th.confidence,
+    }
+
+
 def _thresholds_text(report: dict) -> str:
     th = report["thresholds"]
     return (
-        f"thresholds: latency +{th['latency_pct']:g}% outside the {th['confidence']:.0%} bootstrap interval, "
+        f"thresholds: latency +{th['latency_pct']:g}% with the {th['confidence']:.0%} interval over "
+        f"the rounds beyond +{th['speed_tolerance_pct']:g}%, "
         f"accuracy -{th['accuracy_points']:g} points, file size +{th['size_pct']:g}%, "
         f"parity lost (match rate below {fmt_rate(th['min_match_rate'])})"
     )

@@ -29,12 +29,12 @@ def localized(figures: dict[str, dict | None], loc: Locale) -> dict[str, dict]:
     return {key: figure for key, figure in figures.items() if figure is not None}
 
 
-def _label(text: object) -> str:
+def plain_label(text: object) -> str:
     """Escape user text for Plotly, which interprets a subset of HTML tags in labels."""
     return html.escape(str(text), quote=False)
 
 
-def _round(x: float | None, digits: int = 4) -> float | None:
+def rounded(x: float | None, digits: int = 4) -> float | None:
     """Round to `digits` significant digits; None, NaN and infinities become None (a gap, valid JSON)."""
     if x is None or isinstance(x, bool) or not math.isfinite(x):
         return None
@@ -52,11 +52,11 @@ def _ok_backends(results: dict) -> list[tuple[int, str, dict]]:
     ]
 
 
-def _color(i: int) -> str:
+def backend_color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def _layout(title: str, x_title: str, y_title: str, **extra: object) -> dict:
+def base_layout(title: str, x_title: str, y_title: str, **extra: object) -> dict:
     layout = {
         "title": {"text": title},
         "xaxis": {"title": {"text": x_title}, "automargin": True},
@@ -68,7 +68,7 @@ def _layout(title: str, x_title: str, y_title: str, **extra: object) -> dict:
     return layout
 
 
-def _legend(layout: dict, items: int) -> dict:
+def with_legend(layout: dict, items: int) -> dict:
     """Show the legend in rows under the plot, where it never covers the title or the data."""
     rows = math.ceil(items / 5)
     layout["showlegend"] = True
@@ -91,7 +91,7 @@ def _horizontal(layout: dict, rows: int, legend: int = 0) -> dict:
     layout["yaxis"].update(autorange="reversed", type="category")
     layout["xaxis"]["rangemode"] = "tozero"
     layout["height"] = BASE_PX + ROW_PX * rows
-    return _legend(layout, legend) if legend else layout
+    return with_legend(layout, legend) if legend else layout
 
 
 def latency_figure(results: dict, loc: Locale) -> dict | None:
@@ -100,22 +100,64 @@ def latency_figure(results: dict, loc: Locale) -> dict | None:
         {
             "type": "box",
             "orientation": "h",
-            "name": _label(name),
-            "x": [_round(s, 6) for s in b["latency_ms"]["samples"]],
+            "name": plain_label(name),
+            "x": [rounded(s, 6) for s in b["latency_ms"]["samples"]],
             "boxpoints": "outliers",
             "boxmean": True,
-            "marker": {"size": 3, "color": _color(i), "opacity": 0.7},
-            "line": {"color": _color(i), "width": 1.5},
+            "marker": {"size": 3, "color": backend_color(i), "opacity": 0.7},
+            "line": {"color": backend_color(i), "width": 1.5},
         }
         for i, name, b in _ok_backends(results)
         if (b.get("latency_ms") or {}).get("samples")
     ]
     if not traces:
         return None
-    layout = _layout(
+    layout = base_layout(
         loc.t("chart.latency.title"), loc.t("chart.axis.latency_ms"), loc.t("chart.axis.backend")
     )
     return {"data": traces, "layout": _horizontal(layout, len(traces))}
+
+
+def rounds_figure(results: dict, loc: Locale) -> dict | None:
+    """Return every round's median per backend as dots, with the median of the rounds as a bar."""
+    traces, rows = [], 0
+    for i, name, b in _ok_backends(results):
+        rounds = b.get("rounds") or []
+        if len(rounds) < 2:
+            continue
+        rows += 1
+        label, color = plain_label(name), backend_color(i)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": label,
+                "x": [rounded(r["median_ms"], 6) for r in rounds],
+                "y": [label] * len(rounds),
+                "text": [loc.t("chart.rounds.round", n=k) for k in range(1, len(rounds) + 1)],
+                "hovertemplate": "%{text}: %{x} ms<extra></extra>",
+                "marker": {"size": 9, "color": color, "opacity": 0.8, "symbol": "circle-open"},
+            }
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": loc.t("chart.rounds.median"),
+                "x": [rounded(b["latency_ms"]["median"], 6)],
+                "y": [label],
+                "hovertemplate": loc.t("chart.rounds.median") + ": %{x} ms<extra></extra>",
+                "marker": {"size": 24, "color": color, "symbol": "line-ns-open", "line": {"width": 2}},
+                "showlegend": False,
+            }
+        )
+    if not traces:
+        return None
+    layout = base_layout(
+        loc.t("chart.rounds.title"), loc.t("chart.axis.latency_ms"), loc.t("chart.axis.backend")
+    )
+    layout["showlegend"] = False
+    return {"data": traces, "layout": _horizontal(layout, rows)}
 
 
 def _bars(results: dict, value: Callable[[dict], float | None], text: Callable[[dict], str]) -> list[dict]:
@@ -126,11 +168,11 @@ def _bars(results: dict, value: Callable[[dict], float | None], text: Callable[[
         {
             "type": "bar",
             "orientation": "h",
-            "y": [_label(name) for _, name, _ in rows],
-            "x": [_round(value(b)) for _, _, b in rows],
-            "text": [_label(text(b)) for _, _, b in rows],
+            "y": [plain_label(name) for _, name, _ in rows],
+            "x": [rounded(value(b)) for _, _, b in rows],
+            "text": [plain_label(text(b)) for _, _, b in rows],
             "textposition": "auto",
-            "marker": {"color": [_color(i) for i, _, _ in rows]},
+            "marker": {"color": [backend_color(i) for i, _, _ in rows]},
         }
     ]
 
@@ -145,7 +187,7 @@ def fps_figure(results: dict, loc: Locale) -> dict | None:
     data = _bars(results, lambda b: b.get("fps"), text)
     if not data:
         return None
-    layout = _layout(loc.t("chart.fps.title"), loc.t("chart.axis.fps"), loc.t("chart.axis.backend"))
+    layout = base_layout(loc.t("chart.fps.title"), loc.t("chart.axis.fps"), loc.t("chart.axis.backend"))
     return {"data": data, "layout": _horizontal(layout, len(data[0]["y"]))}
 
 
@@ -160,13 +202,13 @@ def memory_figure(results: dict, loc: Locale) -> dict | None:
             "type": "bar",
             "orientation": "h",
             "name": loc.t(f"memory.{key}"),
-            "y": [_label(name) for name, _ in rows],
-            "x": [_round(mem.get(key)) for _, mem in rows],
+            "y": [plain_label(name) for name, _ in rows],
+            "x": [rounded(mem.get(key)) for _, mem in rows],
             "marker": {"color": STAGES[j]},
         }
         for j, key in enumerate(stages)
     ]
-    layout = _layout(loc.t("chart.memory.title"), loc.t("chart.axis.rss_mb"), loc.t("chart.axis.backend"))
+    layout = base_layout(loc.t("chart.memory.title"), loc.t("chart.axis.rss_mb"), loc.t("chart.axis.backend"))
     layout["barmode"] = "group"
     layout = _horizontal(layout, len(rows), legend=len(data))
     layout["height"] += ROW_PX * len(rows)  # three bars per band
@@ -190,15 +232,15 @@ def size_figure(results: dict, loc: Locale) -> dict | None:
         {
             "type": "bar",
             "orientation": "h",
-            "name": _label(label),
-            "y": [_label(name) for name, _ in rows],
-            "x": [_round(v) for v in values],
+            "name": plain_label(label),
+            "y": [plain_label(name) for name, _ in rows],
+            "x": [rounded(v) for v in values],
             "marker": {"color": PARTS[j % len(PARTS)]},
         }
         for j, (label, values) in enumerate(parts)
         if any(v > 0 for v in values)
     ]
-    layout = _layout(loc.t("chart.size.title"), loc.t("chart.axis.size_mb"), loc.t("chart.axis.backend"))
+    layout = base_layout(loc.t("chart.size.title"), loc.t("chart.axis.size_mb"), loc.t("chart.axis.backend"))
     layout["barmode"] = "stack"
     return {"data": data, "layout": _horizontal(layout, len(rows), legend=len(data))}
 
@@ -218,7 +260,7 @@ AGREEMENT = (
 def _counts(p: dict, loc: Locale) -> str:
     if p.get("matched") is None:
         return ""
-    return _label(
+    return plain_label(
         loc.t(
             "chart.agreement.counts",
             matched=loc.num(p.get("matched")),
@@ -239,7 +281,7 @@ def agreement_figure(results: dict, min_match_rate: float, loc: Locale) -> dict 
     if not measured:
         return None
     (main, companion, main_label, companion_label), rows = measured[0]
-    names = [_label(n) for _, n, _ in rows]
+    names = [plain_label(n) for _, n, _ in rows]
     shares = [100 * p[main] for _, _, p in rows]
     data = [
         {
@@ -247,10 +289,10 @@ def agreement_figure(results: dict, min_match_rate: float, loc: Locale) -> dict 
             "mode": "markers+text",
             "name": loc.t(main_label),
             "y": names,
-            "x": [_round(v) for v in shares],
+            "x": [rounded(v) for v in shares],
             "text": [_counts(p, loc) for _, _, p in rows],
             "textposition": "middle left",
-            "marker": {"size": 12, "color": [_color(i) for i, _, _ in rows], "symbol": "circle"},
+            "marker": {"size": 12, "color": [backend_color(i) for i, _, _ in rows], "symbol": "circle"},
         }
     ]
     others = [p.get(companion) if isinstance(p.get(companion), (int, float)) else None for _, _, p in rows]
@@ -261,33 +303,37 @@ def agreement_figure(results: dict, min_match_rate: float, loc: Locale) -> dict 
                 "mode": "markers",
                 "name": loc.t(companion_label),
                 "y": names,
-                "x": [_round(100 * v) if v is not None else None for v in others],
+                "x": [rounded(100 * v) if v is not None else None for v in others],
                 "marker": {"size": 10, "color": "#888888", "symbol": "diamond-open", "line": {"width": 2}},
             }
         )
     low = min([*shares, *(100 * v for v in others if v is not None), 100 * min_match_rate])
-    layout = _layout(loc.t("chart.agreement.title"), loc.t("chart.axis.percent"), loc.t("chart.axis.backend"))
+    layout = base_layout(
+        loc.t("chart.agreement.title"), loc.t("chart.axis.percent"), loc.t("chart.axis.backend")
+    )
     layout = _horizontal(layout, len(rows), legend=len(data))
     # Zoomed to the interesting range: every value and the requirement, with room for the labels.
-    layout["xaxis"].update(range=[_round(max(0.0, low - (100 - low) * 1.5 - 0.5)), 100.3], rangemode="normal")
-    layout["shapes"] = [_line(100 * min_match_rate, vertical=True)]
+    layout["xaxis"].update(
+        range=[rounded(max(0.0, low - (100 - low) * 1.5 - 0.5)), 100.3], rangemode="normal"
+    )
+    layout["shapes"] = [reference_line(100 * min_match_rate, vertical=True)]
     layout["annotations"] = [
         {
-            "x": _round(100 * min_match_rate),
+            "x": rounded(100 * min_match_rate),
             "y": 1,
             "xref": "x",
             "yref": "paper",
             "xanchor": "right",
             "yanchor": "bottom",
             "showarrow": False,
-            "text": _label(loc.t("chart.agreement.required", rate=loc.rate(min_match_rate))),
+            "text": plain_label(loc.t("chart.agreement.required", rate=loc.rate(min_match_rate))),
             "font": {"size": 11},
         }
     ]
     return {"data": data, "layout": layout}
 
 
-def _line(at: float, vertical: bool = False) -> dict:
+def reference_line(at: float, vertical: bool = False) -> dict:
     """Return a dotted reference line across the plot (a threshold, break-even)."""
     axis = (
         {"x0": at, "x1": at, "xref": "x", "y0": 0, "y1": 1, "yref": "paper"}
@@ -324,21 +370,21 @@ def confidence_delta_figure(results: dict, loc: Locale) -> dict | None:
     data = [
         {
             "type": "bar",
-            "name": _label(name),
+            "name": plain_label(name),
             "meta": name,  # the unescaped name, for the table under the chart
             "x": labels,
             "y": counts(deltas),
-            "marker": {"color": _color(i)},
+            "marker": {"color": backend_color(i)},
         }
         for i, name, deltas in rows
     ]
-    layout = _layout(
+    layout = base_layout(
         loc.t("chart.confidence.title"),
         loc.t("chart.axis.confidence_delta"),
         loc.t("chart.axis.pairs"),
         barmode="group",
     )
-    layout = _legend(layout, len(data))
+    layout = with_legend(layout, len(data))
     layout["xaxis"]["type"] = "category"
     layout["yaxis"]["rangemode"] = "tozero"
     return {"data": data, "layout": layout}
@@ -349,14 +395,14 @@ def score_figure(scores: list[dict], weights: dict[str, float], loc: Locale) -> 
     rows = sorted((r for r in scores if r["score"] is not None), key=lambda r: -r["score"])
     if not rows:
         return None
-    names = [_label(r["backend"]) for r in rows]
+    names = [plain_label(r["backend"]) for r in rows]
     data = [
         {
             "type": "bar",
             "orientation": "h",
-            "name": _label(loc.t(f"score.part.{part}")),
+            "name": plain_label(loc.t(f"score.part.{part}")),
             "y": names,
-            "x": [_round(r["contributions"].get(part, 0.0), 3) for r in rows],
+            "x": [rounded(r["contributions"].get(part, 0.0), 3) for r in rows],
             "marker": {"color": PARTS[j]},
         }
         for j, part in enumerate(weights)
@@ -366,92 +412,15 @@ def score_figure(scores: list[dict], weights: dict[str, float], loc: Locale) -> 
             "type": "scatter",
             "mode": "text",
             "y": names,
-            "x": [_round(r["score"], 3) for r in rows],
+            "x": [rounded(r["score"], 3) for r in rows],
             "text": [loc.fixed(r["score"], 0) for r in rows],
             "textposition": "middle right",
             "showlegend": False,
             "hoverinfo": "skip",
         }
     )
-    layout = _layout(loc.t("chart.score.title"), loc.t("chart.axis.score"), loc.t("chart.axis.backend"))
+    layout = base_layout(loc.t("chart.score.title"), loc.t("chart.axis.score"), loc.t("chart.axis.backend"))
     layout["barmode"] = "stack"
     layout = _horizontal(layout, len(rows), legend=len(weights))
     layout["xaxis"].update(range=[0, 108], rangemode="normal")
     return {"data": data, "layout": layout}
-
-
-# --- trends across versions (history oldest first) ---------------------------------------------------
-
-
-def _backend_names(history: list[dict], include_reference: bool) -> list[str]:
-    names: list[str] = []
-    for r in history:
-        for name in r["backend_order"]:
-            if name not in names and (include_reference or name != r["reference"]):
-                names.append(name)
-    return names
-
-
-def _value(backend: dict | None, *path: str) -> float | None:
-    value: object = backend if backend and backend.get("status") == "ok" else None
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return _round(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _trend(
-    history: list[dict], title: str, y_title: str, path: tuple[str, ...], loc: Locale, reference: bool = True
-) -> dict:
-    everyone = _backend_names(history, True)  # colour by position among every backend ever archived
-    versions = [_label(r["version"]) for r in history]
-    data = [
-        {
-            "type": "scatter",
-            "mode": "lines+markers",
-            "name": _label(name),
-            "x": versions,
-            "y": [_value(r["backends"].get(name), *path) for r in history],
-            "line": {"color": _color(everyone.index(name)), "width": 2},
-            "marker": {"size": 6},
-            "connectgaps": False,
-        }
-        for name in _backend_names(history, reference)
-    ]
-    layout = _legend(_layout(loc.t(title), loc.t("chart.axis.version"), loc.t(y_title)), len(data))
-    layout["xaxis"]["type"] = "category"
-    layout["yaxis"]["rangemode"] = "tozero"
-    return {"data": data, "layout": layout}
-
-
-def trend_figures(history: list[dict], loc: Locale) -> dict[str, dict]:
-    """Return the index's trend charts: latency, speed-up, size, max abs difference, detections."""
-    figures = {
-        "latency": _trend(
-            history, "chart.trend_latency.title", "chart.axis.latency_ms", ("latency_ms", "median"), loc
-        ),
-        "speedup": _trend(
-            history, "chart.trend_speedup.title", "chart.axis.speedup", ("speedup",), loc, False
-        ),
-        "size": _trend(history, "chart.trend_size.title", "chart.axis.size_mb", ("file_size_mb",), loc),
-        "max_abs_diff": _trend(
-            history,
-            "chart.trend_max_abs_diff.title",
-            "chart.axis.max_abs_diff",
-            ("parity", "max_abs_diff"),
-            loc,
-            False,
-        ),
-        "detections": _trend(
-            history,
-            "chart.trend_detections.title",
-            "chart.axis.detections",
-            ("metrics", "detections_per_image"),
-            loc,
-        ),
-    }
-    figures["speedup"]["layout"]["shapes"] = [_line(1)]  # break-even: above it, faster than the reference
-    # Differences span many orders of magnitude (1e-5 for FP32, 10 for INT8): a log axis shows both.
-    figures["max_abs_diff"]["layout"]["yaxis"].update(type="log", rangemode="normal", exponentformat="power")
-    for figure in figures.values():  # a backend never measured for this value has no line
-        figure["data"] = [t for t in figure["data"] if any(y is not None for y in t["y"])]
-    return {key: figure for key, figure in figures.items() if figure["data"]}

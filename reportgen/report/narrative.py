@@ -4,7 +4,17 @@ key findings, the sections, the causes and the recommendations), the bottom line
 
 from __future__ import annotations
 
-from reportgen.analysis.verdicts import Thresholds, agreement, dig, is_ok, number, ordered
+from reportgen.analysis.verdicts import (
+    FASTER,
+    SAME,
+    Thresholds,
+    agreement,
+    dig,
+    is_ok,
+    number,
+    ordered,
+    speed_verdict,
+)
 from reportgen.report.locale import DASH, Locale, placeholders
 
 SEVERITY_RANK = {"fail": 0, "warn": 1, "info": 2, "pass": 3}
@@ -56,10 +66,10 @@ def _speed(b: dict, th: Thresholds, loc: Locale) -> dict:
     speedup, interval = number(b.get("speedup")), b.get("speedup_interval")
     if speedup is None:
         return _part("info", "speed.unknown", loc)
-    low, high = interval or (speedup, speedup)
-    if low > 1 + th.speed_tol:
+    verdict = speed_verdict(interval or (speedup, speedup), th.speed_tol)
+    if verdict == FASTER:
         return _part("pass", "speed.faster", loc, ratio=loc.ratio(speedup))
-    if high >= 1 - th.speed_tol:
+    if verdict == SAME:
         return _part("info", "speed.same", loc)
     return _part("warn", "speed.slower", loc, ratio=loc.ratio(1 / speedup))
 
@@ -114,7 +124,7 @@ def recommended(results: dict, found_verdicts: list[dict]) -> tuple[str, float |
     else the fastest backend that gives the same answers and is measurably faster (older documents)."""
     for f in results["findings"]:
         params = f.get("params") or {}
-        if f["id"] == "recommend.fastest" and params.get("name") in results["backends"]:
+        if f["id"] in ("recommend.fastest", "recommend.tied") and params.get("name") in results["backends"]:
             return params["name"], number(params.get("speedup"))
         if f["id"] == "recommend.keep":
             return None

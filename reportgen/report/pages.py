@@ -165,6 +165,7 @@ def report_view(results: dict, previous: dict | None, loc: Locale) -> dict:
     best = narrative.recommended(results, verdicts)
     figures = {
         "latency": charts.latency_figure(results, loc),
+        "rounds": charts.rounds_figure(results, loc),
         "fps": charts.fps_figure(results, loc),
         "memory": charts.memory_figure(results, loc),
         "size": charts.size_figure(results, loc),

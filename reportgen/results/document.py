@@ -14,10 +14,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from reportgen import stats
+from reportgen.config.schema import AnalysisConfig
 from reportgen.errors import ResultsError, SanityError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def upgrade_v1_to_v2(document: dict) -> dict:
@@ -49,8 +52,49 @@ def upgrade_v1_to_v2(document: dict) -> dict:
     return doc
 
 
+def upgrade_v2_to_v3(document: dict) -> dict:
+    """Schema 3 times every backend in several fresh processes (rounds); an older file was one.
+
+    Each measured backend gets one round made of its samples, so its interval is the one-process
+    bootstrap it always was; ``config.measurement.rounds`` becomes 1, which the report's method
+    findings read to say that such an interval ignores the variance between processes.
+    """
+    doc = copy.deepcopy(document)
+    config = doc.setdefault("config", {})
+    config.setdefault("measurement", {})["rounds"] = 1
+    config.setdefault("analysis", {}).setdefault(
+        "max_round_spread", AnalysisConfig.model_fields["max_round_spread"].default
+    )
+    doc.setdefault("environment", {}).update({"steal_share": None, "cpu_mhz": None})
+    for backend in doc.get("backends", {}).values():
+        backend.setdefault("steal_share", None)
+        latency = backend.get("latency_ms")
+        if not latency:
+            backend.setdefault("rounds", None)
+            continue
+        latency.update({"rounds": 1, "round_spread": None})
+        backend["rounds"] = [
+            {
+                "median_ms": latency["median"],
+                "n": latency["n"],
+                "other_cpu_share": backend.get("other_cpu_share"),
+                "steal_share": None,
+                "cpu_mhz": None,
+                "started_at": None,
+            }
+        ]
+    doc["schema_version"] = 3
+    return doc
+
+
 # UPGRADES[n] turns a schema-n document into a schema-(n+1) one.
-UPGRADES: dict[int, Callable[[dict], dict]] = {1: upgrade_v1_to_v2}
+UPGRADES: dict[int, Callable[[dict], dict]] = {1: upgrade_v1_to_v2, 2: upgrade_v2_to_v3}
+
+
+def latency_rounds(backend: dict) -> list[np.ndarray]:
+    """Return a measured backend's latency samples (ms) round by round."""
+    latency = backend["latency_ms"]
+    return stats.split_rounds(latency["samples"], [r["n"] for r in backend["rounds"]])
 
 
 def dumps(document: dict) -> str:
@@ -186,6 +230,15 @@ def _backend_problems(backend: dict) -> list[str]:
     bad = [s for s in latency.get("samples", []) if not _finite(s) or s <= 0]
     if bad or not latency.get("n"):
         problems.append(f"latency_ms: {len(bad)} non-positive samples of {latency.get('n', 0)}")
+    rounds = backend.get("rounds") or []
+    if sum(r.get("n") or 0 for r in rounds) != len(latency.get("samples", [])):
+        problems.append("rounds: their sample counts do not add up to latency_ms.samples")
+    for i, r in enumerate(rounds):
+        if not _finite(r.get("median_ms")) or r["median_ms"] <= 0:
+            problems.append(f"rounds[{i}].median_ms: {r.get('median_ms')} is not positive")
+        for key in ("other_cpu_share", "steal_share"):
+            if r.get(key) is not None and not (_finite(r[key]) and 0 <= r[key] <= 1):
+                problems.append(f"rounds[{i}].{key}: {r[key]} is outside [0, 1]")
     for key in ("load_ms", "first_inference_ms", "file_size_mb"):
         value = backend.get(key)
         if value is not None and (not _finite(value) or value <= 0):

@@ -65,7 +65,7 @@ def time_calls(
 
 
 def run_backend(job: dict) -> dict:
-    """Load, time and run the data set through one backend; return the measurements."""
+    """Load and time one backend (one round); with an ``outputs_path``, run the data set through it too."""
     from reportgen.measure.inputs import read_inputs
     from reportgen.measure.worker.backends import backend_module
 
@@ -100,11 +100,12 @@ def run_backend(job: dict) -> dict:
     samples = time_calls(call, m["min_iterations"], m["min_time_s"], m["max_iterations"])
     peak = _peak_rss_mb()  # before the data set pass, whose stored outputs would inflate it
 
-    outputs: dict[str, list[np.ndarray]] = {}
-    for tensor in read_inputs(job):
-        for name, value in runner(tensor).items():
-            outputs.setdefault(name, []).append(value)
-    np.savez(job["outputs_path"], **_stack(outputs))
+    if job["outputs_path"]:  # the data-set pass: one round of each backend, not every round
+        outputs: dict[str, list[np.ndarray]] = {}
+        for tensor in read_inputs(job):
+            for name, value in runner(tensor).items():
+                outputs.setdefault(name, []).append(value)
+        np.savez(job["outputs_path"], **_stack(outputs))
     return {
         "status": "ok",
         "error": None,

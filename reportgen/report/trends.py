@@ -1,0 +1,142 @@
+"""The index's trend charts: one line per backend across the archived versions, oldest first.
+
+Each point carries its noise as error bars (the speed-up's 95% interval over the rounds; the range of
+the round medians for latency), so a change between releases is visibly inside or outside the noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reportgen.report.charts import (
+    backend_color,
+    base_layout,
+    plain_label,
+    reference_line,
+    rounded,
+    with_legend,
+)
+from reportgen.report.locale import Locale
+
+Bounds = Callable[[dict], list[float] | None]
+
+
+def _backend_names(history: list[dict], include_reference: bool) -> list[str]:
+    names: list[str] = []
+    for r in history:
+        for name in r["backend_order"]:
+            if name not in names and (include_reference or name != r["reference"]):
+                names.append(name)
+    return names
+
+
+def _value(backend: dict | None, *path: str) -> float | None:
+    value: object = backend if backend and backend.get("status") == "ok" else None
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return rounded(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _speedup_bounds(backend: dict) -> list[float] | None:
+    return backend.get("speedup_interval")
+
+
+def _round_bounds(backend: dict) -> list[float] | None:
+    medians = [r["median_ms"] for r in backend.get("rounds") or []]
+    return [min(medians), max(medians)] if len(medians) > 1 else None
+
+
+def _error_bars(history: list[dict], name: str, y: list, bounds: Bounds) -> dict:
+    """Return Plotly error bars from each version's (low, high) around its point; none where unknown."""
+    low, high = [], []
+    for r, value in zip(history, y):
+        backend = r["backends"].get(name) or {}
+        interval = bounds(backend) if value is not None and backend.get("status") == "ok" else None
+        low.append(rounded(value - interval[0]) if interval else None)
+        high.append(rounded(interval[1] - value) if interval else None)
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": high,
+        "arrayminus": low,
+        "thickness": 1.5,
+        "width": 4,
+    }
+
+
+def _trend(
+    history: list[dict],
+    title: str,
+    y_title: str,
+    path: tuple[str, ...],
+    loc: Locale,
+    reference: bool = True,
+    bounds: Bounds | None = None,
+) -> dict:
+    everyone = _backend_names(history, True)  # colour by position among every backend ever archived
+    versions = [plain_label(r["version"]) for r in history]
+    data = []
+    for name in _backend_names(history, reference):
+        y = [_value(r["backends"].get(name), *path) for r in history]
+        trace = {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": plain_label(name),
+            "x": versions,
+            "y": y,
+            "line": {"color": backend_color(everyone.index(name)), "width": 2},
+            "marker": {"size": 6},
+            "connectgaps": False,
+        }
+        if bounds is not None:
+            trace["error_y"] = _error_bars(history, name, y, bounds)
+        data.append(trace)
+    layout = with_legend(base_layout(loc.t(title), loc.t("chart.axis.version"), loc.t(y_title)), len(data))
+    layout["xaxis"]["type"] = "category"
+    layout["yaxis"]["rangemode"] = "tozero"
+    return {"data": data, "layout": layout}
+
+
+def trend_figures(history: list[dict], loc: Locale) -> dict[str, dict]:
+    """Return the index's trend charts: latency, speed-up, size, max abs difference, detections."""
+    figures = {
+        "latency": _trend(
+            history,
+            "chart.trend_latency.title",
+            "chart.axis.latency_ms",
+            ("latency_ms", "median"),
+            loc,
+            bounds=_round_bounds,
+        ),
+        "speedup": _trend(
+            history,
+            "chart.trend_speedup.title",
+            "chart.axis.speedup",
+            ("speedup",),
+            loc,
+            False,
+            bounds=_speedup_bounds,
+        ),
+        "size": _trend(history, "chart.trend_size.title", "chart.axis.size_mb", ("file_size_mb",), loc),
+        "max_abs_diff": _trend(
+            history,
+            "chart.trend_max_abs_diff.title",
+            "chart.axis.max_abs_diff",
+            ("parity", "max_abs_diff"),
+            loc,
+            False,
+        ),
+        "detections": _trend(
+            history,
+            "chart.trend_detections.title",
+            "chart.axis.detections",
+            ("metrics", "detections_per_image"),
+            loc,
+        ),
+    }
+    figures["speedup"]["layout"]["shapes"] = [reference_line(1)]  # break-even: above it, faster
+    # Differences span many orders of magnitude (1e-5 for FP32, 10 for INT8): a log axis shows both.
+    figures["max_abs_diff"]["layout"]["yaxis"].update(type="log", rangemode="normal", exponentformat="power")
+    for figure in figures.values():  # a backend never measured for this value has no line
+        figure["data"] = [t for t in figure["data"] if any(y is not None for y in t["y"])]
+    return {key: figure for key, figure in figures.items() if figure["data"]}

@@ -1,0 +1,108 @@
+"""Rounds: the interleaved order of the workers, one backend's rounds combined, the machine readings,
+and a schema-2 file (one process per backend) read as one round."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+from reportgen.measure import environment, rounds
+from reportgen.results.document import SCHEMA_VERSION, latency_rounds, read_results
+
+DATA = Path(__file__).parent / "data"
+NAMES = ["pytorch", "onnxruntime", "torchscript", "ort-int8-static"]
+
+
+def test_every_round_measures_every_backend_once_in_a_shuffled_fixed_order():
+    order = rounds.schedule(NAMES, 5)
+    assert len(order) == 5 and all(sorted(r) == sorted(NAMES) for r in order)
+    assert len({tuple(r) for r in order}) > 1  # shuffled: not the config order every time
+    assert rounds.schedule(NAMES, 5) == order  # a fixed seed: the same config, the same order
+    assert rounds.schedule(NAMES, 5, seed=1) != order
+
+
+def test_interleaving_puts_round_k_of_every_backend_before_round_k_plus_1():
+    flat = [(k, name) for k, names in enumerate(rounds.schedule(NAMES, 3)) for name in names]
+    for name in NAMES:
+        positions = [i for i, (_, n) in enumerate(flat) if n == name]
+        assert [flat[i][0] for i in positions] == [0, 1, 2]
+    # Drift spreads over everyone: no backend gets all its rounds before another one starts.
+    last_first_round = max(i for i, (k, _) in enumerate(flat) if k == 0)
+    assert last_first_round == len(NAMES) - 1
+
+
+def _result(samples: list[float], load_ms: float, peak: float, share: float) -> dict:
+    return {
+        "status": "ok",
+        "error": None,
+        "threads": 2,
+        "load_ms": load_ms,
+        "first_inference_ms": 2 * load_ms,
+        "warmup_samples_ms": [1.0],
+        "latency_samples_ms": samples,
+        "memory_mb": {"at_start": 10.0, "before_load": 20.0, "after_load": 30.0, "peak": peak},
+        "round": {
+            "median_ms": samples[len(samples) // 2],
+            "n": len(samples),
+            "other_cpu_share": share,
+            "steal_share": 0.0,
+            "cpu_mhz": None,
+            "started_at": "t",
+        },
+    }
+
+
+def test_rounds_combine_into_one_backend_with_medians_of_the_process_figures():
+    results = [
+        _result([5.0, 6.0, 7.0], 10.0, 90.0, 0.0),
+        _result([8.0, 9.0], 30.0, 100.0, 0.1),
+        _result([6.0, 6.0, 6.0, 6.0], 20.0, 95.0, 0.2),
+    ]
+    raw = rounds.combine(results)
+    assert raw["latency_rounds_ms"] == [[5.0, 6.0, 7.0], [8.0, 9.0], [6.0, 6.0, 6.0, 6.0]]
+    assert raw["load_ms"] == 20.0 and raw["first_inference_ms"] == 40.0 and raw["memory_mb"]["peak"] == 95.0
+    assert raw["other_cpu_share"] == pytest.approx(0.1) and [r["n"] for r in raw["rounds"]] == [3, 2, 4]
+
+
+def test_a_failed_round_fails_the_backend():
+    failed = {"status": "failed", "error": "worker exited with code -9", "round": {}}
+    raw = rounds.combine([_result([5.0], 10.0, 90.0, 0.0), failed])
+    assert raw["status"] == "failed" and raw["error"] == "worker exited with code -9"
+
+
+Times = namedtuple("Times", "user nice system idle iowait irq softirq steal guest guest_nice")
+
+
+def test_steal_is_measured_apart_from_other_processes(monkeypatch):
+    # Over one second on two cores: two CPU seconds of steal and one of someone else's work.
+    readings = iter([Times(10, 0, 5, 100, 1, 0, 0, 3, 0, 0), Times(11, 0, 5, 100, 1, 0, 0, 5, 0, 0)] * 2)
+    clock = iter([100.0, 101.0] * 2)
+    monkeypatch.setattr(environment.psutil, "cpu_times", lambda: next(readings))
+    monkeypatch.setattr(environment.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(environment, "_own_cpu_seconds", lambda: 0.0)
+    monkeypatch.setattr(environment, "_usable_cores", lambda: 2)
+    assert environment.CpuContention().steal_share() == 1.0  # 2 s of steal / (1 s x 2 cores)
+    assert environment.CpuContention().other_share() == 0.5  # 1 s of others' work; steal is not busy
+
+
+def test_the_cpu_clock_reads_as_mhz_or_nothing():
+    mhz = environment.cpu_mhz()
+    assert mhz is None or 100 < mhz < 10_000
+
+
+def test_a_schema_2_file_reads_as_one_round_per_backend():
+    doc = read_results(DATA / "results_v2.json")
+    assert doc["schema_version"] == SCHEMA_VERSION == 3
+    assert doc["config"]["measurement"]["rounds"] == 1 and doc["environment"]["steal_share"] is None
+    for backend in doc["backends"].values():
+        if backend["status"] != "ok":
+            continue
+        (only,) = backend["rounds"]
+        assert (
+            only["n"] == backend["latency_ms"]["n"] and only["median_ms"] == backend["latency_ms"]["median"]
+        )
+        assert backend["latency_ms"]["round_spread"] is None
+        (samples,) = latency_rounds(backend)
+        assert samples.tolist() == backend["latency_ms"]["samples"]
