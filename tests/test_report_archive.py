@@ -5,13 +5,17 @@ from __future__ import annotations
 import copy
 import html
 import json
+import os
 import re
+import stat
 from importlib import resources
+from pathlib import Path
 
 import pytest
 import yaml
 from report_helpers import ROOT, as_version, file_tree, page_section, page_text
 
+from reportgen import files
 from reportgen.errors import ReportgenError
 from reportgen.release import archive
 from reportgen.report import render as site
@@ -134,3 +138,52 @@ def test_rebuild_pages_rerenders_every_version(demo, tmp_path):
     (tmp_path / "site" / "0.1.0" / "index.html").write_text("stale")
     pages_written = archive.rebuild_pages(tmp_path / "site")
     assert len(pages_written) == 2 and file_tree(tmp_path / "site") == before
+
+
+# --- how the site's files are written ----------------------------------------------------------------
+
+
+def test_every_file_of_the_site_is_written_whole_fsynced_and_readable(demo, tmp_path, monkeypatch):
+    synced: list[str] = []
+    fsync = os.fsync
+    monkeypatch.setattr(
+        os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), fsync(fd))
+    )
+    previous = os.umask(0o022)
+    try:
+        archive.build_site(tmp_path / "site", demo, "a: 1\n")
+    finally:
+        os.umask(previous)
+    written = [p for p in (tmp_path / "site").rglob("*") if p.is_file()]
+    assert len(written) == 7  # 3 version files, 3 assets, the index
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    # Each file's data was flushed under its temporary name, then the folder that names it.
+    site_dir = tmp_path / "site"
+    for path in written:
+        temporary = [s for s in synced if Path(s).name.startswith(f".{path.name}.") and s.endswith(".tmp")]
+        assert temporary, path
+    assert {str(site_dir), str(site_dir / "assets")} <= set(synced)
+    assert any(Path(s).name.startswith(f".{demo['version']}.building-") for s in synced)  # the staging folder
+
+
+def test_write_atomic_keeps_the_old_file_on_failure_and_respects_the_umask(tmp_path, monkeypatch):
+    target = tmp_path / "new" / "page.html"
+    files.write_atomic(target, "первый")  # text is written as UTF-8; missing folders are made
+    assert target.read_bytes() == "первый".encode()
+    previous = os.umask(0o077)
+    try:
+        files.write_atomic(target, b"second")
+    finally:
+        os.umask(previous)
+    assert target.read_bytes() == b"second" and stat.S_IMODE(target.stat().st_mode) == 0o600
+
+    def broken(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken)
+    with pytest.raises(OSError, match="disk full"):
+        files.write_atomic(target, b"third")
+    assert target.read_bytes() == b"second" and sorted(p.name for p in target.parent.iterdir()) == [
+        "page.html"
+    ]

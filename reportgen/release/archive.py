@@ -18,24 +18,13 @@ from importlib import resources
 from pathlib import Path
 
 from reportgen.errors import ReportgenError
+from reportgen.files import fsync_folder, write_atomic
 from reportgen.report.locale import get_locale
 from reportgen.report.render import previous_version, render_index, render_report
 from reportgen.results.document import dumps, read_results
 from reportgen.shipped import templates_dir
 
 STATIC_ASSETS = ("style.css", "charts.js")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a web server must be able to read the site
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # The config's rule for `version`: a folder name and a URL segment; never a path, never a reserved name.
@@ -85,7 +74,7 @@ def copy_assets(site_dir: Path) -> None:
     for name, data in sources.items():
         target = assets / name
         if not target.is_file() or target.read_bytes() != data:
-            _atomic_write(target, data)
+            write_atomic(target, data)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -130,10 +119,10 @@ def build_site(
     staging = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.building-"))
     try:
         os.chmod(staging, 0o755)
-        (staging / "index.html").write_bytes(page.encode("utf-8"))
-        (staging / "results.json").write_bytes(dumps(results).encode("utf-8"))
+        write_atomic(staging / "index.html", page)
+        write_atomic(staging / "results.json", dumps(results))
         if config_text is not None:
-            (staging / "config.yaml").write_bytes(config_text.encode("utf-8"))
+            write_atomic(staging / "config.yaml", config_text)
         if target.exists() and _exchange(staging, target):
             shutil.rmtree(staging)  # now the replaced version
         elif target.exists():
@@ -147,8 +136,9 @@ def build_site(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    fsync_folder(site_dir)  # the version's rename reaches the disk before the index names it
     copy_assets(site_dir)
-    _atomic_write(site_dir / "index.html", index.encode("utf-8"))  # rendered above, from the same archive
+    write_atomic(site_dir / "index.html", index)  # rendered above, from the same archive
     return target / "index.html"
 
 
@@ -165,8 +155,8 @@ def rebuild_pages(site_dir: Path) -> list[Path]:
         html = render_report(
             results, previous_version(results, others), has_config=(folder / "config.yaml").is_file()
         )
-        _atomic_write(folder / "index.html", html.encode("utf-8"))
+        write_atomic(folder / "index.html", html)
         written.append(folder / "index.html")
     copy_assets(site_dir)
-    _atomic_write(site_dir / "index.html", render_index(archive).encode("utf-8"))
+    write_atomic(site_dir / "index.html", render_index(archive))
     return written
