@@ -1,87 +1,31 @@
 """Rules over the results document: findings with severity, evidence, cause and recommendation.
 
 Each rule reads measured values only; thresholds come from the config's ``analysis`` and ``parity``
-sections. A finding keeps its text key and ``params``: the English texts stored in the document come
-from templates/locales/en.yaml (``rule.<key>.title`` ...), and a page in another language re-renders
-them from the same key and params.
+sections. The rules on the method live in method.py; a finding and what rules read, in finding.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-from reportgen.analysis.verdicts import FASTER, SAME, simplicity, speed_verdict
-from reportgen.report.locale import load_catalog
-
-SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2, "pass": 3}
-PARTS = ("title", "evidence", "cause", "recommendation")
-
-
-def finding(key: str, severity: str, backend: str | None, **params) -> dict:
-    """Return one finding of text ``key`` (``rule.<key>.*`` in the catalog), filled from ``params``."""
-    catalog = load_catalog("en")
-    texts = {part: catalog.get(f"rule.{key}.{part}") for part in PARTS}
-    return {
-        "id": key.split("/")[0],
-        "key": key,
-        "severity": severity,
-        "backend": backend,
-        "params": params,
-        **{part: text.format(**params) if text else None for part, text in texts.items()},
-    }
+from reportgen.analysis.finding import (
+    accuracy_of,
+    agreement_share,
+    candidates,
+    finding,
+    in_points,
+    is_quantized,
+    ok_backends,
+    size_ratio,
+)
+from reportgen.analysis.method import biased_backends, method
+from reportgen.analysis.verdicts import FASTER, SAME, SEVERITY_ORDER, simplicity, speed_verdict
 
 
 def findings(document: dict) -> list[dict]:
     """Return every rule's findings, most severe first (stable within a severity)."""
     found = [f for rule in RULES for f in rule(document)]
     return sorted(found, key=lambda f: SEVERITY_ORDER[f["severity"]])
-
-
-def _ok(document: dict) -> list[tuple[str, dict]]:
-    return [
-        (n, document["backends"][n])
-        for n in document["backend_order"]
-        if document["backends"][n]["status"] == "ok"
-    ]
-
-
-def _candidates(document: dict) -> Iterator[tuple[str, dict, dict]]:
-    """Yield (name, backend, reference backend) for every successful non-reference backend."""
-    reference = document["backends"].get(document["reference"], {})
-    if reference.get("status") == "ok":
-        for name, backend in _ok(document):
-            if name != document["reference"]:
-                yield name, backend, reference
-
-
-def _agreement(parity: dict) -> float:
-    """Return the share of predictions a candidate agrees on, whatever the task."""
-    if "detection_match_rate" in parity:
-        return parity["detection_match_rate"]
-    if "top1_agreement" in parity:
-        return parity["top1_agreement"]
-    return 1.0 if parity["allclose"] else 0.0  # raw tensors: agreement is output parity
-
-
-def _accuracy(metrics: dict) -> float | None:
-    """Return the task's headline accuracy against ground truth (None without labels)."""
-    return metrics.get("map50", metrics.get("top1_accuracy"))
-
-
-def _size_ratio(backend: dict, reference: dict) -> float | None:
-    if backend["file_size_mb"] and reference["file_size_mb"]:
-        return backend["file_size_mb"] / reference["file_size_mb"]
-    return None
-
-
-def _points(difference: float) -> float:
-    """Return a rate difference in points; 0.0 below what one decimal shows (never "-0.0")."""
-    points = difference * 100
-    return 0.0 if abs(points) < 0.05 else points
-
-
-def _quantized(backend: dict) -> bool:
-    return backend["settings"].get("quantization", "none") != "none"
 
 
 def failures(document: dict) -> list[dict]:
@@ -94,7 +38,7 @@ def failures(document: dict) -> list[dict]:
 
 def output_parity(document: dict) -> list[dict]:
     out = []
-    for name, b, _ in _candidates(document):
+    for name, b, _ in candidates(document):
         p = b["parity"]
         if p.get("letterbox_differs"):  # other tensor shapes by configuration: see letterbox()
             continue
@@ -124,7 +68,7 @@ def output_parity(document: dict) -> list[dict]:
         divergence = p.get("first_divergence") or {}
         if p["allclose"]:
             out.append(finding("parity.outputs/same", "pass", name, **common))
-        elif _quantized(b):
+        elif is_quantized(b):
             out.append(finding("parity.outputs/quantized", "info", name, **common))
         elif divergence.get("found"):
             out.append(
@@ -148,10 +92,10 @@ def output_parity(document: dict) -> list[dict]:
 
 def detection_agreement(document: dict) -> list[dict]:
     out, minimum = [], document["config"]["parity"]["min_match_rate"]
-    for name, b, _ in _candidates(document):
+    for name, b, _ in candidates(document):
         p = b["parity"]
         if "top1_agreement" in p:
-            out.append(_class_agreement(name, document["reference"], p, minimum, _quantized(b)))
+            out.append(_class_agreement(name, document["reference"], p, minimum, is_quantized(b)))
         if "detection_match_rate" not in p:
             continue
         unmatched = p["unmatched_reference"] + p["unmatched_candidate"]
@@ -174,7 +118,7 @@ def detection_agreement(document: dict) -> list[dict]:
             out.append(finding("parity.detections/flips", "warn", name, **params))
         else:
             out.append(
-                finding("parity.detections/differ", "warn" if _quantized(b) else "fail", name, **params)
+                finding("parity.detections/differ", "warn" if is_quantized(b) else "fail", name, **params)
             )
     return out
 
@@ -193,32 +137,12 @@ def _class_agreement(name: str, ref: str, p: dict, minimum: float, quantized: bo
     return finding("parity.classes/differ", "warn" if quantized else "fail", name, **params)
 
 
-def letterbox(document: dict) -> list[dict]:
-    """Flag backends fed through another letterbox than the reference: two pipelines, not one."""
-    out = []
-    for name, b, ref in _candidates(document):
-        mine, theirs = b["settings"].get("letterbox", "square"), ref["settings"].get("letterbox", "square")
-        if mine != theirs:
-            out.append(
-                finding(
-                    "method.letterbox",
-                    "warn",
-                    name,
-                    name=name,
-                    ref=document["reference"],
-                    mine=mine,
-                    theirs=theirs,
-                )
-            )
-    return out
-
-
 def accuracy(document: dict) -> list[dict]:
     out, limit = [], document["config"]["analysis"]["max_map_drop_points"]
-    for name, b, ref in _candidates(document):
+    for name, b, ref in candidates(document):
         m, r = b["metrics"], ref["metrics"]
         if "top1_accuracy" in m:
-            delta = _points(m["top1_accuracy"] - r["top1_accuracy"])
+            delta = in_points(m["top1_accuracy"] - r["top1_accuracy"])
             key = "accuracy.top1/dropped" if delta < -limit else "accuracy.top1/kept"
             out.append(
                 finding(
@@ -242,7 +166,7 @@ def accuracy(document: dict) -> list[dict]:
             "ref": document["reference"],
             "map": m["map50"],
             "ref_map": r["map50"],
-            "delta": _points(m["map50"] - r["map50"]),
+            "delta": in_points(m["map50"] - r["map50"]),
             "drop": (r["map50"] - m["map50"]) * 100,
             "mask": m.get("mask_map50") or 0.0,
             "limit": limit,
@@ -260,16 +184,11 @@ def accuracy(document: dict) -> list[dict]:
     return out
 
 
-def _biased(document: dict) -> set[str | None]:
-    """Return the backends whose timing a method finding puts in doubt (None: the whole run's)."""
-    return {f["backend"] for f in method(document) if f["severity"] == "warn"}
-
-
 def speed(document: dict) -> list[dict]:
     out = []
     tolerance = document["config"]["analysis"]["speed_tolerance_pct"] / 100
-    biased = _biased(document)
-    for name, b, ref in _candidates(document):
+    biased = biased_backends(document)
+    for name, b, ref in candidates(document):
         low, high = b["speedup_interval"]
         params = {
             "name": name,
@@ -303,19 +222,19 @@ def speed(document: dict) -> list[dict]:
 
 def size(document: dict) -> list[dict]:
     out = []
-    for name, b, ref in _candidates(document):
-        if _size_ratio(b, ref) is None:  # a factory model without a weights file has no file to compare
+    for name, b, ref in candidates(document):
+        if size_ratio(b, ref) is None:  # a factory model without a weights file has no file to compare
             continue
         params = {
             "name": name,
             "ref": document["reference"],
-            "ratio": _size_ratio(b, ref),
+            "ratio": size_ratio(b, ref),
             "mb": b["file_size_mb"],
             "ref_mb": ref["file_size_mb"],
             "dtype": b["weight_dtype"],
             "ref_dtype": ref["weight_dtype"],
         }
-        if _quantized(b):
+        if is_quantized(b):
             out.append(finding("size.file/quantized", "info", name, **params))
         elif b["weight_dtype"] != ref["weight_dtype"]:
             out.append(finding("size.file/dtype", "info", name, **params))
@@ -326,7 +245,7 @@ def size(document: dict) -> list[dict]:
 
 def memory(document: dict) -> list[dict]:
     out = []
-    for name, b, ref in _candidates(document):
+    for name, b, ref in candidates(document):
         m, r = b["memory_mb"], ref["memory_mb"]
         params = {
             "name": name,
@@ -356,7 +275,7 @@ def efficiency(document: dict) -> list[dict]:
         return []
     return [
         finding(
-            "efficiency.gflops/int8" if _quantized(b) else "efficiency.gflops/float",
+            "efficiency.gflops/int8" if is_quantized(b) else "efficiency.gflops/float",
             "info",
             name,
             name=name,
@@ -365,115 +284,8 @@ def efficiency(document: dict) -> list[dict]:
             share=b["gflops"] / peak * 100,
             gflop=flops / 1e9,
         )
-        for name, b in _ok(document)
+        for name, b in ok_backends(document)
     ]
-
-
-def method(document: dict) -> list[dict]:
-    """Flag measuring mistakes that bias the comparison, each saying how the numbers are affected."""
-    analysis, ok = document["config"]["analysis"], _ok(document)
-    out = []
-    if len({b["threads"] for _, b in ok}) > 1:
-        detail = ", ".join(f"{n} {b['threads']}" for n, b in ok)
-        out.append(finding("method.threads", "warn", None, detail=detail))
-    for name, b in ok:
-        out += _method_backend(name, b, analysis, ok)
-    out += letterbox(document)
-    share = document["environment"].get("other_cpu_share")
-    if share is not None and share > analysis["max_other_cpu_share"]:
-        out.append(
-            finding(
-                "method.contention",
-                "warn",
-                None,
-                share=share * 100,
-                max=analysis["max_other_cpu_share"] * 100,
-            )
-        )
-    steal = document["environment"].get("steal_share")
-    if steal is not None and steal > analysis["max_other_cpu_share"]:
-        out.append(
-            finding(
-                "method.steal", "warn", None, share=steal * 100, max=analysis["max_other_cpu_share"] * 100
-            )
-        )
-    rounds = min((len(b["rounds"]) for _, b in ok), default=None)
-    if rounds == 1:  # one process is one sample of the machine: its interval is too narrow
-        out.append(finding("method.rounds", "warn", None))
-    if ok and not any(f["severity"] == "warn" for f in out):
-        out.append(
-            finding(
-                "method.ok",
-                "pass",
-                None,
-                threads=min(b["threads"] for _, b in ok),
-                n=min(b["latency_ms"]["n"] for _, b in ok),
-                rounds=rounds,
-            )
-        )
-    return out
-
-
-def _method_backend(name: str, b: dict, analysis: dict, ok: list[tuple[str, dict]]) -> list[dict]:
-    settings, latency = b["settings"], b["latency_ms"]
-    params = {
-        "name": name,
-        "n": latency["n"],
-        "cv": latency["robust_cv"] or 0.0,
-        "min": analysis["min_samples"],
-        "max_cv": analysis["max_cv"],
-        "load_ms": b["load_ms"],
-    }
-    out = []
-    if settings.get("warmup_iterations") == 0:
-        out.append(finding("method.warmup", "warn", name, **params))
-    if settings.get("time_load_in_latency"):
-        out.append(finding("method.load_in_latency", "warn", name, **params))
-    level = settings.get("graph_optimization")
-    if level in ("disabled", "basic", "extended"):
-        # Measured beside a fully optimized session it is a deliberate comparison, not a mistake.
-        compared = any(o["settings"].get("graph_optimization") == "all" for _, o in ok)
-        out.append(
-            finding(
-                "method.optimization/compared" if compared else "method.optimization/only",
-                "info" if compared else "warn",
-                name,
-                **params,
-                level=level,
-            )
-        )
-    if latency["n"] < analysis["min_samples"]:
-        out.append(finding("method.samples", "warn", name, **params))
-    if latency["robust_cv"] is not None and latency["robust_cv"] > analysis["max_cv"]:
-        out.append(finding("method.noise", "warn", name, **params))
-    spread = latency.get("round_spread")
-    if spread is not None and spread > analysis["max_round_spread"]:
-        medians = ", ".join(f"{r['median_ms']:.2f}" for r in b["rounds"])
-        out.append(
-            finding(
-                "method.repeatability",
-                "info",
-                name,
-                name=name,
-                spread=spread * 100,
-                max=analysis["max_round_spread"] * 100,
-                rounds=len(b["rounds"]),
-                medians=medians,
-            )
-        )
-    share = b.get("other_cpu_share")
-    if share is not None and share > analysis["max_other_cpu_share"]:
-        out.append(
-            finding(
-                "method.contention/backend",
-                "warn",
-                name,
-                name=name,
-                share=share * 100,
-                max=analysis["max_other_cpu_share"] * 100,
-            )
-        )
-    return out
 
 
 def recommendation(document: dict) -> list[dict]:
@@ -481,14 +293,14 @@ def recommendation(document: dict) -> list[dict]:
     minimum = document["config"]["parity"]["min_match_rate"]
     limit = document["config"]["analysis"]["max_map_drop_points"]
     tolerance = document["config"]["analysis"]["speed_tolerance_pct"] / 100
-    ref_name, biased = document["reference"], _biased(document)
+    ref_name, biased = document["reference"], biased_backends(document)
     if biased & {ref_name, None}:  # every speed-up is measured against a disturbed reference
         return [finding("recommend.remeasure", "warn", None, ref=ref_name)]
     keeping = [
         (n, b, ref)
-        for n, b, ref in _candidates(document)
-        if _agreement(b["parity"]) >= minimum
-        and (_accuracy(b["metrics"]) or 0) >= (_accuracy(ref["metrics"]) or 0) - limit / 100
+        for n, b, ref in candidates(document)
+        if agreement_share(b["parity"]) >= minimum
+        and (accuracy_of(b["metrics"]) or 0) >= (accuracy_of(ref["metrics"]) or 0) - limit / 100
         and speed_verdict(b["speedup_interval"], tolerance) == FASTER
         and n not in biased
     ]
@@ -509,14 +321,14 @@ def recommendation(document: dict) -> list[dict]:
         "speedup": b["speedup"],
         "low": b["speedup_interval"][0],
         "high": b["speedup_interval"][1],
-        "size": _size_ratio(b, ref) or 0.0,
-        "rate": _agreement(b["parity"]) * 100,
-        "delta": _points((_accuracy(b["metrics"]) or 0) - (_accuracy(ref["metrics"]) or 0)),
+        "size": size_ratio(b, ref) or 0.0,
+        "rate": agreement_share(b["parity"]) * 100,
+        "delta": in_points((accuracy_of(b["metrics"]) or 0) - (accuracy_of(ref["metrics"]) or 0)),
     }
     if len(tied) > 1:
         others = ", ".join(f"{n} {o['speedup']:.2f}×" for n, o, _ in tied if n != name)
         return [finding("recommend.tied", "pass", name, **params, tied=others, fastest=fastest[0])]
-    key = "recommend.fastest" if _size_ratio(b, ref) else "recommend.fastest/unsized"
+    key = "recommend.fastest" if size_ratio(b, ref) else "recommend.fastest/unsized"
     return [finding(key, "pass", name, **params)]
 
 

@@ -10,6 +10,8 @@ from reportgen.config.schema import AnalysisConfig, Config, ParityConfig
 from reportgen.report.locale import DASH, Locale
 
 CONFIDENCE = 0.95  # of every interval the report and the regression gate print
+# Most severe first: findings, verdict parts and their groups are sorted by it.
+SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2, "pass": 3}
 
 
 @dataclass(frozen=True)

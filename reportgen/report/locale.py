@@ -8,43 +8,13 @@ A catalog (templates/locales/<code>.yaml) holds a language's messages and the wa
 from __future__ import annotations
 
 import math
-import string
 from datetime import datetime
 from functools import cache
 
-import yaml
-
+from reportgen.catalog import LOCALES, load_catalog, placeholders  # noqa: F401 (re-exported)
 from reportgen.errors import ReportgenError
-from reportgen.shipped import templates_dir
 
-LOCALES = ("en", "ko")
 DASH = "—"
-
-
-@cache
-def load_catalog(locale: str) -> dict[str, str]:
-    """Return the flat key -> message mapping of one locale."""
-    if locale not in LOCALES:
-        raise ReportgenError(f"unknown locale {locale!r}; expected one of: {', '.join(LOCALES)}")
-    path = templates_dir() / "locales" / f"{locale}.yaml"
-    with path.open(encoding="utf-8") as f:
-        catalog = yaml.safe_load(f)
-    if not isinstance(catalog, dict) or not all(isinstance(v, str) for v in catalog.values()):
-        raise ReportgenError(f"{path}: expected a flat mapping of message keys to strings")
-    return catalog
-
-
-def placeholders(message: str) -> set[str]:
-    """Return the names of the {placeholders} in a catalog message."""
-    return {name for _, name, _, _ in string.Formatter().parse(message) if name}
-
-
-def translate(locale: str, key: str, **values: object) -> str:
-    """Return the message `key` of `locale` with its {placeholders} filled in."""
-    catalog = load_catalog(locale)
-    if key not in catalog:
-        raise ReportgenError(f"templates/locales/{locale}.yaml: no message {key!r}")
-    return catalog[key].format(**values) if values else catalog[key]
 
 
 def _finite(x: object) -> bool:
@@ -65,7 +35,9 @@ class Locale:
 
     def t(self, key: str, **values: object) -> str:
         """Return message `key` with its {placeholders} filled in."""
-        return translate(self.code, key, **values)
+        if key not in self.catalog:
+            raise ReportgenError(f"templates/locales/{self.code}.yaml: no message {key!r}")
+        return self.catalog[key].format(**values) if values else self.catalog[key]
 
     def has(self, key: str) -> bool:
         """Return whether the catalog holds message `key`."""

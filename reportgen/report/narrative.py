@@ -7,6 +7,7 @@ from __future__ import annotations
 from reportgen.analysis.verdicts import (
     FASTER,
     SAME,
+    SEVERITY_ORDER,
     Thresholds,
     agreement,
     dig,
@@ -17,7 +18,6 @@ from reportgen.analysis.verdicts import (
 )
 from reportgen.report.locale import DASH, Locale, placeholders
 
-SEVERITY_RANK = {"fail": 0, "warn": 1, "info": 2, "pass": 3}
 # Which section of the page shows the findings of a rule family (the part of the id before the dot).
 TOPICS = {
     "parity": "quality",
@@ -170,14 +170,14 @@ def _grouped(findings: list[dict], part: str) -> list[dict]:
         if f[part]:
             group = groups.setdefault(f[part], {"text": f[part], "severity": f["severity"], "findings": []})
             group["findings"].append(f)
-            if SEVERITY_RANK[f["severity"]] < SEVERITY_RANK[group["severity"]]:
+            if SEVERITY_ORDER[f["severity"]] < SEVERITY_ORDER[group["severity"]]:
                 group["severity"] = f["severity"]
     # The analysis's own recommendation leads; then the most severe.
     return sorted(
         groups.values(),
         key=lambda g: (
             all(f["topic"] != "recommendations" for f in g["findings"]),
-            SEVERITY_RANK[g["severity"]],
+            SEVERITY_ORDER[g["severity"]],
         ),
     )
 
@@ -185,7 +185,7 @@ def _grouped(findings: list[dict], part: str) -> list[dict]:
 def findings_view(results: dict, loc: Locale) -> dict:
     """Return the findings: the key ones, per section, and grouped by cause and by recommendation."""
     found = sorted(
-        (localize(f, loc) for f in results["findings"]), key=lambda f: SEVERITY_RANK[f["severity"]]
+        (localize(f, loc) for f in results["findings"]), key=lambda f: SEVERITY_ORDER[f["severity"]]
     )
     # Key: every problem, the recommendation, whether the method holds, and what no section shows.
     is_key = [
@@ -204,7 +204,7 @@ def findings_view(results: dict, loc: Locale) -> dict:
         "more": len(found) - len(key),
         "rest": [f for f, k in zip(found, is_key) if not k],  # a merged page folds them under the key ones
         "by_topic": by_topic,
-        "counts": {s: sum(f["severity"] == s for f in found) for s in SEVERITY_RANK},
+        "counts": {s: sum(f["severity"] == s for f in found) for s in SEVERITY_ORDER},
         "causes": _grouped(found, "cause"),
         "recommendations": _grouped(found, "recommendation"),
     }

@@ -1,0 +1,78 @@
+"""One finding, and what every rule reads of a results document to make one.
+
+A finding keeps its text key and ``params``: the English texts stored in the document come from
+templates/locales/en.yaml (``rule.<key>.title`` ...), and a page in another language re-renders them
+from the same key and params.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reportgen.analysis.verdicts import agreement
+from reportgen.catalog import load_catalog
+
+PARTS = ("title", "evidence", "cause", "recommendation")
+
+
+def finding(key: str, severity: str, backend: str | None, **params) -> dict:
+    """Return one finding of text ``key`` (``rule.<key>.*`` in the catalog), filled from ``params``."""
+    catalog = load_catalog("en")
+    texts = {part: catalog.get(f"rule.{key}.{part}") for part in PARTS}
+    return {
+        "id": key.split("/")[0],
+        "key": key,
+        "severity": severity,
+        "backend": backend,
+        "params": params,
+        **{part: text.format(**params) if text else None for part, text in texts.items()},
+    }
+
+
+def ok_backends(document: dict) -> list[tuple[str, dict]]:
+    """Return (name, backend) of the backends that ran to the end, in config order."""
+    return [
+        (n, document["backends"][n])
+        for n in document["backend_order"]
+        if document["backends"][n]["status"] == "ok"
+    ]
+
+
+def candidates(document: dict) -> Iterator[tuple[str, dict, dict]]:
+    """Yield (name, backend, reference backend) for every successful non-reference backend."""
+    reference = document["backends"].get(document["reference"], {})
+    if reference.get("status") == "ok":
+        for name, backend in ok_backends(document):
+            if name != document["reference"]:
+                yield name, backend, reference
+
+
+def agreement_share(parity: dict) -> float:
+    """Return the share of predictions a candidate agrees on, whatever the task."""
+    measured = agreement(parity)
+    if measured is not None:
+        return measured[1]
+    return 1.0 if parity["allclose"] else 0.0  # raw tensors: agreement is output parity
+
+
+def accuracy_of(metrics: dict) -> float | None:
+    """Return the task's headline accuracy against ground truth (None without labels)."""
+    return metrics.get("map50", metrics.get("top1_accuracy"))
+
+
+def size_ratio(backend: dict, reference: dict) -> float | None:
+    """Return the backend's file size over the reference's (None where either is unknown)."""
+    if backend["file_size_mb"] and reference["file_size_mb"]:
+        return backend["file_size_mb"] / reference["file_size_mb"]
+    return None
+
+
+def in_points(difference: float) -> float:
+    """Return a rate difference in points; 0.0 below what one decimal shows (never "-0.0")."""
+    points = difference * 100
+    return 0.0 if abs(points) < 0.05 else points
+
+
+def is_quantized(backend: dict) -> bool:
+    """Return whether the backend runs an INT8 file."""
+    return backend["settings"].get("quantization", "none") != "none"
