@@ -1,5 +1,6 @@
-"""How the pages judge a number: the document's own thresholds, which way each metric is better, and
-whether a change is better, worse or inside the noise. One place, so every table and badge agrees.
+"""The shared verdicts: the document's thresholds, the speed verdict from an interval, the severity
+order, agreement and the order of backends. One place, so the findings, every table and badge of the
+report and the regression gate agree.
 """
 
 from __future__ import annotations
@@ -7,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportgen.config.schema import AnalysisConfig, Config, ParityConfig
-from reportgen.report.locale import DASH, Locale
 
 CONFIDENCE = 0.95  # of every interval the report and the regression gate print
 # Most severe first: findings, verdict parts and their groups are sorted by it.
@@ -70,22 +70,6 @@ class Thresholds:
             "size": self.size_tol,
             "parity": 0.0,  # judged by the tolerance verdict instead (see pages.changes)
         }[kind]
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One row of a comparison table: where the value lives, how to write it, which way is better."""
-
-    id: str
-    path: tuple[str, ...]
-    kind: str  # the Locale formatter
-    better: str  # "higher", "lower", or "same" (closest to the reference is best)
-    tolerance: str  # a Thresholds.tolerance kind
-
-    @property
-    def label(self) -> str:
-        """Return the catalog key of the metric's name."""
-        return f"metric.{self.id}"
 
 
 def dig(value: object, path: tuple[str, ...]) -> object:
@@ -151,27 +135,3 @@ def simplicity(backend: dict) -> tuple[int, int]:
     int8 = settings.get("quantization", "none") != "none"
     tuned = settings.get("graph_optimization", "all") != "all"
     return int(int8), int(tuned)
-
-
-def compare(old, new, metric: Metric, th: Thresholds, loc: Locale, interval=None) -> dict:
-    """Return the signed change from old to new and a badge saying whether that is better."""
-    old, new = number(old), number(new)
-    if old is None or new is None or old == 0:
-        return {"change": DASH, "severity": None, "label": DASH}
-    change, tol = new / old - 1, th.tolerance(metric.tolerance)
-    quality = metric.tolerance in ("quality", "accuracy")
-    if metric.better == "same":
-        severity, key = ("pass", "change.same") if abs(change) <= tol else ("warn", "change.differs")
-    elif interval:  # the round-level interval of the speed-up, judged as the speed findings are
-        severity, key = {
-            FASTER: ("pass", "change.better"),
-            SAME: ("info", "change.within_noise"),
-            SLOWER: ("warn", "change.worse"),
-        }[speed_verdict(interval, tol)]
-    elif abs(new - old if metric.tolerance == "accuracy" else change) <= tol:
-        severity, key = ("pass" if quality else "info"), "change.same"
-    elif (change > 0) == (metric.better == "higher"):
-        severity, key = "pass", "change.better"
-    else:
-        severity, key = "warn", "change.worse"
-    return {"change": loc.pct(change), "severity": severity, "label": loc.t(key)}

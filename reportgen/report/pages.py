@@ -12,8 +12,9 @@ import json
 import yaml
 
 from reportgen.analysis import score
-from reportgen.analysis.verdicts import Metric, Thresholds, compare, dig, is_ok, number, ordered
+from reportgen.analysis.verdicts import Thresholds, dig, is_ok, number, ordered
 from reportgen.report import charts, narrative, quality
+from reportgen.report.cells import Metric, change
 from reportgen.report.locale import DASH, Locale
 from reportgen.results.document import is_merged
 from reportgen.results.merge import labelled
@@ -62,7 +63,7 @@ def headline(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
                 cells.append({"backend": name, "value": value, **failed})
                 continue
             interval = b.get("speedup_interval") if m.tolerance == "speed" else None
-            cell = compare(values[ref_name], values[name], m, th, loc, interval)
+            cell = change(values[ref_name], values[name], m, th, loc, interval)
             if (
                 m.id == "file_size"
                 and cell["severity"] == "warn"
@@ -97,7 +98,7 @@ def changes(results: dict, previous: dict, th: Thresholds, loc: Locale) -> dict:
         for m in metrics:
             before, after = number(dig(old, m.path)), number(dig(b, m.path))
             fmt = getattr(loc, m.kind)
-            cell = {"old": fmt(before), "new": fmt(after), **compare(before, after, m, th, loc)}
+            cell = {"old": fmt(before), "new": fmt(after), **change(before, after, m, th, loc)}
             was, now = dig(old, ("parity", "allclose")), dig(b, ("parity", "allclose"))
             if m.tolerance == "parity" and before is not None and after is not None and was == now:
                 # What matters is whether the outputs stay within the tolerance, not a tiny drift.
