@@ -33,6 +33,8 @@ from reportgen.results.document import is_merged
 MODULES = (
     "report/charts.py",
     "analysis/verdicts.py",
+    "report/cells.py",
+    "report/trends.py",
     "report/locale.py",
     "results/merge.py",
     "report/narrative.py",
