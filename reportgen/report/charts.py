@@ -41,7 +41,7 @@ def rounded(x: float | None, digits: int = 4) -> float | None:
     return x if x == 0 else round(x, digits - 1 - math.floor(math.log10(abs(x))))
 
 
-def _ok_backends(results: dict) -> list[tuple[int, str, dict]]:
+def ok_backends(results: dict) -> list[tuple[int, str, dict]]:
     """Return (colour index, name, backend) of the successful backends, the reference first."""
     ref = results["reference"]
     names = [ref] + [n for n in results["backend_order"] if n != ref]
@@ -86,7 +86,7 @@ def with_legend(layout: dict, items: int) -> dict:
     return layout
 
 
-def _horizontal(layout: dict, rows: int, legend: int = 0) -> dict:
+def horizontal(layout: dict, rows: int, legend: int = 0) -> dict:
     """Lay out one band per backend, top to bottom in page order, with a legend of `legend` items."""
     layout["yaxis"].update(autorange="reversed", type="category")
     layout["xaxis"]["rangemode"] = "tozero"
@@ -107,7 +107,7 @@ def latency_figure(results: dict, loc: Locale) -> dict | None:
             "marker": {"size": 3, "color": backend_color(i), "opacity": 0.7},
             "line": {"color": backend_color(i), "width": 1.5},
         }
-        for i, name, b in _ok_backends(results)
+        for i, name, b in ok_backends(results)
         if (b.get("latency_ms") or {}).get("samples")
     ]
     if not traces:
@@ -115,13 +115,13 @@ def latency_figure(results: dict, loc: Locale) -> dict | None:
     layout = base_layout(
         loc.t("chart.latency.title"), loc.t("chart.axis.latency_ms"), loc.t("chart.axis.backend")
     )
-    return {"data": traces, "layout": _horizontal(layout, len(traces))}
+    return {"data": traces, "layout": horizontal(layout, len(traces))}
 
 
 def rounds_figure(results: dict, loc: Locale) -> dict | None:
     """Return every round's median per backend as dots, with the median of the rounds as a bar."""
     traces, rows = [], 0
-    for i, name, b in _ok_backends(results):
+    for i, name, b in ok_backends(results):
         rounds = b.get("rounds") or []
         if len(rounds) < 2:
             continue
@@ -157,11 +157,11 @@ def rounds_figure(results: dict, loc: Locale) -> dict | None:
         loc.t("chart.rounds.title"), loc.t("chart.axis.latency_ms"), loc.t("chart.axis.backend")
     )
     layout["showlegend"] = False
-    return {"data": traces, "layout": _horizontal(layout, rows)}
+    return {"data": traces, "layout": horizontal(layout, rows)}
 
 
 def _bars(results: dict, value: Callable[[dict], float | None], text: Callable[[dict], str]) -> list[dict]:
-    rows = [(i, name, b) for i, name, b in _ok_backends(results) if value(b) is not None]
+    rows = [(i, name, b) for i, name, b in ok_backends(results) if value(b) is not None]
     if not rows:
         return []
     return [
@@ -188,12 +188,12 @@ def fps_figure(results: dict, loc: Locale) -> dict | None:
     if not data:
         return None
     layout = base_layout(loc.t("chart.fps.title"), loc.t("chart.axis.fps"), loc.t("chart.axis.backend"))
-    return {"data": data, "layout": _horizontal(layout, len(data[0]["y"]))}
+    return {"data": data, "layout": horizontal(layout, len(data[0]["y"]))}
 
 
 def memory_figure(results: dict, loc: Locale) -> dict | None:
     """Return grouped bars of RSS before load, after load and at peak per backend."""
-    rows = [(name, b["memory_mb"]) for _, name, b in _ok_backends(results) if b.get("memory_mb")]
+    rows = [(name, b["memory_mb"]) for _, name, b in ok_backends(results) if b.get("memory_mb")]
     if not rows:
         return None
     stages = ("before_load", "after_load", "peak")
@@ -210,14 +210,14 @@ def memory_figure(results: dict, loc: Locale) -> dict | None:
     ]
     layout = base_layout(loc.t("chart.memory.title"), loc.t("chart.axis.rss_mb"), loc.t("chart.axis.backend"))
     layout["barmode"] = "group"
-    layout = _horizontal(layout, len(rows), legend=len(data))
+    layout = horizontal(layout, len(rows), legend=len(data))
     layout["height"] += ROW_PX * len(rows)  # three bars per band
     return {"data": data, "layout": layout}
 
 
 def size_figure(results: dict, loc: Locale) -> dict | None:
     """Return stacked bars of each backend's model file: megabytes of weights per dtype, and the rest."""
-    rows = [(name, b) for _, name, b in _ok_backends(results) if b.get("file_size_mb")]
+    rows = [(name, b) for _, name, b in ok_backends(results) if b.get("file_size_mb")]
     if not rows:
         return None
     mib = 1024 * 1024  # file_size_mb counts 2^20 bytes, as the file system reports it
@@ -242,95 +242,7 @@ def size_figure(results: dict, loc: Locale) -> dict | None:
     ]
     layout = base_layout(loc.t("chart.size.title"), loc.t("chart.axis.size_mb"), loc.t("chart.axis.backend"))
     layout["barmode"] = "stack"
-    return {"data": data, "layout": _horizontal(layout, len(rows), legend=len(data))}
-
-
-def _candidates(results: dict) -> list[tuple[int, str, dict]]:
-    return [(i, n, b) for i, n, b in _ok_backends(results) if n != results["reference"] and b.get("parity")]
-
-
-# The agreement a task measured: the first found is the main series (coloured per backend, with
-# counts for detections), the second a grey companion (mask IoU, top-5 overlap).
-AGREEMENT = (
-    ("detection_match_rate", "mask_iou_mean", "chart.agreement.matched", "chart.agreement.mask_iou"),
-    ("top1_agreement", "top5_overlap", "chart.agreement.top1", "chart.agreement.top5"),
-)
-
-
-def _counts(p: dict, loc: Locale) -> str:
-    if p.get("matched") is None:
-        return ""
-    return plain_label(
-        loc.t(
-            "chart.agreement.counts",
-            matched=loc.num(p.get("matched")),
-            reference=loc.num(p.get("unmatched_reference")),
-            candidate=loc.num(p.get("unmatched_candidate")),
-        )
-    )
-
-
-def agreement_figure(results: dict, min_match_rate: float, loc: Locale) -> dict | None:
-    """Return a dot plot of each backend's agreement with the reference, with the required share."""
-    found = [(i, n, b["parity"]) for i, n, b in _candidates(results)]
-    measured = [
-        (series, rows)
-        for series in AGREEMENT
-        if (rows := [r for r in found if isinstance(r[2].get(series[0]), (int, float))])
-    ]
-    if not measured:
-        return None
-    (main, companion, main_label, companion_label), rows = measured[0]
-    names = [plain_label(n) for _, n, _ in rows]
-    shares = [100 * p[main] for _, _, p in rows]
-    data = [
-        {
-            "type": "scatter",
-            "mode": "markers+text",
-            "name": loc.t(main_label),
-            "y": names,
-            "x": [rounded(v) for v in shares],
-            "text": [_counts(p, loc) for _, _, p in rows],
-            "textposition": "middle left",
-            "marker": {"size": 12, "color": [backend_color(i) for i, _, _ in rows], "symbol": "circle"},
-        }
-    ]
-    others = [p.get(companion) if isinstance(p.get(companion), (int, float)) else None for _, _, p in rows]
-    if any(v is not None for v in others):
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": loc.t(companion_label),
-                "y": names,
-                "x": [rounded(100 * v) if v is not None else None for v in others],
-                "marker": {"size": 10, "color": "#888888", "symbol": "diamond-open", "line": {"width": 2}},
-            }
-        )
-    low = min([*shares, *(100 * v for v in others if v is not None), 100 * min_match_rate])
-    layout = base_layout(
-        loc.t("chart.agreement.title"), loc.t("chart.axis.percent"), loc.t("chart.axis.backend")
-    )
-    layout = _horizontal(layout, len(rows), legend=len(data))
-    # Zoomed to the interesting range: every value and the requirement, with room for the labels.
-    layout["xaxis"].update(
-        range=[rounded(max(0.0, low - (100 - low) * 1.5 - 0.5)), 100.3], rangemode="normal"
-    )
-    layout["shapes"] = [reference_line(100 * min_match_rate, vertical=True)]
-    layout["annotations"] = [
-        {
-            "x": rounded(100 * min_match_rate),
-            "y": 1,
-            "xref": "x",
-            "yref": "paper",
-            "xanchor": "right",
-            "yanchor": "bottom",
-            "showarrow": False,
-            "text": plain_label(loc.t("chart.agreement.required", rate=loc.rate(min_match_rate))),
-            "font": {"size": 11},
-        }
-    ]
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": horizontal(layout, len(rows), legend=len(data))}
 
 
 def reference_line(at: float, vertical: bool = False) -> dict:
@@ -341,53 +253,6 @@ def reference_line(at: float, vertical: bool = False) -> dict:
         else {"y0": at, "y1": at, "yref": "y", "x0": 0, "x1": 1, "xref": "paper"}
     )
     return {"type": "line", **axis, "line": {"dash": "dot", "width": 1.5, "color": "#888888"}}
-
-
-def _superscript(n: int) -> str:
-    return f"10{str(n).translate(str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
-
-
-def confidence_delta_figure(results: dict, loc: Locale) -> dict | None:
-    """Return a histogram of |Δconfidence| of matched detections per backend, one bar per decade."""
-    rows = [(i, n, b["parity"].get("abs_confidence_deltas") or []) for i, n, b in _candidates(results)]
-    rows = [r for r in rows if r[2]]
-    if not rows:
-        return None
-    nonzero = [d for _, _, deltas in rows for d in deltas if d > 0]
-    # Decades from the smallest to the largest difference seen; exact zeros get a bin of their own.
-    first = math.floor(math.log10(min(nonzero))) if nonzero else 0
-    last = max(math.floor(math.log10(max(nonzero))), first) if nonzero else -1
-    labels = [loc.t("chart.confidence.zero")] + [
-        f"{_superscript(e)}–{_superscript(e + 1)}" for e in range(first, last + 1)
-    ]
-
-    def counts(deltas: list[float]) -> list[int]:
-        bins = [0] * len(labels)
-        for d in deltas:
-            bins[0 if d <= 0 else min(max(math.floor(math.log10(d)) - first, 0), last - first) + 1] += 1
-        return bins
-
-    data = [
-        {
-            "type": "bar",
-            "name": plain_label(name),
-            "meta": name,  # the unescaped name, for the table under the chart
-            "x": labels,
-            "y": counts(deltas),
-            "marker": {"color": backend_color(i)},
-        }
-        for i, name, deltas in rows
-    ]
-    layout = base_layout(
-        loc.t("chart.confidence.title"),
-        loc.t("chart.axis.confidence_delta"),
-        loc.t("chart.axis.pairs"),
-        barmode="group",
-    )
-    layout = with_legend(layout, len(data))
-    layout["xaxis"]["type"] = "category"
-    layout["yaxis"]["rangemode"] = "tozero"
-    return {"data": data, "layout": layout}
 
 
 def score_figure(scores: list[dict], weights: dict[str, float], loc: Locale) -> dict | None:
@@ -421,6 +286,6 @@ def score_figure(scores: list[dict], weights: dict[str, float], loc: Locale) -> 
     )
     layout = base_layout(loc.t("chart.score.title"), loc.t("chart.axis.score"), loc.t("chart.axis.backend"))
     layout["barmode"] = "stack"
-    layout = _horizontal(layout, len(rows), legend=len(weights))
+    layout = horizontal(layout, len(rows), legend=len(weights))
     layout["xaxis"].update(range=[0, 108], rangemode="normal")
     return {"data": data, "layout": layout}

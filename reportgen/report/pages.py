@@ -13,7 +13,7 @@ import yaml
 
 from reportgen.analysis import score
 from reportgen.analysis.verdicts import Thresholds, dig, is_ok, number, ordered
-from reportgen.report import charts, narrative, quality
+from reportgen.report import answer_charts, charts, narrative, quality
 from reportgen.report.cells import Metric, change
 from reportgen.report.locale import DASH, Locale
 from reportgen.results.document import is_merged
@@ -170,8 +170,8 @@ def report_view(results: dict, previous: dict | None, loc: Locale) -> dict:
         "fps": charts.fps_figure(results, loc),
         "memory": charts.memory_figure(results, loc),
         "size": charts.size_figure(results, loc),
-        "agreement": charts.agreement_figure(results, th.min_match_rate, loc),
-        "confidence": charts.confidence_delta_figure(results, loc),
+        "agreement": answer_charts.agreement_figure(results, th.min_match_rate, loc),
+        "confidence": answer_charts.confidence_delta_figure(results, loc),
         "score": charts.score_figure(scores, score.WEIGHTS, loc),
     }
     dtypes = {b.get("weight_dtype") for _, b in backends if is_ok(b)}
