@@ -1,8 +1,8 @@
 """The results document: atomic canonical writes, schema checks and sanity invariants."""
 
 import json
-import re
 import os
+import re
 
 import pytest
 
