@@ -151,8 +151,8 @@ def _render_merged(paths: tuple[str, ...], site_dir: Path, force: bool, locale: 
     from reportgen.results import merge
     from reportgen.results.document import read_results
 
-    merged = merge.merge([(path, read_results(Path(path))) for path in paths])
-    page = archive.build_site(site_dir, merged, None, force=force, locale=locale)
+    merged = merge.merge([(path, read_results(Path(path))) for path in paths])  # labels checked
+    page = archive.build_site(site_dir, merged, None, force=force, locale=locale, source=paths[0])
     labels = ", ".join(label for label, _ in merge.labelled(merged))
     console.print(f"report: {page} ({len(merged['machines'])} machines: {labels})", soft_wrap=True)
 
@@ -182,6 +182,7 @@ def render(
     """Render results JSON files into the site archive (or re-render all of it with --all)."""
     from reportgen.release import archive
     from reportgen.results.document import read_results
+    from reportgen.results.version import check_version_label
 
     if all_versions == bool(results):
         raise click.UsageError("pass results files to render, or --all to re-render the archive")
@@ -197,14 +198,15 @@ def render(
     documents = [(path, read_results(Path(path))) for path in results]
     versions: dict[str, str] = {}
     for path, document in documents:
+        check_version_label(document.get("version"), path)  # exit 2 before anything is written
         if document["version"] in versions:  # before anything is written
             raise click.UsageError(
                 f"{versions[document['version']]} and {path} are both version {document['version']}; "
                 "pass --merge to render them as one report with a section per machine"
             )
         versions[document["version"]] = path
-    for _, document in documents:
-        page = archive.build_site(Path(site_dir), document, None, force=force, locale=locale)
+    for path, document in documents:
+        page = archive.build_site(Path(site_dir), document, None, force=force, locale=locale, source=path)
         console.print(f"report: {page}")
 
 

@@ -112,3 +112,19 @@ def classification(demo: dict) -> dict:
 
 def file_tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def version(results: dict, label: str, day: int, title: str | None = None) -> dict:
+    """Return a copy of the results as version `label`, created on day `day` of December 2026."""
+    doc = copy.deepcopy(results)
+    doc["version"], doc["created_at"], doc["title"] = label, f"2026-12-{day:02d}T00:00:00Z", title
+    return doc
+
+
+def site_tree(folder: Path) -> dict[str, bytes]:
+    """Return relative path -> bytes of every file under folder, hidden staging folders left out."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.relative_to(folder).parts[0].startswith(".")
+    }

@@ -1,4 +1,5 @@
-"""Rendering into the site archive: version files, assets, refusals, changes since the previous version."""
+"""Rendering into the site archive: version files, assets, refusals, changes since the previous version,
+render --all, how the site's files are written."""
 
 from __future__ import annotations
 
@@ -13,13 +14,20 @@ from pathlib import Path
 
 import pytest
 import yaml
-from report_helpers import ROOT, as_version, file_tree, page_section, page_text
+from documents import write
+from report_helpers import DATA, ROOT, as_version, file_tree, page_section, page_text, site_tree, version
 
 from reportgen import files
-from reportgen.errors import ReportgenError
+from reportgen.errors import ReportgenError, ResultsError
 from reportgen.release import archive
 from reportgen.report import render as site
 from reportgen.report.locale import fmt_ms
+from reportgen.results import document as results_module
+
+
+@pytest.fixture
+def results(v1) -> dict:
+    return v1  # results_v1.json upgraded to the current schema, as every reader gets it
 
 
 def test_build_writes_version_files_and_one_copy_of_the_assets(demo, tmp_path):
@@ -109,8 +117,10 @@ def test_version_must_be_a_folder_name(demo, tmp_path):
     for bad in ("../evil", "a/b", "assets", ".hidden", ""):
         doc = copy.deepcopy(demo)
         doc["version"] = bad
-        with pytest.raises(ReportgenError, match="cannot name a folder"):
-            archive.build_site(tmp_path / "site", doc, None)
+        with pytest.raises(ResultsError, match=r"^r\.json: version: expected a label of letters") as info:
+            archive.build_site(tmp_path / "site", doc, None, source="r.json")
+        assert info.value.exit_code == 2
+    assert not (tmp_path / "site").exists()
 
 
 def test_changes_since_the_previous_version(demo, tmp_path):
@@ -138,6 +148,72 @@ def test_rebuild_pages_rerenders_every_version(demo, tmp_path):
     (tmp_path / "site" / "0.1.0" / "index.html").write_text("stale")
     pages_written = archive.rebuild_pages(tmp_path / "site")
     assert len(pages_written) == 2 and file_tree(tmp_path / "site") == before
+
+
+# --- render --all ---------------------------------------------------------------------------------
+
+
+def test_render_all_rerenders_every_version_with_todays_templates(results, tmp_path, reportgen):
+    for label, day in (("0.1.0", 1), ("0.2.0", 2), ("0.3.0", 3)):
+        archive.build_site(tmp_path / "site", version(results, label, day), "a: 1\n")
+    fresh = site_tree(tmp_path / "site")
+    for label in ("0.1.0", "0.2.0", "0.3.0"):  # pages from an older template
+        (tmp_path / "site" / label / "index.html").write_text("<html>old template</html>")
+    (tmp_path / "site" / "index.html").write_text("<html>old index</html>")
+    code, _, err = reportgen("render", "--all", "--site-dir", tmp_path / "site")
+    assert code == 0, err
+    assert err.count("report: ") == 3
+    assert site_tree(tmp_path / "site") == fresh
+
+
+def test_render_all_upgrades_older_schemas_in_memory_and_refuses_newer(results, tmp_path, reportgen):
+    archive.build_site(tmp_path / "site", version(results, "0.1.0", 1), None)
+    archive.build_site(tmp_path / "site", version(results, "0.2.0", 2), None)
+    # 0.1.0 as an older reportgen archived it: a schema-1 file (no robust CV, an old config key).
+    old = json.loads((DATA / "results_v1.json").read_text(encoding="utf-8"))
+    assert old["schema_version"] == 1
+    write(tmp_path / "site" / "0.1.0" / "results.json", {**old, "version": "0.1.0"})
+    archived = site_tree(tmp_path / "site")
+    assert reportgen("render", "--all", "--site-dir", tmp_path / "site")[0] == 0
+    for name in ("0.1.0/results.json", "0.2.0/results.json"):
+        assert site_tree(tmp_path / "site")[name] == archived[name]  # the archived data is never rewritten
+    assert b"0.1.0" in site_tree(tmp_path / "site")["0.1.0/index.html"]
+
+    write(tmp_path / "site" / "0.2.0" / "results.json", {**version(results, "0.2.0", 2), "schema_version": 9})
+    code, _, err = reportgen("render", "--all", "--site-dir", tmp_path / "site")
+    assert code == 2
+    assert err.strip() == (
+        f"error: {tmp_path / 'site' / '0.2.0' / 'results.json'}: schema_version: 9 is newer than this "
+        f"reportgen understands ({results_module.SCHEMA_VERSION}); upgrade reportgen"
+    )
+
+
+def test_render_needs_files_or_all_but_not_both(results, tmp_path, reportgen):
+    doc = write(tmp_path / "r.json", results)
+    assert reportgen("render", "--site-dir", tmp_path / "site")[0] == 2
+    assert reportgen("render", doc, "--all", "--site-dir", tmp_path / "site")[0] == 2
+    code, _, err = reportgen("render", "--all", "--site-dir", tmp_path / "site")
+    assert code == 1 and err.strip() == (
+        f"error: {tmp_path / 'site'}: no archived versions to re-render (no <version>/results.json)"
+    )
+    assert not (tmp_path / "site").exists()
+
+
+def test_render_locale_renders_and_archives_the_language(results, tmp_path, reportgen):
+    doc = write(tmp_path / "r.json", version(results, "0.1.0", 1))
+    code, _, err = reportgen("render", doc, "--site-dir", tmp_path / "site", "--locale", "ko")
+    assert code == 0, err
+    page = (tmp_path / "site" / "0.1.0" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ko">' in page and "판정" in page
+    archived = json.loads((tmp_path / "site" / "0.1.0" / "results.json").read_text(encoding="utf-8"))
+    assert archived["locale"] == "ko" and results["locale"] == "en"
+    assert reportgen("render", "--all", "--site-dir", tmp_path / "site")[0] == 0  # stays Korean
+    assert '<html lang="ko">' in (tmp_path / "site" / "0.1.0" / "index.html").read_text(encoding="utf-8")
+    code, _, err = reportgen("render", doc, "--site-dir", tmp_path / "other", "--locale", "fr")
+    assert code == 2 and "'fr' is not one of 'en', 'ko'" in err
+    code, _, err = reportgen("render", "--all", "--site-dir", tmp_path / "site", "--locale", "en")
+    assert code == 2 and "drop --merge and --locale" in err
+    assert not (tmp_path / "other").exists()
 
 
 # --- how the site's files are written ----------------------------------------------------------------

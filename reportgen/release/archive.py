@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import re
 import shutil
 import tempfile
 from importlib import resources
@@ -22,25 +21,17 @@ from reportgen.files import fsync_folder, write_atomic
 from reportgen.report.locale import get_locale
 from reportgen.report.render import previous_version, render_index, render_report
 from reportgen.results.document import dumps, read_results
+from reportgen.results.version import check_version_label
 from reportgen.shipped import templates_dir
 
 STATIC_ASSETS = ("style.css", "charts.js")
 
 
-# The config's rule for `version`: a folder name and a URL segment; never a path, never a reserved name.
-_VERSION_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+def ensure_version_free(site_dir: Path, version: str, force: bool = False, source: str = "results") -> None:
+    """Raise unless site_dir/<version> is free or force is set (call before minutes of measuring).
 
-
-def _check_version(version: object) -> str:
-    ok = isinstance(version, str) and _VERSION_LABEL.fullmatch(version) is not None
-    if not ok or version.lower() in ("assets", "index"):  # lower(): case-insensitive file systems
-        raise ReportgenError(f"version {version!r} cannot name a folder of the site")
-    return version
-
-
-def ensure_version_free(site_dir: Path, version: str, force: bool = False) -> None:
-    """Raise unless site_dir/<version> is free or force is set (call before minutes of measuring)."""
-    target = Path(site_dir) / _check_version(version)
+    A label that cannot name a folder of the site is refused first (exit 2, naming ``source``)."""
+    target = Path(site_dir) / check_version_label(version, source)
     if target.exists() and not force:
         raise ReportgenError(f"version {version} already exists in {site_dir}; pass --force to rebuild it")
 
@@ -98,18 +89,24 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def build_site(
-    site_dir: Path, results: dict, config_text: str | None, force: bool = False, locale: str | None = None
+    site_dir: Path,
+    results: dict,
+    config_text: str | None,
+    force: bool = False,
+    locale: str | None = None,
+    source: str = "results",
 ) -> Path:
     """Archive one version under site_dir/<version>/, refresh assets and index; return its page's path.
 
     `locale` (a --locale option) renders the page in that language and records it in the archived
-    results.json, so that `render --all` renders it in the same language again."""
+    results.json, so that `render --all` renders it in the same language again. `source` names the
+    results (a file) in the message when their version label cannot name a folder."""
     site_dir = Path(site_dir)
     if locale is not None and locale != results["locale"]:
         get_locale(locale)  # an unknown locale fails before anything is written
         results = {**results, "locale": locale}
     version = results["version"]
-    ensure_version_free(site_dir, version, force)
+    ensure_version_free(site_dir, version, force, source)
     target = site_dir / version
     site_dir.mkdir(parents=True, exist_ok=True)
     others = [r for r in read_archive(site_dir) if r["version"] != version]
@@ -145,12 +142,13 @@ def build_site(
 def rebuild_pages(site_dir: Path) -> list[Path]:
     """Re-render every archived version's page and the index with the current templates."""
     site_dir = Path(site_dir)
-    archive = read_archive(site_dir)
-    if not archive:
+    files = list(version_folders(site_dir).values())
+    if not files:
         raise ReportgenError(f"{site_dir}: no archived versions to re-render (no <version>/results.json)")
+    archive = [read_results(path) for path in files]
     written = []
-    for results in archive:
-        folder = site_dir / _check_version(results["version"])
+    for path, results in zip(files, archive):
+        folder = site_dir / check_version_label(results["version"], str(path))
         others = [r for r in archive if r["version"] != results["version"]]
         html = render_report(
             results, previous_version(results, others), has_config=(folder / "config.yaml").is_file()

@@ -11,7 +11,6 @@ branch moved since it was fetched (mkdocs' gh-deploy force-pushes and loses what
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -22,10 +21,10 @@ from pathlib import Path
 from reportgen.errors import ConfigError, ReportgenError
 from reportgen.release.archive import version_folders
 from reportgen.results.document import read_results
+from reportgen.results.version import EXPECTED, is_version_label
 
 # Git needs an identity to commit; CI runners usually have none configured.
 FALLBACK_IDENTITY = {"name": "reportgen", "email": "reportgen@users.noreply.github.com"}
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -97,11 +96,8 @@ def version_from_tag(repo_dir: Path = Path(".")) -> str:
             "tag the release or pass --version"
         )
     tag = done.stdout.strip()
-    if not _LABEL.match(tag) or tag.lower() in ("assets", "index"):
-        raise ConfigError(
-            f"git tag {tag!r} cannot be a version label (letters, digits, '.', '_' or '-', starting with a "
-            "letter or digit, at most 64 characters, not 'assets' or 'index'); pass --version"
-        )
+    if not is_version_label(tag):
+        raise ConfigError(f"git tag {tag!r} cannot be a version label: expected {EXPECTED}; pass --version")
     return tag
 
 

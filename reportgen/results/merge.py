@@ -13,6 +13,7 @@ from datetime import datetime
 from reportgen import __version__
 from reportgen.errors import ResultsError
 from reportgen.results.document import SCHEMA_VERSION, check_invariants, is_merged, machine_documents
+from reportgen.results.version import check_version_label
 
 # Marketing words and the clock of a CPU name, left out of its label: "Intel(R) Xeon(R) Platinum 8370C
 # CPU @ 2.80GHz" -> "intel-xeon-platinum-8370c".
@@ -65,6 +66,8 @@ def merge(documents: list[tuple[str, dict]]) -> dict:
     machines: list[tuple[str, dict]] = []
     for source, document in documents:
         machines += [(source, m) for m in machine_documents(document)]
+    for source, machine in machines:
+        check_version_label(machine.get("version"), source)
     first_source, first = machines[0]
     for source, machine in machines[1:]:
         if machine.get("version") != first.get("version"):
