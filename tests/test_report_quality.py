@@ -7,7 +7,12 @@ import re
 
 from report_helpers import classification, page_figures, page_section, page_text
 
+from reportgen.analysis.verdicts import Thresholds
+from reportgen.measure import parity
+from reportgen.measure.detections import Detections
+from reportgen.report import quality
 from reportgen.report import render as site
+from reportgen.report.locale import get_locale
 
 
 def test_example_images_show_reference_and_candidate_side_by_side(demo):
@@ -69,3 +74,60 @@ def test_a_raw_model_is_judged_by_its_outputs(demo):
     assert "onnxruntime same answers" in verdict and "raw outputs outside the tolerance" in verdict
     assert "8 random input tensors of shape 1 × 3 × 8 × 8" in page
     assert "chart-agreement" not in page_figures(page)
+
+
+def _crafted_example(demo: dict) -> dict:
+    """Return the demo with one example where the matching has ties to break.
+
+    The reference's circle (score 0.9) overlaps two candidate circles equally (IoU 0.5 each); the
+    second candidate circle scores higher than the first. Parity matches reference detections in score
+    order with the first free candidate of highest IoU, so the reference circle takes candidate 0 and
+    candidate 1 is the extra one. Matching from the candidate's side instead (what the page did before
+    it used parity's own matching) pairs candidate 1 and marks candidate 0: another detection marked
+    than the one parity counted. A square of another class never matches the circle it covers.
+    """
+    doc = copy.deepcopy(demo)
+    circle = {"class_id": 0, "class_name": "circle"}
+    square = {"class_id": 1, "class_name": "square"}
+    reference = [
+        {**circle, "box": [0, 0, 20, 10], "score": 0.9},
+        {**square, "box": [50, 50, 60, 60], "score": 0.8},
+    ]
+    candidate = [
+        {**circle, "box": [0, 0, 10, 10], "score": 0.7},
+        {**circle, "box": [10, 0, 20, 10], "score": 0.95},
+        {**circle, "box": [50, 50, 60, 60], "score": 0.85},
+    ]
+    doc["examples"] = [
+        {
+            "backends": ["pytorch", "onnxruntime"],
+            "detections": {"pytorch": reference, "onnxruntime": candidate},
+            "ground_truth_objects": 2,
+            "image": 7,
+            "pictures": {},
+            "reason": "disagreement",
+        }
+    ]
+    return doc
+
+
+def test_example_pictures_mark_exactly_the_detections_parity_leaves_unmatched(demo):
+    doc = _crafted_example(demo)
+    th = Thresholds.of(doc)
+    [example] = quality.examples(doc, th, get_locale("en"))
+    marked = {
+        p["backend"]: [i for i, d in enumerate(p["detections"]) if d["unmatched"]] for p in example["panels"]
+    }
+    assert marked == {"pytorch": [1], "onnxruntime": [1, 2]}
+
+    def detections(found: list[dict]) -> Detections:
+        return Detections(
+            [d["box"] for d in found], [d["score"] for d in found], [d["class_id"] for d in found]
+        )
+
+    ex = doc["examples"][0]["detections"]
+    reference, candidate = detections(ex["pytorch"]), detections(ex["onnxruntime"])
+    measured = parity.compare_detections([reference], [candidate], th.match_iou, 0.25, 0.01)
+    assert (measured["unmatched_reference"], measured["unmatched_candidate"]) == (1, 2)
+    assert parity.match_detections(reference, candidate, th.match_iou).tolist() == [[0, 0]]
+    assert example["differences"] == 3

@@ -133,10 +133,19 @@ def _near(scores: np.ndarray, conf_threshold: float, near_band: float) -> int:
     return int(np.count_nonzero(distance <= near_band + _BAND_SLACK))
 
 
+def match_detections(reference: Detections, candidate: Detections, match_iou: float) -> np.ndarray:
+    """Return the (K, 2) int64 pairs (reference index, candidate index) of one image's matches.
+
+    The one matching of detections (parity and the report's example pictures use it): reference
+    detections by score, highest first (ties by index), each take the free candidate detection of the
+    same class with the highest box IoU >= match_iou (ties: the first such candidate)."""
+    ious = class_aware_iou(box_iou(reference.boxes, candidate.boxes), reference.classes, candidate.classes)
+    return greedy_match(ious, reference.scores, match_iou)
+
+
 def _match_image(reference: Detections, candidate: Detections, match_iou: float) -> dict:
     """Return the matched pairs and the unmatched detections of one image."""
-    ious = class_aware_iou(box_iou(reference.boxes, candidate.boxes), reference.classes, candidate.classes)
-    pairs = greedy_match(ious, reference.scores, match_iou)
+    pairs = match_detections(reference, candidate, match_iou)
     ref_rows, cand_rows = pairs[:, 0], pairs[:, 1]
     deltas = np.abs(candidate.scores[cand_rows].astype(np.float64) - reference.scores[ref_rows])
     mask_ious = np.zeros(0)

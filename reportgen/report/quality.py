@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from reportgen.analysis.verdicts import Thresholds, dig, is_ok, number, ordered
+from reportgen.measure.detections import Detections
+from reportgen.measure.parity import match_detections
 from reportgen.report.locale import Locale
 
 # The accuracy metrics a task may report, in the order the table shows them (formatter per metric).
@@ -132,31 +136,19 @@ def divergences(results: dict) -> list[dict]:
     return out
 
 
-def _iou(a: list[float], b: list[float]) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(w, 0) * max(h, 0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+def _detections(found: list[dict]) -> Detections:
+    boxes = np.asarray([d["box"] for d in found], dtype=np.float64).reshape(-1, 4)
+    return Detections(boxes, [d["score"] for d in found], [d["class_id"] for d in found])
 
 
-def _unmatched(dets: list[dict], others: list[dict], min_iou: float) -> set[int]:
-    """Return the indexes of `dets` with no same-class detection in `others` at IoU >= min_iou
-    (greedy, highest score first, as the parity measurement matches them)."""
-    taken: set[int] = set()
-    missing = set()
-    for i in sorted(range(len(dets)), key=lambda i: -dets[i]["score"]):
-        best, best_iou = None, min_iou
-        for j, other in enumerate(others):
-            if j not in taken and other["class_id"] == dets[i]["class_id"]:
-                iou = _iou(dets[i]["box"], other["box"])
-                if iou >= best_iou:
-                    best, best_iou = j, iou
-        if best is None:
-            missing.add(i)
-        else:
-            taken.add(best)
-    return missing
+def _unmatched(reference: list[dict], candidate: list[dict], min_iou: float) -> tuple[set[int], set[int]]:
+    """Return the indexes of the reference's and of the candidate's detections left unmatched by the
+    parity measurement's own matching (reportgen.measure.parity.match_detections)."""
+    pairs = match_detections(_detections(reference), _detections(candidate), min_iou)
+    return (
+        set(range(len(reference))) - set(pairs[:, 0].tolist()),
+        set(range(len(candidate))) - set(pairs[:, 1].tolist()),
+    )
 
 
 def examples(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
@@ -170,8 +162,12 @@ def examples(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
         others = [n for n in shown if n != reference]
         panels = []
         for name in shown:
-            compared = others if name == reference else [reference] if reference in dets else []
-            missing = set().union(*(_unmatched(dets[name], dets[o], th.match_iou) for o in compared))
+            if name == reference:  # what any candidate shown lacks
+                missing = set().union(*(_unmatched(dets[name], dets[o], th.match_iou)[0] for o in others))
+            elif reference in dets:  # what the reference lacks
+                missing = _unmatched(dets[reference], dets[name], th.match_iou)[1]
+            else:
+                missing = set()
             picture = (ex.get("pictures") or {}).get(name)
             panels.append(
                 {
