@@ -81,3 +81,58 @@ def test_a_failing_backend_is_recorded_and_the_report_still_builds(tmp_path):
     assert failed["status"] == "failed" and failed["error"].startswith("timed out after 0.01 s")
     assert [f["severity"] for f in doc["findings"] if f["id"] == "backend.failed"] == ["fail"]
     assert "timed out after 0.01 s" in (tmp_path / "site" / "fail" / "index.html").read_text()
+
+
+def _run(tmp_path, config, out):
+    return subprocess.run(
+        [sys.executable, "-m", "reportgen", "run", "-c", str(config), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+
+
+def test_rounds_are_interleaved_and_a_real_slowdown_fails_the_gate(tmp_path):
+    # One thread against two makes ONNX Runtime ~1.7x slower on this 2-core machine: far beyond the
+    # noise between rounds, so the gate must catch it through the round-level interval.
+    def config(name: str, threads: int):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(
+            textwrap.dedent(f"""\
+            version: {name}
+            dataset: {{images: 4}}
+            measurement: {{rounds: 3, warmup_iterations: 3, min_iterations: 15, min_time_s: 0.2}}
+            backends:
+              - {{name: pytorch, kind: pytorch}}
+              - {{name: onnxruntime, kind: onnxruntime, threads: {threads}}}
+            """)
+        )
+        return path
+
+    base, slow = config("fast", 2), config("slow", 1)
+    for config, out in ((base, "fast.json"), (slow, "slow.json")):
+        done = _run(tmp_path, config, tmp_path / out)
+        assert done.returncode == 0, done.stderr
+    doc = json.loads((tmp_path / "fast.json").read_text())
+    assert doc["schema_version"] == 3
+    started = sorted((r["started_at"], name) for name, b in doc["backends"].items() for r in b["rounds"])
+    order = [name for _, name in started]
+    assert len(order) == 6 and all(sorted(order[i : i + 2]) == ["onnxruntime", "pytorch"] for i in (0, 2, 4))
+    for b in doc["backends"].values():
+        assert [r["n"] for r in b["rounds"]] and sum(r["n"] for r in b["rounds"]) == b["latency_ms"]["n"]
+        assert b["latency_ms"]["rounds"] == 3 and b["latency_ms"]["round_spread"] is not None
+    gate = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reportgen",
+            "compare",
+            str(tmp_path / "fast.json"),
+            str(tmp_path / "slow.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert gate.returncode == 1, gate.stdout + gate.stderr
+    line = next(x for x in gate.stdout.splitlines() if x.startswith("onnxruntime") and "latency" in x)
+    assert "regression" in line and "over 3 rounds" in line and "threads 2 -> 1" in line
