@@ -11,7 +11,6 @@ one machine with another.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from reportgen.analysis.verdicts import FASTER, SLOWER, Thresholds, speed_verdict
@@ -21,11 +20,11 @@ from reportgen.errors import ConfigError, ResultsError
 from reportgen.report.locale import DASH, fmt_mb, fmt_ms, fmt_pct, fmt_rate, fmt_sci
 from reportgen.results import merge
 from reportgen.results.document import dumps, is_merged, latency_rounds, machine_documents, read_results
+from reportgen.results.version import is_version_label
 from reportgen.stats import speedup_interval
 
 # Fractions in [0, 1]; a change is measured in percentage points.
 ACCURACY_METRICS = ("map50", "map50_95", "mask_map50", "precision", "recall")
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Status of a row: only "regression" fails the gate.
 REGRESSION, IMPROVED, SAME, INFO, ADDED, REMOVED = (
     "regression",
@@ -45,7 +44,7 @@ def locate(arg: str, site_dir: Path) -> Path:
     if path.is_dir() and (path / "results.json").is_file():
         return path / "results.json"
     archived = Path(site_dir) / arg / "results.json"
-    if _LABEL.match(arg) and arg.lower() not in ("assets", "index") and archived.is_file():
+    if is_version_label(arg) and archived.is_file():
         return archived
     raise ResultsError(f"{arg}: no such results file, and no version {arg!r} in {site_dir}/")
 
