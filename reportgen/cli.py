@@ -227,9 +227,10 @@ def render(
 def compare(ctx: click.Context, old: str, new: str, config_path: str | None, site_dir: str, fmt: str) -> None:
     """Compare two versions or results files; exit 1 on a regression past the thresholds."""
     from reportgen.release import compare as gate
+    from reportgen.release import gate_report
 
     report = gate.compare_files(old, new, Path(site_dir), config_path)
-    click.echo(gate.FORMATS[fmt](report), nl=False)
+    click.echo(gate_report.FORMATS[fmt](report), nl=False)
     if report["regressions"]:
         ctx.exit(1)
 

@@ -16,7 +16,7 @@ import pytest
 from documents import scale_latency, set_rounds, write
 
 from reportgen.analysis.verdicts import Thresholds
-from reportgen.release import compare
+from reportgen.release import compare, gate_report
 from reportgen.results.document import read_results
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
@@ -253,7 +253,7 @@ def test_a_different_machine_is_noted(results):
     new["environment"]["cpu"] = "Another CPU"
     report = compare.compare(results, new, THRESHOLDS)
     assert any("Another CPU" in note for note in report["notes"])
-    assert "note: OLD ran on" in compare.format_text(report)
+    assert "note: OLD ran on" in gate_report.format_text(report)
 
 
 # --- versions merged from several machines -----------------------------------------------------------
