@@ -91,3 +91,30 @@ def v1() -> dict:
     from reportgen.results.document import read_results
 
     return read_results(Path(__file__).parent / "data" / "results_v1.json")
+
+
+# Hypothesis profiles for the property tests (tests/test_config_fuzz.py): "ci" in `make test`, a few
+# hundred examples in all; HYPOTHESIS_PROFILE=thorough for a long run (thousands per test). No example
+# database (it would write .hypothesis/ into the checkout): a failure prints the seed to reproduce it.
+import os  # noqa: E402
+
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile(
+    "ci",
+    max_examples=100,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+_hypothesis_settings.register_profile(
+    "thorough",
+    max_examples=5000,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

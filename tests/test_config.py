@@ -1,9 +1,12 @@
 """Config schema: the shipped configs load, defaults hold, and every error reads exactly as documented."""
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from reportgen.config.schema import (
     BackendConfig,
@@ -14,6 +17,7 @@ from reportgen.config.schema import (
     parse_config,
     with_overrides,
 )
+from reportgen.config.words import short_repr
 from reportgen.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +99,8 @@ def test_threads_and_warmup_resolve_per_backend():
 
 def test_checkpoint_is_relative_to_the_config_file(tmp_path):
     (tmp_path / "sub").mkdir()
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "best.pt").write_bytes(b"")
     path = tmp_path / "sub" / "c.yaml"
     path.write_text("model:\n  checkpoint: ../weights/best.pt\n", encoding="utf-8")
     assert load_config(path).model.checkpoint == str(tmp_path / "weights" / "best.pt")
@@ -189,7 +195,9 @@ def test_yaml_syntax_error(tmp_path):
 
 def test_duplicate_yaml_key(tmp_path):
     path, message = config_error(tmp_path, "measurement:\n  threads: 2\n  threads: 4\n")
-    assert message == f"{path}: line 3, column 3: invalid YAML: duplicate key 'threads'"
+    assert (
+        message == f"{path}: measurement.threads: expected a key given once, got it again (line 3, column 3)"
+    )
 
 
 def test_top_level_must_be_a_mapping(tmp_path):
@@ -219,13 +227,13 @@ def test_all_errors_reported_at_once_in_key_order(tmp_path):
     path, message = config_error(tmp_path, text)
     assert message.splitlines() == [
         f"{path}: backends[1].name: expected a name no other backend has, got 'pytorch'",
-        f"{path}: backends[1].threads: expected a positive integer, got 0",
+        f"{path}: backends[1].threads: expected a positive integer of at most 1024, got 0",
         f"{path}: backends[2].name: missing required key",
         f"{path}: locale: expected one of 'en', 'ko', got 'fr'",
-        f"{path}: measurement.timeout_s: expected a positive number, got -1",
+        f"{path}: measurement.timeout_s: expected a positive number of at most 86400, got -1",
         f"{path}: model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, mean, name, python_path, source, std, task, trust_checkpoint)",
-        f"{path}: model.input_size: expected a positive integer (a multiple of 32 for detection/segmentation),"
-        " got 0",
+        f"{path}: model.input_size: expected a positive integer of at most 8192 (a multiple of 32 for"
+        " detection/segmentation), got 0",
         f"{path}: version: expected a label of letters, digits, '.', '_' or '-' that starts with a letter"
         " or digit (at most 64 characters, not 'assets' or 'index'), got '../x'",
     ]
@@ -327,12 +335,16 @@ def test_command_line_overrides_are_validated_like_the_file():
     ],
 )
 def test_keys_that_do_not_fit_together(tmp_path, text, line):
+    (tmp_path / "m.pt").write_bytes(b"")  # the files named exist: only the combination is wrong
+    (tmp_path / "x").mkdir()
     path, message = config_error(tmp_path, text)
     assert message == f"{path}: {line}"
 
 
 def test_folder_paths_are_relative_to_the_config_file(tmp_path):
     (tmp_path / "cfg").mkdir()
+    (tmp_path / "imgs").mkdir()
+    (tmp_path / "cfg" / "a.json").write_text("{}")
     path = tmp_path / "cfg" / "c.yaml"
     path.write_text(
         "model: {task: detection}\ndataset: {source: folder, path: ../imgs, labels: coco, labels_path: a.json}\n"
@@ -341,3 +353,755 @@ def test_folder_paths_are_relative_to_the_config_file(tmp_path):
     assert config.dataset.path == str(tmp_path / "imgs") and config.dataset.labels_path == str(
         tmp_path / "cfg" / "a.json"
     )
+
+
+def test_a_folder_an_oversized_file_and_non_utf8_text_are_one_line(tmp_path):
+    (tmp_path / "configs").mkdir()
+    for name, write, line in [
+        ("configs", None, "is a folder, not a config file"),
+        (
+            "big.yaml",
+            lambda p: p.write_text("#" * (2 << 20)),
+            "expected a config file of at most 1 MiB, got a larger one",
+        ),
+        (
+            "latin.yaml",
+            lambda p: p.write_bytes("version: caf\xe9\n".encode("latin-1")),
+            "cannot read: not UTF-8 text (byte 0xe9 on line 1)",
+        ),
+    ]:
+        path = tmp_path / name
+        if write is not None:
+            write(path)
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        assert str(caught.value) == f"{path}: {line}"
+
+
+def test_many_problems_are_capped_at_twenty_lines(tmp_path):
+    path, message = config_error(tmp_path, "".join(f"k{i}: 1\n" for i in range(30)))
+    lines = message.splitlines()
+    assert len(lines) == 21 and lines[-1] == f"{path}: ... and 10 more problems"
+
+
+def test_paths_are_checked_relative_to_the_config_file_and_report_the_resolved_path(tmp_path):
+    (tmp_path / "cfg").mkdir()
+    path = tmp_path / "cfg" / "c.yaml"
+    path.write_text("model: {checkpoint: ../w.pt}\nexport: {onnx_file: m.onnx}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}: export.onnx_file: expected an existing file ({tmp_path / 'cfg' / 'm.onnx'} does not exist),"
+        " got 'm.onnx'",
+        f"{path}: model.checkpoint: expected an existing file ({tmp_path / 'w.pt'} does not exist), got '../w.pt'",
+    ]
+    (tmp_path / "w.pt").write_bytes(b"")
+    (tmp_path / "cfg" / "m.onnx").write_bytes(b"")
+    config = load_config(path)
+    assert (config.model.checkpoint, config.export.onnx_file) == (
+        str(tmp_path / "w.pt"),
+        str(tmp_path / "cfg" / "m.onnx"),
+    )
+
+
+def test_stored_configs_and_overrides_do_not_check_files(tmp_path):
+    # A results document stores the config of the machine that ran it: its files need not exist here.
+    stored = {"model": {"checkpoint": "/elsewhere/w.pt"}, "export": {"onnx_file": "/elsewhere/m.onnx"}}
+    config = parse_config(stored, "results.json: config")
+    assert with_overrides(config, "results.json", version="0.2.0").model.checkpoint == "/elsewhere/w.pt"
+    path = tmp_path / "c.yaml"
+    path.write_text("model: {checkpoint: missing.pt}\n")
+    assert load_config(path, check_files=False).model.checkpoint == str(tmp_path / "missing.pt")
+
+
+# --- Every constraint docs/config.md states is enforced -------------------------------------------
+#
+# Each row of the reference is read back: its "Accepts" phrase is parsed where it follows the grammar of
+# numbers, choices, booleans and sections (values just inside and just outside each bound are tried);
+# every other phrase, and every constraint a description states ("factory: ...", "must keep the default",
+# "Unique"), has hand-written cases below. A row that is neither fails the meta-test.
+
+
+def _doc_rows() -> list[tuple[str, str, str]]:
+    rows = []
+    for line in (ROOT / "docs" / "config.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            rows.append((cells[0].strip("`"), cells[1], cells[3]))
+    return rows
+
+
+_NUMBER = re.compile(
+    r"^an? (?P<sign>positive |non-negative )?(?P<noun>integer|number)"
+    r"(?: of at least (?P<ge>[-\d.e]+)(?: and less than (?P<lt2>[-\d.e]+))?"
+    r"| of at most (?P<le>[-\d.e]+)"
+    r"| between (?P<lo>[-\d.e]+) and (?P<hi>[-\d.e]+)(?P<excl>, exclusive)?"
+    r"| greater than (?P<gt>[-\d.e]+)(?: and at most (?P<le2>[-\d.e]+))?"
+    r"| less than (?P<lt>[-\d.e]+))?"
+    r"(?: \([^()]*\))?$"
+)
+
+
+def _bounds(phrase: str):
+    """Return (is_int, lo, lo_inclusive, hi, hi_inclusive) of a number phrase, or None."""
+    match = _NUMBER.match(phrase)
+    if match is None:
+        return None
+    g = match.groupdict()
+    is_int = g["noun"] == "integer"
+    num = int if is_int else float
+    lo = hi = None
+    lo_incl = hi_incl = False
+    if g["sign"]:
+        lo, lo_incl = 0, g["sign"] == "non-negative "
+    if g["ge"]:
+        lo, lo_incl = num(g["ge"]), True
+    if g["gt"]:
+        lo, lo_incl = num(g["gt"]), False
+    if g["lo"]:
+        lo, hi = num(g["lo"]), num(g["hi"])
+        lo_incl = hi_incl = not g["excl"]
+    for key, incl in (("le", True), ("le2", True), ("lt", False), ("lt2", False)):
+        if g[key]:
+            hi, hi_incl = num(g[key]), incl
+    return is_int, lo, lo_incl, hi, hi_incl
+
+
+def _with(key: str, value: Any) -> dict[str, Any]:
+    """Return a config that sets `key` (`backends[].threads`: in a pytorch backend) to `value`."""
+    parts = key.split(".")
+    if parts[0] == "backends[]":
+        return {"backends": [{"name": "pytorch", "kind": "pytorch", parts[1]: value}]}
+    data: dict[str, Any] = {}
+    target = data
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+    return data
+
+
+def _problems(tmp_path: Path, data: dict[str, Any]) -> list[str]:
+    """Return the problem lines of loading `data` as a config file (without the file name)."""
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        return [line.removeprefix(f"{path}: ") for line in str(exc).splitlines()]
+    return []
+
+
+def _auto_cases(key: str, accepts: str) -> list[tuple[Any, bool]] | None:
+    """Return (value, accepted) pairs derived from an Accepts phrase, or None when it has no grammar."""
+    phrase = accepts.removesuffix(" or null")
+    if phrase == "a mapping":
+        return [(5, False), ("text", False), ([1], False)]
+    if phrase == "true or false":
+        return [(True, True), (False, True), ("maybe", False), (1, False)]
+    if phrase.startswith("one of "):
+        choices = re.findall(r"'([^']*)'", phrase)
+        return [(choice, True) for choice in choices] + [("not-a-choice", False), (5, False)]
+    bounds = _bounds(phrase)
+    if bounds is None:
+        return None
+    is_int, lo, lo_incl, hi, hi_incl = bounds
+    cases: list[tuple[Any, bool]] = [("text", False), ([1], False)]
+    if is_int:
+        cases += [(1.5, False), (True, False)]
+    else:
+        cases += [(float("nan"), False), (float("inf"), False)]
+    step = 1 if is_int else 1e-6
+    if lo is not None:
+        cases += [(lo, lo_incl), (lo - step, False), (lo + step, True)]
+    if hi is not None:
+        cases += [(hi, hi_incl), (hi + step, False), (hi - step, True)]
+    if lo is None and hi is None:
+        cases += [(10**6, True), (-(10**6), True)]
+    return cases
+
+
+@pytest.mark.parametrize(("key", "accepts"), [(k, a) for k, a, _ in _doc_rows() if _auto_cases(k, a)])
+def test_each_documented_phrase_is_the_enforced_one(tmp_path, key, accepts):
+    phrase = accepts.removesuffix(" or null")
+    loc = key.replace("[]", "[0]")
+    for value, accepted in _auto_cases(key, accepts):
+        lines = _problems(tmp_path, _with(key, value))
+        mine = [line for line in lines if line.startswith(f"{loc}: expected ")]
+        if accepted:
+            assert not [line for line in mine if line.startswith(f"{loc}: expected {phrase},")], (value, mine)
+        else:
+            assert mine, (key, value, lines)
+            assert all(line.endswith(f", got {short_repr(value)}") for line in mine), mine
+            # A value out of range is told the whole documented phrase; one of the wrong type at least
+            # the kind of value the key takes (a sanity limit it is nowhere near is left out).
+            bounds = _bounds(phrase)
+            wrong_type = bounds is not None and (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or (bounds[0] and isinstance(value, float))
+            )
+            if not wrong_type:
+                assert f"{loc}: expected {phrase}, got {short_repr(value)}" in mine, (value, mine)
+
+
+def _make(*names: str):
+    """Return a setup that creates, in the config file's folder, files (`w.pt`) and folders (`imgs/`)."""
+
+    def setup(folder: Path) -> None:
+        for name in names:
+            target = folder / name.rstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.mkdir() if name.endswith("/") else target.write_bytes(b"")
+
+    return setup
+
+
+_RAW = {"task": "raw", "input_shape": [1, 3, 8, 8]}
+_TWO = [{"name": "pytorch", "kind": "pytorch"}, {"name": "ort", "kind": "onnxruntime"}]
+
+# Accepts phrases without a grammar: (key, config, setup, the line expected, or None: no line for the key).
+MANUAL = [
+    ("version", {"version": "../x"}, None, "version: expected a label of letters"),
+    ("version", {"version": "-x"}, None, "version: expected a label of letters"),
+    ("version", {"version": "v" * 65}, None, "version: expected a label of letters"),
+    ("version", {"version": "INDEX"}, None, "version: expected a label of letters"),
+    ("version", {"version": 1.5}, None, "version: expected a label of letters"),
+    ("version", {"version": "v" * 64}, None, None),
+    ("version", {"version": "A_b-c.1"}, None, None),
+    ("title", {"title": "t" * 201}, None, "title: expected a string of at most 200 characters"),
+    ("title", {"title": ["a"]}, None, "title: expected a string of at most 200 characters"),
+    ("title", {"title": "t" * 200}, None, None),
+    (
+        "reference",
+        {"reference": "ort", "backends": _TWO},
+        None,
+        "reference: expected the name of a backend of kind 'pytorch'",
+    ),
+    (
+        "reference",
+        {
+            "reference": "ts",
+            "backends": [{"name": "pytorch", "kind": "pytorch"}, {"name": "ts", "kind": "torchscript"}],
+        },
+        None,
+        "reference: expected the name of a backend of kind 'pytorch'",
+    ),
+    ("reference", {"reference": "torch", "backends": [{"name": "torch", "kind": "pytorch"}]}, None, None),
+    (
+        "model.name",
+        {"model": {"name": ""}},
+        None,
+        "model.name: expected a non-empty string of at most 128 characters",
+    ),
+    (
+        "model.name",
+        {"model": {"name": "n" * 129}},
+        None,
+        "model.name: expected a non-empty string of at most 128 characters",
+    ),
+    ("model.name", {"model": {"name": "n" * 128}}, None, None),
+    (
+        "model.checkpoint",
+        {"model": {"checkpoint": "w.pt"}},
+        None,
+        "model.checkpoint: expected an existing file",
+    ),
+    (
+        "model.checkpoint",
+        {"model": {"checkpoint": "w"}},
+        _make("w/"),
+        "model.checkpoint: expected an existing file",
+    ),
+    (
+        "model.checkpoint",
+        {"model": {"checkpoint": ""}},
+        None,
+        "model.checkpoint: expected an existing file, got ''",
+    ),
+    ("model.checkpoint", {"model": {"checkpoint": "w.pt"}}, _make("w.pt"), None),
+    (
+        "model.factory",
+        {"model": {"source": "factory", "factory": "nocolon"}},
+        None,
+        "model.factory: expected 'package.module:function', got",
+    ),
+    (
+        "model.factory",
+        {"model": {"source": "factory", "factory": "1a:b"}},
+        None,
+        "model.factory: expected 'package.module:function', got",
+    ),
+    ("model.factory", {"model": {"source": "factory", "factory": "pkg.mod:build"}}, None, None),
+    (
+        "model.python_path",
+        {"model": {"source": "factory", "factory": "a:b", "python_path": ["src"]}},
+        None,
+        "model.python_path[0]: expected an existing folder",
+    ),
+    (
+        "model.python_path",
+        {"model": {"source": "factory", "factory": "a:b", "python_path": ["f.txt"]}},
+        _make("f.txt"),
+        "model.python_path[0]: expected an existing folder",
+    ),
+    (
+        "model.python_path",
+        {"model": {"source": "factory", "factory": "a:b", "python_path": ["src"] * 65}},
+        _make("src/"),
+        "model.python_path: expected a list of at most 64 existing folders",
+    ),
+    (
+        "model.python_path",
+        {"model": {"source": "factory", "factory": "a:b", "python_path": ["src", "."]}},
+        _make("src/"),
+        None,
+    ),
+    (
+        "model.input_shape",
+        {"model": {**_RAW, "input_shape": []}},
+        None,
+        "model.input_shape: expected a list of 1 to 8 positive integers of at most 65536",
+    ),
+    (
+        "model.input_shape",
+        {"model": {**_RAW, "input_shape": [1] * 9}},
+        None,
+        "model.input_shape: expected a list of 1 to 8 positive integers of at most 65536",
+    ),
+    (
+        "model.input_shape",
+        {"model": {**_RAW, "input_shape": [0]}},
+        None,
+        "model.input_shape[0]: expected a positive integer of at most 65536, got 0",
+    ),
+    (
+        "model.input_shape",
+        {"model": {**_RAW, "input_shape": [65537]}},
+        None,
+        "model.input_shape[0]: expected a positive integer of at most 65536, got 65537",
+    ),
+    (
+        "model.input_shape",
+        {"model": {**_RAW, "input_shape": [1, 2, 3, 4, 5, 6, 7, 65536]}, "dataset": {"source": "random"}},
+        None,
+        None,
+    ),
+    ("model.class_names", {"model": {"class_names": [""]}}, None, "model.class_names[0]: expected"),
+    (
+        "model.class_names",
+        {"model": {"class_names": ["c"] * 10001}},
+        None,
+        "model.class_names: expected a list of at most 10000 non-empty class names",
+    ),
+    ("model.class_names", {"model": {"class_names": ["a", "b"]}}, None, None),
+    (
+        "model.mean",
+        {"model": {"task": "classification", "mean": [1, 2]}},
+        None,
+        "model.mean: expected a list of 3 numbers",
+    ),
+    (
+        "model.mean",
+        {"model": {"task": "classification", "mean": [1, 2, 3, 4]}},
+        None,
+        "model.mean: expected a list of 3 numbers",
+    ),
+    (
+        "model.mean",
+        {"model": {"task": "classification", "mean": ["a", 1, 2]}},
+        None,
+        "model.mean[0]: expected a number",
+    ),
+    ("model.mean", {"model": {"task": "classification", "mean": [0, 0.5, 1]}}, None, None),
+    (
+        "model.std",
+        {"model": {"task": "classification", "std": [0, 1, 1]}},
+        None,
+        "model.std[0]: expected a positive number",
+    ),
+    (
+        "model.std",
+        {"model": {"task": "classification", "std": [1, 1]}},
+        None,
+        "model.std: expected a list of 3 positive numbers",
+    ),
+    ("model.std", {"model": {"task": "classification", "std": [1, 1, 1]}}, None, None),
+    (
+        "dataset.path",
+        {"model": {"task": "detection"}, "dataset": {"source": "folder", "path": "imgs"}},
+        None,
+        "dataset.path: expected an existing folder",
+    ),
+    (
+        "dataset.path",
+        {"model": {"task": "detection"}, "dataset": {"source": "folder", "path": "a.png"}},
+        _make("a.png"),
+        "dataset.path: expected an existing folder",
+    ),
+    (
+        "dataset.path",
+        {"model": {"task": "detection"}, "dataset": {"source": "folder", "path": "imgs"}},
+        _make("imgs/"),
+        None,
+    ),
+    (
+        "dataset.labels_path",
+        {
+            "model": {"task": "detection"},
+            "dataset": {"source": "folder", "path": "imgs", "labels": "coco", "labels_path": "a.json"},
+        },
+        _make("imgs/"),
+        "dataset.labels_path: expected an existing file",
+    ),
+    (
+        "dataset.labels_path",
+        {
+            "model": {"task": "detection"},
+            "dataset": {"source": "folder", "path": "imgs", "labels": "coco", "labels_path": "a"},
+        },
+        _make("imgs/", "a/"),
+        "dataset.labels_path: expected an existing file",
+    ),
+    (
+        "dataset.labels_path",
+        {
+            "model": {"task": "detection"},
+            "dataset": {"source": "folder", "path": "imgs", "labels": "yolo", "labels_path": "l.txt"},
+        },
+        _make("imgs/", "l.txt"),
+        "dataset.labels_path: expected an existing folder",
+    ),
+    (
+        "dataset.labels_path",
+        {"model": {"task": "detection"}, "dataset": {"source": "folder", "path": "imgs", "labels": "coco"}},
+        _make("imgs/"),
+        "dataset.labels_path: expected the COCO annotations file",
+    ),
+    (
+        "dataset.labels_path",
+        {
+            "model": {"task": "detection"},
+            "dataset": {"source": "folder", "path": "imgs", "labels": "coco", "labels_path": "a.json"},
+        },
+        _make("imgs/", "a.json"),
+        None,
+    ),
+    (
+        "dataset.labels_path",
+        {"model": {"task": "detection"}, "dataset": {"source": "folder", "path": "imgs", "labels": "coco"}},
+        _make("imgs/annotations.json"),
+        None,
+    ),
+    (
+        "dataset.labels_path",
+        {
+            "model": {"task": "detection"},
+            "dataset": {"source": "folder", "path": "imgs", "labels": "yolo", "labels_path": "labels"},
+        },
+        _make("imgs/", "labels/"),
+        None,
+    ),
+    (
+        "export.onnx_file",
+        {"export": {"onnx_file": "m.onnx"}},
+        None,
+        "export.onnx_file: expected an existing file",
+    ),
+    (
+        "export.onnx_file",
+        {"export": {"onnx_file": "m"}},
+        _make("m/"),
+        "export.onnx_file: expected an existing file",
+    ),
+    ("export.onnx_file", {"export": {"onnx_file": "m.onnx"}}, _make("m.onnx"), None),
+    ("backends", {"backends": []}, None, "backends: expected a non-empty list of at most 64 backends"),
+    (
+        "backends",
+        {"backends": [{"name": f"b{i}", "kind": "pytorch"} for i in range(65)], "reference": "b0"},
+        None,
+        "backends: expected a non-empty list of at most 64 backends",
+    ),
+    ("backends", {"backends": [5]}, None, "backends[0]: expected a mapping, got 5"),
+    (
+        "backends",
+        {"backends": [{"name": f"b{i}", "kind": "pytorch"} for i in range(64)], "reference": "b0"},
+        None,
+        None,
+    ),
+    (
+        "backends[].name",
+        {"backends": [{"name": "a b", "kind": "pytorch"}]},
+        None,
+        "backends[0].name: expected a name of at most 64 letters",
+    ),
+    (
+        "backends[].name",
+        {"backends": [{"name": "n" * 65, "kind": "pytorch"}]},
+        None,
+        "backends[0].name: expected a name of at most 64 letters",
+    ),
+    (
+        "backends[].name",
+        {"backends": [{"name": "", "kind": "pytorch"}]},
+        None,
+        "backends[0].name: expected a name of at most 64 letters",
+    ),
+    (
+        "backends[].name",
+        {"backends": [{"name": "n" * 64, "kind": "pytorch"}], "reference": "n" * 64},
+        None,
+        None,
+    ),
+    (
+        "measurement.max_iterations",
+        {"measurement": {"min_iterations": 100, "max_iterations": 99}},
+        None,
+        "measurement.max_iterations: expected a positive integer of at least min_iterations (100), got 99",
+    ),
+    (
+        "measurement.max_iterations",
+        {"measurement": {"max_iterations": 0}},
+        None,
+        "measurement.max_iterations: expected a positive integer of at least min_iterations and at most 1000000, got 0",
+    ),
+    (
+        "measurement.max_iterations",
+        {"measurement": {"max_iterations": 1000001}},
+        None,
+        "measurement.max_iterations: expected a positive integer of at least min_iterations and at most 1000000",
+    ),
+    (
+        "measurement.max_iterations",
+        {"measurement": {"min_iterations": 100, "max_iterations": 100}},
+        None,
+        None,
+    ),
+    ("measurement.max_iterations", {"measurement": {"max_iterations": 1000000}}, None, None),
+    (
+        "site.dir",
+        {"site": {"dir": ""}},
+        None,
+        "site.dir: expected a folder path (a folder, or nothing yet), got ''",
+    ),
+    ("site.dir", {"site": {"dir": "not-yet"}}, None, None),
+]
+
+# Constraints stated in descriptions: (key, config, setup, the line expected).
+DESCRIBED = [
+    (
+        "model.checkpoint",
+        {"model": {"source": "torchscript"}, "export": {"exporter": "legacy"}},
+        None,
+        "model.checkpoint: expected the torchscript model file",
+    ),
+    (
+        "model.checkpoint",
+        {"model": {"source": "ultralytics"}},
+        None,
+        "model.checkpoint: expected the ultralytics model file",
+    ),
+    (
+        "model.checkpoint",
+        {"model": {"checkpoint": "w.pt"}},
+        _make("w.pt"),
+        None,
+    ),  # beside the config, not in the working folder
+    (
+        "model.factory",
+        {"model": {"factory": "a:b"}},
+        None,
+        "model.factory: expected null unless model.source is factory",
+    ),
+    (
+        "model.factory",
+        {"model": {"source": "factory"}},
+        None,
+        "model.factory: expected 'package.module:function' for source factory",
+    ),
+    (
+        "model.python_path",
+        {"model": {"python_path": ["src"]}},
+        _make("src/"),
+        "model.python_path: expected [] unless model.source is factory",
+    ),
+    (
+        "model.input_shape",
+        {"model": {"input_shape": [1, 3, 8, 8]}},
+        None,
+        "model.input_shape: expected null unless model.task is raw",
+    ),
+    (
+        "model.mean",
+        {"model": {"mean": [0, 0, 0]}},
+        None,
+        "model.mean: expected the default unless model.task is classification",
+    ),
+    (
+        "model.std",
+        {"model": {"std": [1, 1, 1]}},
+        None,
+        "model.std: expected the default unless model.task is classification",
+    ),
+    (
+        "dataset.source",
+        {"model": {"task": "classification"}},
+        None,
+        "dataset.source: expected 'folder' or 'random' for task classification",
+    ),
+    (
+        "dataset.source",
+        {"dataset": {"source": "random"}},
+        None,
+        "dataset.source: expected 'synthetic' or 'folder' for task segmentation",
+    ),
+    (
+        "dataset.path",
+        {"dataset": {"path": "imgs"}},
+        _make("imgs/"),
+        "dataset.path: expected null unless dataset.source is folder",
+    ),
+    (
+        "dataset.path",
+        {"dataset": {"source": "folder"}},
+        None,
+        "dataset.path: expected the image folder for source folder",
+    ),
+    (
+        "dataset.path",
+        {"model": {"task": "detection"}, "dataset": {"source": "folder", "path": "imgs"}},
+        _make("imgs/"),
+        None,
+    ),
+    (
+        "dataset.labels",
+        {"dataset": {"labels": "coco"}},
+        None,
+        "dataset.labels: expected 'none' unless dataset.source is folder",
+    ),
+    (
+        "dataset.labels",
+        {"model": {"task": "classification"}, "dataset": {"source": "folder", "path": "i", "labels": "coco"}},
+        _make("i/"),
+        "dataset.labels: expected labels that fit task classification",
+    ),
+    (
+        "dataset.labels_path",
+        {"model": {"task": "detection"}, "dataset": {"source": "folder", "path": "i", "labels_path": "l"}},
+        _make("i/", "l/"),
+        "dataset.labels_path: expected null unless dataset.labels is coco or yolo",
+    ),
+    ("export.onnx_file", {"export": {"onnx_file": "m.onnx"}}, _make("m.onnx"), None),  # beside the config
+    (
+        "backends[].name",
+        {"backends": [{"name": "pytorch", "kind": "pytorch"}, {"name": "pytorch", "kind": "onnxruntime"}]},
+        None,
+        "backends[1].name: expected a name no other backend has",
+    ),
+    (
+        "backends[].graph_optimization",
+        {"backends": [{"name": "pytorch", "kind": "pytorch", "graph_optimization": "basic"}]},
+        None,
+        "backends[0].graph_optimization: expected no graph_optimization",
+    ),
+    (
+        "backends[].graph_optimization",
+        {
+            "backends": [
+                {"name": "pytorch", "kind": "pytorch"},
+                {"name": "t", "kind": "torchscript", "graph_optimization": "basic"},
+            ]
+        },
+        None,
+        "backends[1].graph_optimization: expected no graph_optimization",
+    ),
+    (
+        "backends[].freeze",
+        {"backends": [_TWO[0], {**_TWO[1], "freeze": False}]},
+        None,
+        "backends[1].freeze: expected no freeze on a backend of kind 'onnxruntime'",
+    ),
+    (
+        "backends[].quantization",
+        {"backends": [{**_TWO[0], "quantization": "static"}]},
+        None,
+        "backends[0].quantization: expected no quantization on a backend of kind 'pytorch'",
+    ),
+    (
+        "backends[].calibration_images",
+        {"backends": [_TWO[0], {**_TWO[1], "calibration_images": 8}]},
+        None,
+        "backends[1].calibration_images: expected no calibration_images without quantization: static",
+    ),
+    (
+        "backends[].calibration_images",
+        {"backends": [{**_TWO[0], "calibration_images": 8}]},
+        None,
+        "backends[0].calibration_images: expected no calibration_images on a backend of kind 'pytorch'",
+    ),
+    (
+        "backends[].calibration_images",
+        {"backends": [_TWO[0], {**_TWO[1], "quantization": "static", "calibration_images": 8}]},
+        None,
+        None,
+    ),
+    (
+        "backends[].letterbox",
+        {"backends": [_TWO[0], {**_TWO[1], "letterbox": "rect"}]},
+        None,
+        "backends[1].letterbox: expected 'square'",
+    ),
+    (
+        "backends[].letterbox",
+        {"model": _RAW, "dataset": {"source": "random"}, "backends": [{**_TWO[0], "letterbox": "rect"}]},
+        None,
+        "backends[0].letterbox: expected 'square'",
+    ),
+    ("backends[].letterbox", {"backends": [{**_TWO[0], "letterbox": "rect"}]}, None, None),
+    (
+        "site.dir",
+        {"site": {"dir": "s.txt"}},
+        lambda folder: (folder.parent / "s.txt").write_text("x"),
+        "site.dir: expected a folder or a path not taken yet (it is a file)",
+    ),
+    (
+        "site.dir",
+        {"site": {"dir": "s.txt"}},
+        _make("s.txt"),
+        None,
+    ),  # beside the config file only: not the site
+]
+
+_DESCRIBES_A_CONSTRAINT = re.compile(
+    r"^[a-z/]+(?:, [a-z/ ]+)?: |must keep|[Uu]nique|relative to the (?:config file|working directory)"
+    r"|\((?:detection/segmentation|raw)\)"
+)
+
+
+def test_every_documented_row_is_checked():
+    rows = _doc_rows()
+    assert len(rows) >= 70
+    manual, described = {case[0] for case in MANUAL}, {case[0] for case in DESCRIBED}
+    unchecked = [key for key, accepts, _ in rows if _auto_cases(key, accepts) is None and key not in manual]
+    assert not unchecked
+    stated = [key for key, _, description in rows if _DESCRIBES_A_CONSTRAINT.search(description)]
+    assert len(stated) >= 15 and not set(stated) - described, sorted(set(stated) - described)
+    assert manual | described <= {key for key, _, _ in rows}  # no case for a key the docs do not list
+
+
+@pytest.mark.parametrize(
+    ("key", "data", "setup", "line"), MANUAL + DESCRIBED, ids=[c[0] for c in MANUAL + DESCRIBED]
+)
+def test_each_documented_constraint_is_enforced(tmp_path, monkeypatch, key, data, setup, line):
+    # The config lives in cfg/ and the working folder is its parent: a relative path proves which one
+    # it is resolved against (files and folders against the config file, site.dir the working folder).
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    monkeypatch.chdir(tmp_path)
+    if setup is not None:
+        setup(folder)
+    lines = _problems(folder, data)
+    loc = key.replace("[]", "[")
+    if line is None:
+        assert not [found for found in lines if found.startswith(loc)], lines
+    else:
+        assert any(found.startswith(line) for found in lines), lines

@@ -3,15 +3,37 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
+from reportgen.config.paths import FILE, named_paths
 from reportgen.config.schema import load_config, parse_config
 from reportgen.config.starter import SOURCES, TASKS, starter_config
+from reportgen.config.words import key_path
+from reportgen.errors import ConfigError
 
 
 def reportgen(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "reportgen", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def create_named_files(config_path: Path) -> list[str]:
+    """Create the (empty) files and folders a config names, as a user would; return the key paths of
+    those that were missing."""
+    made = []
+    for loc, value, kind in named_paths(yaml.safe_load(config_path.read_text())):
+        target = config_path.parent / value
+        if target.exists():
+            continue
+        if kind == FILE:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(b"")
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+        made.append(key_path(loc))
+    return made
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -19,6 +41,14 @@ def reportgen(*args, cwd=None):
 def test_every_starter_config_is_valid(tmp_path, source, task):
     path = tmp_path / "c.yaml"
     path.write_text(starter_config(source, task))
+    # As written, only the files it names are missing: one line each, naming the key.
+    if source != "builtin":
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        lines = str(caught.value).splitlines()
+        assert all(" existing " in line and "does not exist" in line for line in lines), lines
+        named = create_named_files(path)
+        assert sorted(line.split(": ")[1] for line in lines) == sorted(named)
     config = load_config(path)
     assert config.model.source == source
     assert config.model.task == (task if source != "builtin" else "segmentation")
@@ -31,6 +61,12 @@ def test_init_writes_validate_accepts_and_init_refuses_to_overwrite(tmp_path):
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "my.yaml").read_text()
     assert "source: torchscript" in text and "exporter: legacy" in text and "labels: folders" in text
+    unedited = reportgen("validate", "my.yaml", cwd=tmp_path)
+    assert unedited.returncode == 2 and unedited.stderr.splitlines() == [
+        "error: my.yaml: dataset.path: expected an existing folder (it does not exist), got 'images'",
+        "my.yaml: model.checkpoint: expected an existing file (it does not exist), got 'model.pt'",
+    ]
+    create_named_files(tmp_path / "my.yaml")
     checked = reportgen("validate", "my.yaml", cwd=tmp_path)
     assert checked.returncode == 0 and checked.stdout.startswith(
         "my.yaml: ok (torchscript model, classification"

@@ -1,12 +1,14 @@
 """How the config schema is put into words: error lines, "expected ..." phrases, the key reference.
 
-Kept apart from reportgen/config.py, which declares the schema; everything here takes the root model
-class as an argument, so it reads any pydantic schema declared the same way.
+Kept apart from the modules that declare the schema (sections.py, schema.py); everything here takes
+the root model class as an argument, so it reads any pydantic schema declared the same way.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import reprlib
 import types
 import typing
 from dataclasses import dataclass
@@ -23,9 +25,29 @@ CROSS_ERROR = "reportgen_config"
 
 @dataclass(frozen=True)
 class Expect:
-    """Annotated metadata: what a field accepts, in words, where its type and bounds do not say it."""
+    """Annotated metadata: what a field accepts, in words, where its type and bounds do not say it.
 
-    text: str
+    `text` replaces the phrase made from the type and bounds; `note` is added to it in parentheses.
+    """
+
+    text: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Sane:
+    """Annotated metadata: the field's upper bound is a sanity limit, not part of what the value means.
+
+    The limit is named in the docs and when a value exceeds it, but not when a value is not even of
+    the right type (`threads: two` reads "expected a positive integer", `threads: 10**30` reads
+    "expected a positive integer of at most 1024").
+    """
+
+
+SANE = Sane()
+
+# Pydantic error types of a value of the wrong type (rather than out of range).
+_TYPE_ERRORS = ("int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "bool_type")
 
 
 def cross_error(loc: tuple[str | int, ...], value: Any, expected: str) -> InitErrorDetails:
@@ -51,10 +73,11 @@ def _fmt_number(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _number_phrase(noun: str, field: FieldInfo) -> str:
+def _number_phrase(noun: str, field: FieldInfo, kind_only: bool = False) -> str:
     article = "an" if noun == "integer" else "a"
     lo = hi = None
     lo_incl = hi_incl = False
+    sane = any(isinstance(item, Sane) for item in field.metadata)
     for item in field.metadata:
         if isinstance(item, annotated_types.Gt):
             lo, lo_incl = item.gt, False
@@ -64,6 +87,11 @@ def _number_phrase(noun: str, field: FieldInfo) -> str:
             hi, hi_incl = item.lt, False
         elif isinstance(item, annotated_types.Le):
             hi, hi_incl = item.le, True
+    if sane and hi is not None:
+        if kind_only:
+            hi = None
+        elif lo == 0:  # "a positive integer of at most 1024" reads better than "greater than 0 and..."
+            return f"a {'non-negative' if lo_incl else 'positive'} {noun} of at most {_fmt_number(hi)}"
     if lo is None and hi is None:
         return f"{article} {noun}"
     if hi is None:
@@ -79,14 +107,22 @@ def _number_phrase(noun: str, field: FieldInfo) -> str:
         return f"{article} {noun} between {lo_s} and {hi_s}, exclusive"
     if lo_incl:
         return f"{article} {noun} of at least {lo_s} and less than {hi_s}"
+    if lo == 0:
+        return f"a positive {noun} of at most {hi_s}"
     return f"{article} {noun} greater than {lo_s} and at most {hi_s}"
 
 
-def _expected(field: FieldInfo) -> str:
-    """Return what a field accepts, in words ("a positive integer", "one of 'en', 'ko'")."""
-    for item in field.metadata:
-        if isinstance(item, Expect):
-            return item.text
+def _expected(field: FieldInfo, kind_only: bool = False) -> str:
+    """Return what a field accepts, in words ("a positive integer", "one of 'en', 'ko'").
+
+    kind_only: leave out a sanity upper bound (the value is not even of the right type).
+    """
+    expect = next((item for item in field.metadata if isinstance(item, Expect)), Expect())
+    text = expect.text or _phrase(field, kind_only)
+    return f"{text} ({expect.note})" if expect.note else text
+
+
+def _phrase(field: FieldInfo, kind_only: bool) -> str:
     annotation, _ = _unwrap(field.annotation)
     if typing.get_origin(annotation) is Literal:
         choices = typing.get_args(annotation)
@@ -96,9 +132,9 @@ def _expected(field: FieldInfo) -> str:
     if annotation is bool:
         return "true or false"
     if annotation is int:
-        return _number_phrase("integer", field)
+        return _number_phrase("integer", field, kind_only)
     if annotation is float:
-        return _number_phrase("number", field)
+        return _number_phrase("number", field, kind_only)
     if _is_section(annotation):
         return "a mapping"
     return "a string" if annotation is str else "a valid value"
@@ -113,7 +149,9 @@ def _walk(
     for part in loc:
         annotation = _unwrap(field.annotation)[0] if field is not None else section
         if isinstance(part, int) and typing.get_origin(annotation) is list:
-            section, field = typing.get_args(annotation)[0], None
+            item = typing.get_args(annotation)[0]
+            # An item of a list of sections is a section; any other item is worded like a field.
+            section, field = (item, None) if _is_section(item) else (section, FieldInfo.from_annotation(item))
         elif isinstance(part, str) and _is_section(annotation) and part in annotation.model_fields:
             section, field = annotation, annotation.model_fields[part]
         else:
@@ -132,15 +170,55 @@ def _section_at(root: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseM
     return annotation if _is_section(annotation) else None
 
 
-def _path(loc: tuple[str | int, ...]) -> str:
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,39}$")
+
+
+def key_path(loc: tuple[Any, ...], last_is_key: bool = False) -> str:
+    """Return a key path as written in the docs: `backends[1].threads`.
+
+    Integers are list indices, except the last part when `last_is_key` (a mapping key that is a
+    number, as in `model: {1: x}`). A key that is not a plain name (a number, a text with spaces,
+    newlines or markup, a long one) is quoted and shortened, so that a path is always one short line.
+    """
     text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    for position, part in enumerate(loc):
+        is_key = last_is_key and position == len(loc) - 1
+        if isinstance(part, int) and not isinstance(part, bool) and not is_key:
+            text += f"[{part}]"
+            continue
+        name = part if isinstance(part, str) and _PLAIN_KEY.match(part) else short_repr(part, 40)
+        text += f".{name}" if text else name
     return text
 
 
+_path = key_path
+
+
+class _ShortRepr(reprlib.Repr):
+    """reprlib's bounded repr, cutting strings at their end (not their middle) and naming huge integers."""
+
+    def repr_str(self, x: str, level: int) -> str:
+        return repr(x[: self.maxstring])
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 256:  # repr() of a 5000-digit integer raises; and 78 digits say enough
+            return f"<an integer of about {round(x.bit_length() * 0.30103)} digits>"
+        return repr(x)
+
+
+_REPR = _ShortRepr()
+_REPR.maxlevel = 3
+_REPR.maxstring = _REPR.maxother = 100
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 12
+
+
 def short_repr(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+    """Return `repr(value)` on one line of at most `limit` characters, without walking all of a huge value."""
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a value whose repr fails must not hide the error being reported
+        text = f"<{type(value).__name__}>"
+    text = text.replace("\n", "\\n").replace("\r", "\\r")  # repr keeps no raw newline; be sure
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -153,14 +231,14 @@ def error_line(error: Any, root: type[BaseModel]) -> str:
     if kind in ("extra_forbidden", "invalid_key"):
         section = _section_at(root, loc[:-1])
         keys = ", ".join(sorted(section.model_fields)) if section is not None else ""
-        path = _path(loc[:-1] + (str(loc[-1]),))
+        path = key_path(loc, last_is_key=True)
         return f"{path}: unknown key (expected one of: {keys})"
     if kind == CROSS_ERROR:
         expected = error["ctx"]["expected"]
     else:
         section, field = _walk(root, loc)
         if field is not None:
-            expected = _expected(field)
+            expected = _expected(field, kind_only=kind in _TYPE_ERRORS)
         elif section is not None:
             expected = "a mapping"
         else:
@@ -174,7 +252,7 @@ def sort_key(error: Any) -> tuple[tuple[int, int | str], ...]:
 
 
 _REFERENCE_HEADER = """\
-<!-- Generated from the schema in reportgen/config/schema.py; do not edit by hand. Regenerate with
+<!-- Generated from reportgen/config/schema.py and sections.py; do not edit by hand. Regenerate with
      .venv/bin/python -c "from reportgen.config import schema; print(schema.config_reference(), end='')" \\
      >docs/config.md
      tests/test_config.py fails when this file and the schema disagree. -->

@@ -1,0 +1,166 @@
+"""Checks of config keys that are valid alone but not together: backend names, the reference, the model
+source and task against the data and the backends, and keys set where they have no effect.
+
+Each returns pydantic error details worded by words.error_line, so that they are reported with every
+other error, one line each.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from pydantic_core import InitErrorDetails
+
+from reportgen.config.sections import BackendConfig, ModelConfig, default_backends
+from reportgen.config.words import cross_error, short_repr
+
+if TYPE_CHECKING:
+    from reportgen.config.schema import Config
+
+
+def backend_problems(data: dict[str, Any]) -> list[InitErrorDetails]:
+    """Return the unique-name and reference errors visible in raw (unvalidated) config data."""
+    backends = data.get("backends", default_backends())
+    if not isinstance(backends, list):
+        return []  # the type error is reported by validation
+
+    def raw(item: Any, key: str) -> Any:
+        if isinstance(item, BaseModel):
+            return getattr(item, key, None)
+        return item.get(key) if isinstance(item, dict) else None
+
+    problems = []
+    seen: set[str] = set()
+    for index, item in enumerate(backends):
+        name = raw(item, "name")
+        if isinstance(name, str):
+            if name in seen:
+                problems.append(cross_error(("backends", index, "name"), name, "a name no other backend has"))
+            seen.add(name)
+    reference = data.get("reference", "pytorch")
+    kinds = [(raw(item, "name"), raw(item, "kind")) for item in backends]
+    complete = bool(kinds) and all(
+        isinstance(name, str) and kind in ("pytorch", "torchscript", "onnxruntime") for name, kind in kinds
+    )
+    if isinstance(reference, str) and complete:
+        candidates = [name for name, kind in kinds if kind == "pytorch"]
+        if reference not in candidates:
+            if candidates:
+                # Names are not validated yet here: each shortened, and a handful at most.
+                names = [short_repr(name, 40) for name in candidates[:5]] + (
+                    ["..."] if len(candidates) > 5 else []
+                )
+                listed = "backends of that kind: " + ", ".join(names)
+            else:
+                listed = "backends has none of that kind"
+            expected = f"the name of a backend of kind 'pytorch' ({listed})"
+            problems.append(cross_error(("reference",), reference, expected))
+    return problems
+
+
+def combination_problems(config: Config) -> list[InitErrorDetails]:
+    """Return the errors of keys that are valid alone but not together (source, task, data, export)."""
+    model, data = config.model, config.dataset
+    problems = []
+    if model.source in ("torchscript", "ultralytics") and model.checkpoint is None:
+        problems.append(cross_error(("model", "checkpoint"), None, f"the {model.source} model file"))
+    if model.source == "factory" and model.factory is None:
+        problems.append(
+            cross_error(("model", "factory"), None, "'package.module:function' for source factory")
+        )
+    if (
+        model.source == "torchscript"
+        and config.export.exporter == "dynamo"
+        and config.export.onnx_file is None
+    ):
+        expected = "'legacy' for a torchscript model (torch.export cannot trace a ScriptModule)"
+        problems.append(cross_error(("export", "exporter"), "dynamo", expected))
+    for index, backend in enumerate(config.backends):
+        # A key that does nothing for this kind is an error: a name like "int8" would otherwise lie.
+        defaults = BackendConfig(name="x", kind="pytorch")
+        for key, kinds in (
+            ("quantization", ("onnxruntime",)),
+            ("freeze", ("torchscript",)),
+            ("calibration_images", ("onnxruntime",)),
+        ):
+            if getattr(backend, key) != getattr(defaults, key) and backend.kind not in kinds:
+                expected = f"no {key} on a backend of kind {backend.kind!r} (it has no effect there)"
+                problems.append(cross_error(("backends", index, key), getattr(backend, key), expected))
+        if backend.calibration_images != defaults.calibration_images and backend.quantization != "static":
+            expected = "no calibration_images without quantization: static"
+            problems.append(
+                cross_error(("backends", index, "calibration_images"), backend.calibration_images, expected)
+            )
+    for index, backend in enumerate(config.backends):
+        if backend.letterbox == "rect" and (
+            backend.kind != "pytorch" or model.task not in ("detection", "segmentation")
+        ):
+            expected = (
+                "'square': 'rect' needs an eager pytorch backend (dynamic input shapes) and a detection task"
+            )
+            problems.append(cross_error(("backends", index, "letterbox"), "rect", expected))
+    if model.input_shape is not None and model.task != "raw":
+        expected = "null unless model.task is raw (images are shaped by input_size)"
+        problems.append(cross_error(("model", "input_shape"), model.input_shape, expected))
+    if model.task in ("detection", "segmentation") and model.input_size % 32:
+        problems.append(
+            cross_error(("model", "input_size"), model.input_size, "a multiple of 32 for " + model.task)
+        )
+    if data.source == "synthetic" and model.task not in ("detection", "segmentation"):
+        expected = (
+            "'folder' or 'random' for task "
+            + model.task
+            + " (synthetic shapes are for detection/segmentation)"
+        )
+        problems.append(cross_error(("dataset", "source"), data.source, expected))
+    if data.source == "folder" and data.path is None:
+        problems.append(cross_error(("dataset", "path"), None, "the image folder for source folder"))
+    if data.source == "random" and model.task != "raw":
+        problems.append(
+            cross_error(("dataset", "source"), "random", "'synthetic' or 'folder' for task " + model.task)
+        )
+    if data.labels != "none" and data.source != "folder":
+        problems.append(
+            cross_error(("dataset", "labels"), data.labels, "'none' unless dataset.source is folder")
+        )
+    fitting = {
+        "coco": ("detection", "segmentation"),
+        "yolo": ("detection", "segmentation"),
+        "folders": ("classification",),
+    }
+    if data.labels in fitting and model.task not in fitting[data.labels]:
+        expected = f"labels that fit task {model.task}: " + (
+            "'folders' or 'none'" if model.task == "classification" else "'coco', 'yolo' or 'none'"
+        )
+        problems.append(cross_error(("dataset", "labels"), data.labels, expected))
+    return problems + _scope_problems(config)
+
+
+def _scope_problems(config: Config) -> list[InitErrorDetails]:
+    """Return the errors of keys set where they do nothing (docs/config.md: "factory: ...", "raw: ...").
+
+    Only values other than the default count, so that a dumped config (which writes every key) loads.
+    """
+    model, data = config.model, config.dataset
+    defaults = ModelConfig()
+    problems = []
+    if model.factory is not None and model.source != "factory":
+        expected = f"null unless model.source is factory (source {model.source} builds no factory)"
+        problems.append(cross_error(("model", "factory"), model.factory, expected))
+    if model.python_path and model.source != "factory":
+        expected = "[] unless model.source is factory (the import path is for the factory)"
+        problems.append(cross_error(("model", "python_path"), model.python_path, expected))
+    for key in ("mean", "std"):
+        if getattr(model, key) != getattr(defaults, key) and model.task != "classification":
+            expected = (
+                f"the default unless model.task is classification (task {model.task} does not normalize)"
+            )
+            problems.append(cross_error(("model", key), getattr(model, key), expected))
+    if data.path is not None and data.source != "folder":
+        expected = f"null unless dataset.source is folder (source {data.source} reads no folder)"
+        problems.append(cross_error(("dataset", "path"), data.path, expected))
+    if data.labels_path is not None and data.labels not in ("coco", "yolo"):
+        expected = f"null unless dataset.labels is coco or yolo (labels {data.labels} reads no labels path)"
+        problems.append(cross_error(("dataset", "labels_path"), data.labels_path, expected))
+    return problems

@@ -1,0 +1,248 @@
+"""The config's sections (model, dataset, export, backends, postprocess, parity, site): their keys,
+defaults, bounds and docs. The measurement and analysis sections and the top-level Config are declared
+in schema.py, which every other module imports these names from.
+
+Integers and timeouts carry an upper bound marked SANE: not part of what the value means, but far
+beyond any real use, so that `threads: 1000000000000000000000` is an error at the door instead of an
+overflow inside a worker minutes later.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from reportgen.config.words import SANE
+from reportgen.config.words import Expect as _Expect
+from reportgen.config.words import cross_error as _cross_error
+
+# Sanity limits, shared by the sections that have the same kind of key.
+MAX_THREADS = 1024
+MAX_WARMUP = 100_000
+MAX_TIMEOUT_S = 86_400.0  # a day
+MAX_IMAGES = 1_000_000
+MAX_INPUT_SIZE = 8192
+MAX_BACKENDS = 64
+
+
+class Section(BaseModel):
+    # strict: YAML already types its scalars, so `threads: true` or `opset: 17.5` is a mistake to
+    # report, not a value to coerce. allow_inf_nan: `.inf` is never a sensible threshold or timeout.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+_File = Annotated[str, Field(min_length=1), _Expect("a path")]
+
+
+class ModelConfig(Section):
+    name: Annotated[str, _Expect("a non-empty string of at most 128 characters")] = Field(
+        "reportgen-demo-seg", min_length=1, max_length=128, description="Model name shown in the report."
+    )
+    source: Literal["builtin", "torchscript", "factory", "ultralytics"] = Field(
+        "builtin",
+        description="Where the PyTorch model comes from: the shipped demo net, a TorchScript file, a "
+        "`module:function` factory, or an Ultralytics checkpoint (pip install reportgen[ultralytics]).",
+    )
+    checkpoint: Annotated[_File | None, _Expect("an existing file")] = Field(
+        None,
+        description="Model file, relative to the config file: builtin: FP16 weights (null: the shipped "
+        "demo); torchscript/ultralytics: the .pt file; factory: optional weights for the built module.",
+    )
+    factory: Annotated[str | None, _Expect("'package.module:function'")] = Field(
+        None,
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        max_length=200,
+        description="factory: the function that returns the torch.nn.Module (called with no arguments).",
+    )
+    python_path: Annotated[list[_File], _Expect("a list of at most 64 existing folders")] = Field(
+        default_factory=list,
+        max_length=64,
+        description="factory: folders (relative to the config file) added to the import path; the config "
+        "file's own folder always is.",
+    )
+    trust_checkpoint: bool = Field(
+        False,
+        description="Allow a pickled full-model checkpoint (torch.load weights_only=False): unpickling runs "
+        "code from the file, so only for files you trust.",
+    )
+    task: Literal["segmentation", "detection", "classification", "raw"] = Field(
+        "segmentation",
+        description="What the model predicts: YOLO-style segmentation or detection outputs, class logits, "
+        "or any tensors (raw: parity and speed only).",
+    )
+    input_size: Annotated[int, SANE, _Expect(note="a multiple of 32 for detection/segmentation")] = Field(
+        160,
+        gt=0,
+        le=MAX_INPUT_SIZE,
+        description="Square input side in pixels that images are letterboxed or resized to.",
+    )
+    input_shape: Annotated[
+        list[Annotated[int, Field(gt=0, le=65536)]] | None,
+        _Expect("a list of 1 to 8 positive integers of at most 65536"),
+    ] = Field(
+        None,
+        min_length=1,
+        max_length=8,
+        description="raw: the input tensor's shape; null: [1, 3, input_size, input_size].",
+    )
+    class_names: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
+        _Expect("a list of at most 10000 non-empty class names"),
+    ] = Field(
+        None,
+        max_length=10_000,
+        description="Class names; null: from the checkpoint where it has them, else 'class 0', 'class 1'...",
+    )
+    mean: Annotated[list[float], _Expect("a list of 3 numbers")] = Field(
+        [0.485, 0.456, 0.406],
+        min_length=3,
+        max_length=3,
+        description="classification: per-channel mean subtracted after scaling to [0, 1] (ImageNet's).",
+    )
+    std: Annotated[list[Annotated[float, Field(gt=0)]], _Expect("a list of 3 positive numbers")] = Field(
+        [0.229, 0.224, 0.225],
+        min_length=3,
+        max_length=3,
+        description="classification: per-channel standard deviation divided by (ImageNet's).",
+    )
+
+
+class DatasetConfig(Section):
+    source: Literal["synthetic", "folder", "random"] = Field(
+        "synthetic",
+        description="Evaluation inputs: generated shapes with ground truth (detection/segmentation), a "
+        "folder of images, or random tensors (raw).",
+    )
+    seed: Annotated[int, SANE] = Field(
+        2024, ge=0, le=2**31 - 1, description="Seed of the synthetic generator and of random inputs."
+    )
+    images: Annotated[int, SANE] = Field(
+        200, gt=0, le=MAX_IMAGES, description="Number of evaluation images (at most this many from a folder)."
+    )
+    path: Annotated[_File | None, _Expect("an existing folder")] = Field(
+        None, description="folder: the image folder (jpg/png), relative to the config file."
+    )
+    labels: Literal["none", "coco", "yolo", "folders"] = Field(
+        "none",
+        description="folder: ground truth as COCO JSON, YOLO txt files, or (classification) one subfolder "
+        "per class; none: no accuracy, only parity and speed.",
+    )
+    labels_path: Annotated[_File | None, _Expect("an existing file (coco) or folder (yolo)")] = Field(
+        None,
+        description="coco: the annotations JSON (null: annotations.json in the image folder); yolo: a labels "
+        "folder mirroring the image folder (null: the image path with its last 'images' folder replaced by "
+        "'labels', as Ultralytics does, else beside the image).",
+    )
+
+
+class ExportConfig(Section):
+    exporter: Literal["dynamo", "legacy"] = Field(
+        "dynamo", description="torch.onnx exporter: the dynamo one or the TorchScript-based legacy one."
+    )
+    opset: int = Field(18, ge=7, le=23, description="ONNX opset version to export to.")
+    onnx_file: Annotated[_File | None, _Expect("an existing file")] = Field(
+        None,
+        description="An existing ONNX file to check instead of exporting (the file you ship), relative to "
+        "the config file; null: export.",
+    )
+
+
+class BackendConfig(Section):
+    name: Annotated[str, _Expect("a name of at most 64 letters, digits, '.', '_' or '-'")] = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        max_length=64,
+        description="Unique name of this backend in the report.",
+    )
+    kind: Literal["pytorch", "torchscript", "onnxruntime"] = Field(
+        description="Which runtime runs the model: eager PyTorch, a traced TorchScript module, ONNX Runtime."
+    )
+    threads: Annotated[int | None, SANE] = Field(
+        None, gt=0, le=MAX_THREADS, description="Intra-op threads; null: measurement.threads."
+    )
+    graph_optimization: Literal["disabled", "basic", "extended", "all"] = Field(
+        "all",
+        description="ONNX Runtime graph optimization level; a pytorch backend must keep the default.",
+    )
+    warmup_iterations: Annotated[int | None, SANE] = Field(
+        None,
+        ge=0,
+        le=MAX_WARMUP,
+        description="Untimed runs before timing; null: measurement.warmup_iterations.",
+    )
+    time_load_in_latency: bool = Field(
+        False,
+        description="Count model load / session creation in every latency sample (a classic mistake).",
+    )
+    timeout_s: Annotated[float | None, SANE] = Field(
+        None,
+        gt=0,
+        le=MAX_TIMEOUT_S,
+        description="Wall-clock limit of this backend's worker; null: measurement.timeout_s.",
+    )
+    freeze: bool = Field(True, description="torchscript: torch.jit.freeze the traced module (folds weights).")
+    quantization: Literal["none", "dynamic", "static"] = Field(
+        "none",
+        description="onnxruntime: INT8 quantization of the exported model; static is QDQ calibrated on "
+        "generated images that are not in the evaluation set.",
+    )
+    calibration_images: Annotated[int, SANE] = Field(
+        16, gt=0, le=10_000, description="onnxruntime, static quantization: calibration images."
+    )
+    letterbox: Literal["square", "rect"] = Field(
+        "square",
+        description="pytorch, detection/segmentation: 'rect' pads each image only to the next multiple of 32 "
+        "(Ultralytics' predict default) instead of the full square a fixed-size export needs; set it to "
+        "reproduce a pipeline that differs from the deployed one.",
+    )
+
+    @field_validator("graph_optimization")
+    @classmethod
+    def _only_onnxruntime_optimizes(cls, value: str, info: ValidationInfo) -> str:
+        # Any other level on a pytorch backend suggests the author believes it has an effect there.
+        # The default itself stays accepted so that a dumped config (which writes every key) loads.
+        if info.data.get("kind") in ("pytorch", "torchscript") and value != "all":
+            expected = "no graph_optimization on a backend of kind 'pytorch' (an onnxruntime option)"
+            raise ValidationError.from_exception_data(cls.__name__, [_cross_error((), value, expected)])
+        return value
+
+
+class PostprocessConfig(Section):
+    conf_threshold: float = Field(
+        0.25, gt=0, lt=1, description="Detections below this confidence are dropped."
+    )
+    iou_threshold: float = Field(0.5, gt=0, le=1, description="Non-maximum suppression IoU threshold.")
+    max_detections: Annotated[int, SANE] = Field(
+        100, gt=0, le=10_000, description="Detections kept per image after NMS."
+    )
+    mask_threshold: float = Field(0.5, gt=0, lt=1, description="Mask probability above which a pixel is in.")
+
+
+class ParityConfig(Section):
+    atol: float = Field(1e-4, ge=0, description="Absolute tolerance of raw output comparison.")
+    rtol: float = Field(1e-3, ge=0, description="Relative tolerance of raw output comparison.")
+    rel_floor: float = Field(
+        1e-3, gt=0, description="Relative error is computed only where |reference| is at least this."
+    )
+    match_iou: float = Field(0.5, gt=0, le=1, description="IoU at which two detections count as the same.")
+    near_threshold_band: float = Field(
+        0.02, ge=0, lt=1, description="Detections this close to conf_threshold may flip; counted apart."
+    )
+    min_match_rate: float = Field(
+        0.98, ge=0, le=1, description="Share of detections that must match for parity to pass."
+    )
+
+
+class SiteConfig(Section):
+    dir: Annotated[str, _Expect("a folder path (a folder, or nothing yet)")] = Field(
+        "site",
+        min_length=1,
+        description="Folder the static report site is written to, relative to the working directory.",
+    )
+
+
+def default_backends() -> list[BackendConfig]:
+    return [
+        BackendConfig(name="pytorch", kind="pytorch"),
+        BackendConfig(name="onnxruntime", kind="onnxruntime"),
+    ]
