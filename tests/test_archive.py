@@ -2,26 +2,33 @@
 
 The kill -9 tests stop a real build process with SIGKILL before each of its file-system steps in turn
 (and at random moments from outside), then check that every version folder is exactly as it was or
-exactly as a complete build leaves it.
+exactly as a complete build leaves it; what killed builds leave is removed by the next render once
+their processes are gone, never before, and is never indexed or served.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from documents import write
 from report_helpers import site_tree, version
 
-from reportgen.release import archive
+from reportgen import files
+from reportgen.release import archive, serve
 from reportgen.results.document import read_results
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
@@ -231,3 +238,136 @@ def test_a_build_killed_at_random_moments_from_outside_leaves_whole_versions(res
         whole = [{k: v for k, v in e.items() if k.startswith("0.2.0/")} for e in expected.values()]
         assert mine in whole or (not mine and not seen)  # absent only until a first build finished
         seen = seen or bool(mine)
+
+
+# --- leftovers of killed builds ---------------------------------------------------------------------
+
+# Runs in a child process: a build (or `render --all`) that stops inside one step and waits there,
+# alive, until the test kills it: "staging" after the staging folder got its results.json, "temporary"
+# with a page's temporary file written but not yet renamed over the version's index.html.
+BLOCKER = textwrap.dedent(
+    """
+    import json, os, sys, time
+    from pathlib import Path
+    from reportgen.release import archive
+
+    mode, folder, ready = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    replace = os.replace
+
+    def wait(where):
+        ready.write_text(str(where))
+        while True:
+            time.sleep(0.05)
+
+    def blocking_replace(src, dst):
+        if mode == "temporary" and str(src).endswith(".tmp") and Path(dst).parent.name == "0.1.0":
+            wait(src)
+        if mode == "staging" and Path(dst).name == "results.json" and ".building-" in str(dst):
+            replace(src, dst)
+            wait(Path(dst).parent)
+        replace(src, dst)
+
+    os.replace = blocking_replace
+    if mode == "staging":
+        archive.build_site(folder, json.loads(Path(sys.argv[4]).read_text()), None)
+    else:
+        archive.rebuild_pages(folder)
+    """
+)
+
+
+def _blocked(mode: str, folder: Path, ready: Path, *args: Path) -> tuple[subprocess.Popen, Path]:
+    child = subprocess.Popen([sys.executable, "-c", BLOCKER, mode, str(folder), str(ready), *map(str, args)])
+    deadline = time.monotonic() + 60
+    while not ready.exists() or not ready.read_text():
+        assert child.poll() is None and time.monotonic() < deadline, "the blocked build did not start"
+        time.sleep(0.05)
+    return child, Path(ready.read_text())
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_leftovers_of_killed_builds_are_removed_by_the_next_render_never_while_their_owner_lives(
+    results, tmp_path, reportgen
+):
+    site = tmp_path / "site"
+    archive.build_site(site, version(results, "0.1.0", 1), None)
+    doc = write(tmp_path / "0.2.0.json", version(results, "0.2.0", 2))
+    building, staging = _blocked("staging", site, tmp_path / "ready-1", doc)
+    rendering, temporary = _blocked("temporary", site, tmp_path / "ready-2")
+    assert staging.parent == site and staging.name.startswith(f".0.2.0.building-{building.pid}.")
+    assert temporary.parent == site / "0.1.0" and temporary.name.startswith(f".index.html@{rendering.pid}.")
+    try:
+        # While their processes live, another build leaves their files alone ...
+        archive.build_site(site, version(results, "0.3.0", 3), None)
+        assert staging.is_dir() and (staging / "results.json").is_file() and temporary.is_file()
+        # ... and they are no version: not indexed, not served, not listed.
+        index = (site / "index.html").read_text(encoding="utf-8")
+        assert re.findall(r'<tr data-version="([^"]+)">', index) == ["0.3.0", "0.1.0"]
+        with serve.make_server(site, port=0) as server:
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            url = serve.url_of(server)
+            assert _get(url + "0.1.0/index.html") == 200
+            for hidden in (
+                f"{staging.name}/results.json",
+                f"0.1.0/{temporary.name}",
+                "%2e0.2.0/x",
+                "assets/",
+            ):
+                assert _get(url + hidden) == 404, hidden
+            server.shutdown()
+            thread.join()
+    finally:
+        for child in (building, rendering):
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+    # Their processes are gone: the next render removes what they left, and nothing else.
+    kept = {k: v for k, v in site_tree(site).items() if "/." not in k and k != "index.html"}
+    new = write(tmp_path / "0.4.0.json", version(results, "0.4.0", 4))
+    code, _, err = reportgen("render", new, "--site-dir", site)
+    assert code == 0, err
+    assert not staging.exists() and not temporary.exists() and list(site.rglob(".*")) == []
+    after = site_tree(site)
+    assert {k: v for k, v in after.items() if not k.startswith("0.4.0/") and k != "index.html"} == kept
+
+
+def test_a_version_a_killed_build_moved_aside_is_moved_back_and_old_unowned_leftovers_go(results, tmp_path):
+    site = tmp_path / "site"
+    archive.build_site(site, version(results, "0.1.0", 1), "a: 1\n")
+    whole = site_tree(site)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    aside = site / f".0.1.0.replaced-{int(gone.stdout)}.1-abcd1234"  # a dead process's
+    aside.mkdir()
+    (site / "0.1.0").rename(aside / "0.1.0")  # killed between its two renames
+    old, fresh = site / ".0.2.0.building-abcdefgh", site / ".0.3.0.building-ijklmnop"  # older reportgen's
+    for path in (old, fresh):
+        path.mkdir()
+    os.utime(old, (time.time() - 2 * archive.UNOWNED_AGE_S,) * 2)
+    assert sorted(p.name for p in archive.remove_leftovers(site)) == sorted([aside.name, old.name])
+    assert site_tree(site) == whole and fresh.is_dir() and not old.exists() and not aside.exists()
+
+
+def test_a_killed_unreaped_process_owns_nothing_and_a_reused_pid_is_not_its_owner():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        start = files._start_time(child.pid)
+        assert start and files.owner_is_alive(child.pid, start) and files.owner_is_alive(child.pid)
+        assert not files.owner_is_alive(child.pid, str(int(start) + 1))  # its pid, another process
+        child.send_signal(signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while files.owner_is_alive(child.pid, start):  # a zombie until its parent reaps it
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        child.kill()
+        child.wait()
+    assert not files.owner_is_alive(child.pid, start)

@@ -140,7 +140,7 @@ def test_no_push_commits_locally_and_a_later_publish_pushes_it(results, tmp_path
     assert git("rev-parse", "gh-pages", cwd=remote) == local
 
 
-def test_refused_when_the_remote_moved_since_the_local_branch_was_made(results, tmp_path, remote, reportgen):
+def test_unpushed_local_commits_are_merged_when_the_remote_moved(results, tmp_path, remote, reportgen):
     a = checkout(tmp_path, remote, "a")
     archive.build_site(a / "site", version(results, "0.1.0", 1), None)
     assert reportgen("publish", cwd=a)[0] == 0
@@ -152,16 +152,35 @@ def test_refused_when_the_remote_moved_since_the_local_branch_was_made(results, 
     assert reportgen("publish", cwd=b)[0] == 0  # the remote moves on
     moved = git("rev-parse", "gh-pages", cwd=remote)
 
+    # No manual git command: the unpushed commit and the remote's new one are both kept.
     code, _, err = reportgen("publish", cwd=a)
-    assert code == 1
-    assert "origin/gh-pages moved since the local branch was made from it" in err
-    assert "nothing was published" in err and "--force-push" in err and "Traceback" not in err
-    assert git("rev-parse", "gh-pages", cwd=remote) == moved and git("rev-parse", "gh-pages", cwd=a) == local
-
-    # The way out the message gives: drop the unpushed commit, publish again; nothing is lost.
-    git("branch", "-f", "gh-pages", "origin/gh-pages", cwd=a)
-    assert reportgen("publish", cwd=a)[0] == 0
+    assert code == 0 and "merging the unpushed local commits" in err and "Traceback" not in err
     assert index_versions(published(remote)) == ["0.3.0", "0.2.0", "0.1.0"]
+    head = git("rev-parse", "gh-pages", cwd=remote)
+    assert git("rev-parse", "gh-pages", cwd=a) == head
+    assert git("log", "-1", "--format=%P", head, cwd=remote).split() == [moved, local]
+    code, _, err = reportgen("publish", cwd=a)  # and again: nothing left to do
+    assert code == 0 and "already up to date" in err, err
+
+
+def test_a_version_changed_on_both_sides_needs_replace_then_publishes(results, tmp_path, remote, reportgen):
+    a = checkout(tmp_path, remote, "a")
+    archive.build_site(a / "site", version(results, "0.1.0", 1), None)
+    assert reportgen("publish", "--no-push", cwd=a)[0] == 0
+    b = checkout(tmp_path, remote, "b")
+    other = version(results, "0.1.0", 1)
+    other["title"] = "Built on b"
+    archive.build_site(b / "site", other, None)
+    assert reportgen("publish", cwd=b)[0] == 0
+    moved = git("rev-parse", "gh-pages", cwd=remote)
+    for _ in range(2):  # the refusal is the same each time: only the user can choose a side
+        code, _, err = reportgen("publish", cwd=a)
+        assert (
+            code == 1 and "version 0.1.0 of the unpushed local commits on gh-pages already published" in err
+        )
+        assert git("rev-parse", "gh-pages", cwd=remote) == moved
+    assert reportgen("publish", "--replace", cwd=a)[0] == 0
+    assert b"Built on b" not in published(remote)["0.1.0/index.html"]
 
 
 def test_force_push_overwrites_a_moved_remote_only_when_told(results, tmp_path, remote, reportgen):
@@ -171,16 +190,19 @@ def test_force_push_overwrites_a_moved_remote_only_when_told(results, tmp_path, 
     b = checkout(tmp_path, remote, "b")
     archive.build_site(b / "site", version(results, "0.3.0", 3), None)
     assert reportgen("publish", cwd=b)[0] == 0
-    assert reportgen("publish", cwd=a)[0] == 1
     code, _, err = reportgen("publish", "--force-push", cwd=a)
     assert code == 0, err
-    assert index_versions(published(remote)) == ["0.1.0"]
+    assert index_versions(published(remote)) == ["0.1.0"]  # 0.3.0, only on the remote, is dropped
     assert git("rev-parse", "gh-pages", cwd=remote) == git("rev-parse", "gh-pages", cwd=a)
 
 
-def test_refused_when_the_remote_moves_between_fetch_and_push(results, tmp_path, remote, reportgen):
+@pytest.mark.parametrize("unpushed", [False, True], ids=["nothing-local", "unpushed-local-commit"])
+def test_refused_when_the_remote_moves_between_fetch_and_push(results, tmp_path, remote, reportgen, unpushed):
     a = checkout(tmp_path, remote, "a")
     archive.build_site(a / "site", version(results, "0.1.0", 1), None)
+    if unpushed:
+        assert reportgen("publish", "--no-push", cwd=a)[0] == 0
+    local = git("branch", "--list", "gh-pages", cwd=a) and git("rev-parse", "gh-pages", cwd=a)
     b = checkout(tmp_path, remote, "b")
     archive.build_site(b / "site", version(results, "0.2.0", 2), None)
     # A real race: git runs a's pre-push hook after publish fetched and committed, and the hook makes
@@ -194,9 +216,12 @@ def test_refused_when_the_remote_moves_between_fetch_and_push(results, tmp_path,
     assert code == 1
     assert "origin/gh-pages moved since it was fetched" in err and "nothing was published" in err
     assert index_versions(published(remote)) == ["0.2.0"]  # b's publish stands
-    assert git("branch", "--list", "gh-pages", cwd=a) == ""  # a's local branch did not move
-    assert reportgen("publish", cwd=a)[0] == 0  # publishing again goes on top
+    # a's local branch did not move: absent, or still its unpushed commit
+    assert (git("branch", "--list", "gh-pages", cwd=a) and git("rev-parse", "gh-pages", cwd=a)) == local
+    assert reportgen("publish", cwd=a)[0] == 0  # publishing again goes on top, no git command needed
     assert index_versions(published(remote)) == ["0.2.0", "0.1.0"]
+    if unpushed:  # the local commit is part of what is published now
+        git("merge-base", "--is-ancestor", local, "gh-pages", cwd=remote)
 
 
 def test_a_published_version_with_other_results_needs_replace(results, tmp_path, remote, reportgen):
@@ -218,8 +243,13 @@ def test_interrupted_build_leftovers_are_not_published(results, tmp_path, remote
     archive.build_site(repo / "site", version(results, "0.1.0", 1), None)
     (repo / "site" / ".0.2.0.building-x").mkdir()
     (repo / "site" / ".0.2.0.building-x" / "index.html").write_text("half")
+    # Temporary files of a killed write, inside the assets and a version folder.
+    (repo / "site" / "assets" / ".style.css@1.2-abcdefgh.tmp").write_text("half")
+    (repo / "site" / "0.1.0" / ".index.html@1.2-abcdefgh.tmp").write_text("half")
     assert reportgen("publish", cwd=repo)[0] == 0
-    assert not any(".building-" in name for name in published(remote))
+    names = published(remote)
+    assert "0.1.0/index.html" in names and "assets/style.css" in names
+    assert [name for name in names if "/." in f"/{name}"] == [".nojekyll"]
 
 
 def test_refusals_name_the_problem(results, tmp_path, remote, reportgen):

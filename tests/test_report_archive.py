@@ -237,7 +237,7 @@ def test_every_file_of_the_site_is_written_whole_fsynced_and_readable(demo, tmp_
     # Each file's data was flushed under its temporary name, then the folder that names it.
     site_dir = tmp_path / "site"
     for path in written:
-        temporary = [s for s in synced if Path(s).name.startswith(f".{path.name}.") and s.endswith(".tmp")]
+        temporary = [s for s in synced if Path(s).name.startswith(f".{path.name}@") and s.endswith(".tmp")]
         assert temporary, path
     assert {str(site_dir), str(site_dir / "assets")} <= set(synced)
     assert any(Path(s).name.startswith(f".{demo['version']}.building-") for s in synced)  # the staging folder

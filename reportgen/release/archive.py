@@ -3,7 +3,10 @@ site/assets/. Pages are rendered to strings by reportgen/report/render.py; this 
 
 A version is built once and never half: its files are written to a hidden staging folder that is
 renamed into place (a --force rebuild swaps it in with RENAME_EXCHANGE), so a kill -9 at any moment
-leaves each version folder either as it was or as the build makes it.
+leaves each version folder either as it was or as the build makes it. What a killed build leaves
+(``.<version>.building-<owner>-*`` folders, ``.<name>@<owner>-*.tmp`` files) names its process, and
+the next build or render of the site removes it once that process is gone (``remove_leftovers``).
+Hidden entries are never versions: not indexed, not served, not published.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import re
 import shutil
 import tempfile
+import time
 from importlib import resources
 from pathlib import Path
 
 from reportgen.errors import ReportgenError
-from reportgen.files import fsync_folder, write_atomic
+from reportgen.files import OWNER, fsync_folder, owner, owner_is_alive, write_atomic
 from reportgen.report.locale import get_locale
 from reportgen.report.render import previous_version, render_index, render_report
 from reportgen.results.document import dumps, read_results
@@ -25,6 +30,12 @@ from reportgen.results.version import check_version_label
 from reportgen.shipped import templates_dir
 
 STATIC_ASSETS = ("style.css", "charts.js")
+# What a build leaves while it runs: a staging folder (or, where RENAME_EXCHANGE is missing, the old
+# version moved aside) and temporary files of write_atomic, each named with its process (OWNER).
+# Older reportgen named neither with its process: those are removed once UNOWNED_AGE_S old.
+_STAGING = re.compile(rf"\.(?P<version>.+)\.(?P<kind>building|replaced)-(?:{OWNER}-)?[A-Za-z0-9_]+")
+_TEMPORARY = re.compile(rf"\..+(?:@{OWNER}-|\.)[A-Za-z0-9_]+\.tmp")
+UNOWNED_AGE_S = 3600.0
 
 
 def ensure_version_free(site_dir: Path, version: str, force: bool = False, source: str = "results") -> None:
@@ -52,6 +63,45 @@ def read_archive(site_dir: Path) -> list[dict]:
 
     Older schemas are upgraded in memory (the archived file stays as written); newer are refused."""
     return [read_results(path) for path in version_folders(site_dir).values()]
+
+
+def _is_dead(match: re.Match, path: Path) -> bool:
+    """Return whether the process that left `path` is gone (unowned: whether it is old)."""
+    if match["pid"] is not None:
+        return not owner_is_alive(int(match["pid"]), match["start"])
+    try:
+        return time.time() - path.lstat().st_mtime > UNOWNED_AGE_S
+    except OSError:
+        return False
+
+
+def remove_leftovers(site_dir: Path) -> list[Path]:
+    """Remove what killed builds left in the site, never what a live process is writing; return it.
+
+    A version that a killed build had moved aside (``.<version>.replaced-*``, on file systems without
+    RENAME_EXCHANGE) is moved back first when its folder is missing, so no version is ever lost."""
+    site_dir = Path(site_dir)
+    if not site_dir.is_dir():
+        return []
+    removed = []
+    versions = [path.parent for path in version_folders(site_dir).values()]
+    for folder in [site_dir, site_dir / "assets", *versions]:
+        for path in sorted(folder.glob(".*")) if folder.is_dir() else []:
+            staging = folder == site_dir and path.is_dir() and not path.is_symlink()
+            match = (_STAGING if staging else _TEMPORARY).fullmatch(path.name)
+            if match is None or not (staging or path.is_file()) or not _is_dead(match, path):
+                continue
+            if staging:
+                aside, target = path / match["version"], site_dir / match["version"]
+                if match["kind"] == "replaced" and aside.is_dir() and not target.exists():
+                    os.replace(aside, target)
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    if removed:
+        fsync_folder(site_dir)
+    return removed
 
 
 def copy_assets(site_dir: Path) -> None:
@@ -109,11 +159,13 @@ def build_site(
     ensure_version_free(site_dir, version, force, source)
     target = site_dir / version
     site_dir.mkdir(parents=True, exist_ok=True)
+    if remove_leftovers(site_dir):
+        ensure_version_free(site_dir, version, force, source)  # a version moved back is taken again
     others = [r for r in read_archive(site_dir) if r["version"] != version]
     # Render before touching the disk, so a template error leaves the site as it was.
     page = render_report(results, previous_version(results, others), has_config=config_text is not None)
     index = render_index([*others, results])
-    staging = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.building-"))
+    staging = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.building-{owner()}-"))
     try:
         os.chmod(staging, 0o755)
         write_atomic(staging / "index.html", page)
@@ -124,7 +176,7 @@ def build_site(
             shutil.rmtree(staging)  # now the replaced version
         elif target.exists():
             # Two renames: a kill -9 between them leaves the old version in .<version>.replaced-*.
-            trash = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.replaced-"))
+            trash = Path(tempfile.mkdtemp(dir=site_dir, prefix=f".{version}.replaced-{owner()}-"))
             os.replace(target, trash / version)
             os.replace(staging, target)
             shutil.rmtree(trash)
@@ -142,6 +194,7 @@ def build_site(
 def rebuild_pages(site_dir: Path) -> list[Path]:
     """Re-render every archived version's page and the index with the current templates."""
     site_dir = Path(site_dir)
+    remove_leftovers(site_dir)
     files = list(version_folders(site_dir).values())
     if not files:
         raise ReportgenError(f"{site_dir}: no archived versions to re-render (no <version>/results.json)")

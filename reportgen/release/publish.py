@@ -4,8 +4,11 @@ The branch's tree is the union of what is published and the local site: versions
 survive, versions in the local site are added (a version published with different results is refused
 unless ``replace``), and the index is regenerated over all of them. The commit is made with git's
 plumbing in a temporary index, so the user's working tree, index and checked-out branch are never
-touched. The push is never forced unless asked, and refused with a clear message when the remote
-branch moved since it was fetched (mkdocs' gh-deploy force-pushes and loses what others published).
+touched. The push is never forced unless asked (mkdocs' gh-deploy force-pushes and loses what others
+published). Local commits made with --no-push that the remote never got are merged with what the
+remote has meanwhile (a commit with both as parents), so nothing published or committed is lost; a
+push refused because the remote moved between fetch and push is one line, and publishing again
+succeeds. Hidden files of the site (a build's staging folders, temporary files) are never published.
 """
 
 from __future__ import annotations
@@ -101,25 +104,26 @@ def version_from_tag(repo_dir: Path = Path(".")) -> str:
     return tag
 
 
-def _overlay(site_dir: Path, tree: Path, replace: bool) -> None:
-    """Copy the local site over the published tree; refuse to change a published version's results."""
+def _overlay(source: Path, tree: Path, replace: bool, where: str = "") -> None:
+    """Copy a site (the local one, or unpushed commits' files) over the tree to publish; refuse to
+    change a published version's results unless ``replace``. Hidden files are never copied."""
     published = version_folders(tree)
+    incoming = version_folders(source)
     changed = [
         name
-        for name, results in version_folders(site_dir).items()
+        for name, results in incoming.items()
         if name in published and published[name].read_bytes() != results.read_bytes()
     ]
     if changed and not replace:
         raise ReportgenError(
-            f"version{'s' if len(changed) > 1 else ''} {', '.join(changed)} already published with "
+            f"version{'s' if len(changed) > 1 else ''} {', '.join(changed)}{where} already published with "
             "different results; publish under a new version, or pass --replace to overwrite"
         )
-    local = version_folders(site_dir)
-    for entry in sorted(site_dir.iterdir()):
+    for entry in sorted(source.iterdir()):
         if entry.name.startswith("."):
-            continue  # staging folders of an interrupted build, editor files
+            continue  # staging folders of an interrupted build, editor files, .nojekyll (rewritten)
         target = tree / entry.name
-        if entry.name in local or not (entry.is_dir() and target.is_dir()):
+        if entry.name in incoming or not (entry.is_dir() and target.is_dir()):
             # A version is replaced as a whole; a file replaces what is there.
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
@@ -127,7 +131,7 @@ def _overlay(site_dir: Path, tree: Path, replace: bool) -> None:
                 target.unlink()
         if entry.is_dir():
             # Other folders (assets/) are merged: published pages may use files the local build lacks.
-            shutil.copytree(entry, target, dirs_exist_ok=True)
+            shutil.copytree(entry, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*"))
         else:
             shutil.copy2(entry, target)
 
@@ -153,22 +157,29 @@ def _identity(git: _Git) -> dict[str, str]:
     return env
 
 
-def _base(git: _Git, local: str | None, fetched: str | None, remote_ref: str, force_push: bool) -> str | None:
-    """Return the commit the new one builds on: the remote tip, or local commits made on top of it."""
+def _base(
+    git: _Git, local: str | None, fetched: str | None, force_push: bool
+) -> tuple[str | None, str | None]:
+    """Return (the commit the new one builds on, unpushed local commits to merge in, or None)."""
     if fetched is None or local is None or local == fetched:
-        return local or fetched
+        return local or fetched, None
     if git.is_ancestor(fetched, local):
-        return local  # earlier --no-push commits, made on top of what is published
+        return local, None  # earlier --no-push commits, made on top of what is published
     if git.is_ancestor(local, fetched):
-        return fetched
-    if not force_push:
-        raise ReportgenError(
-            f"{remote_ref} moved since the local branch was made from it (local {local[:10]}, remote "
-            f"{fetched[:10]}); nothing was published. Drop the unpushed local commits with "
-            f"`git branch -f {remote_ref.split('/', 1)[1]} {remote_ref}` and publish again (the local "
-            "site is republished on top), or pass --force-push to overwrite the remote"
-        )
-    return local  # --force-push: what only the remote has since the branches diverged is dropped
+        return fetched, None
+    if force_push:
+        return local, None  # what only the remote has since the branches diverged is dropped
+    return fetched, local  # the remote moved since --no-push commits were made: keep both
+
+
+def _checkout(git: _Git, commit: str, folder: Path, index: Path) -> None:
+    """Write the files of a commit into folder, through the given (temporary) index file."""
+    git.env["GIT_INDEX_FILE"] = str(index)
+    try:
+        git("read-tree", commit)
+        git("checkout-index", "--all", "--force", f"--prefix={folder}/")
+    finally:
+        del git.env["GIT_INDEX_FILE"]
 
 
 def publish(
@@ -208,29 +219,35 @@ def publish(
             git("fetch", "--quiet", "--no-tags", remote, f"+{ref}:refs/remotes/{remote_ref}")
             fetched = git.sha(f"refs/remotes/{remote_ref}")
     local = git.sha(ref)
-    base = _base(git, local, fetched, remote_ref, force_push)
+    base, unpushed = _base(git, local, fetched, force_push)
 
     with tempfile.TemporaryDirectory(prefix="reportgen-publish-") as tmp:
         tree, index = Path(tmp) / "tree", Path(tmp) / "index"
         tree.mkdir()
+        if base:
+            _checkout(git, base, tree, index)
+        if unpushed:
+            progress(f"{remote_ref} moved: merging the unpushed local commits")
+            theirs = Path(tmp) / "unpushed"
+            theirs.mkdir()
+            _checkout(git, unpushed, theirs, Path(tmp) / "unpushed-index")
+            _overlay(theirs, tree, replace, f" of the unpushed local commits on {branch}")
+        _overlay(site_dir, tree, replace)
+        versions = _write_index(tree)
         git.env["GIT_INDEX_FILE"] = str(index)
         try:
-            if base:
-                git("read-tree", base)
-                git("checkout-index", "--all", "--force", f"--prefix={tree}/")
-            _overlay(site_dir, tree, replace)
-            versions = _write_index(tree)
             # --force: the user's global excludes must not drop a file of the site.
             git(f"--git-dir={git_dir}", f"--work-tree={tree}", "add", "--all", "--force", ".", cwd=tree)
             tree_sha = git.out("write-tree")
         finally:
             del git.env["GIT_INDEX_FILE"]
-    changed = base is None or git.out("rev-parse", f"{base}^{{tree}}") != tree_sha
+    changed = base is None or unpushed is not None or git.out("rev-parse", f"{base}^{{tree}}") != tree_sha
     commit = base
     if changed:
         text = message or f"Publish reportgen site: {', '.join(versions)}"
         git.env.update(_identity(git))
-        commit = git.out("commit-tree", tree_sha, *(["-p", base] if base else []), "-m", text)
+        parents = [arg for parent in (base, unpushed) if parent for arg in ("-p", parent)]
+        commit = git.out("commit-tree", tree_sha, *parents, "-m", text)
     assert commit is not None
 
     pushed = False

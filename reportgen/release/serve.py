@@ -1,10 +1,15 @@
-"""Serve the built site over HTTP for a local look; loopback only unless another host is asked for."""
+"""Serve the built site over HTTP for a local look; loopback only unless another host is asked for.
+
+Only the site is served: hidden files and folders (the staging folders of a build in progress or
+killed, temporary files) answer 404, and folders are never listed."""
 
 from __future__ import annotations
 
 import functools
 import socket
+import urllib.parse
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -17,12 +22,27 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+class _SiteHandler(SimpleHTTPRequestHandler):
+    """The standard file handler, without hidden paths and without folder listings."""
+
+    def send_head(self):
+        path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+        if any(part.startswith(".") for part in path.split("/")):
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        return super().send_head()
+
+    def list_directory(self, path):
+        self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+        return None
+
+
 def make_server(site_dir: Path, host: str = DEFAULT_HOST, port: int = 8000) -> ThreadingHTTPServer:
     """Return an HTTP server of the site folder, bound to host:port (port 0: any free port)."""
     site_dir = Path(site_dir)
     if not (site_dir / "index.html").is_file():
         raise ReportgenError(f"{site_dir}: no site to serve (no index.html); run reportgen build first")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site_dir))
+    handler = functools.partial(_SiteHandler, directory=str(site_dir))
     server_class = _Server
     if ":" in host:
         server_class = type("_Server6", (_Server,), {"address_family": socket.AF_INET6})
