@@ -313,11 +313,11 @@ def serve(site_dir: str, host: str, port: int) -> None:
 def init(source: str, task: str, out: str, force: bool) -> None:
     """Write a commented starter config for a model source and task."""
     from reportgen.config.starter import starter_config
-    from reportgen.results.document import write_text_atomic
+    from reportgen.files import write_atomic
 
     if Path(out).exists() and not force:
         raise ReportgenError(f"{out}: already exists; pass --force to overwrite it")
-    write_text_atomic(Path(out), starter_config(source, task))
+    write_atomic(Path(out), starter_config(source, task))
     console.print(f"wrote {out}: edit the paths, then `reportgen validate {out}`")
 
 

@@ -101,7 +101,7 @@ def test_crash_during_write_keeps_the_old_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError):
-        results.write_text_atomic(path, "new\n")
+        results.write_results(path, _document())
     assert path.read_text() == "old\n" and len(list(tmp_path.iterdir())) == 1
 
 

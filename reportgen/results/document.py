@@ -9,8 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import numpy as np
 from reportgen import stats
 from reportgen.config.schema import AnalysisConfig
 from reportgen.errors import ResultsError, SanityError
+from reportgen.files import write_atomic
 
 SCHEMA_VERSION = 3
 
@@ -102,26 +101,10 @@ def dumps(document: dict) -> str:
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_results(path: Path, document: dict) -> None:
     """Check the invariants, then write the document atomically."""
     check_invariants(document)
-    write_text_atomic(path, dumps(document))
+    write_atomic(path, dumps(document))
 
 
 def read_results(path: Path) -> dict:
