@@ -82,7 +82,7 @@ def main() -> int:
         report_s = _median_s(lambda: site.render_report(results), args.repeats)
         one = work / "one"
         build_s = _median_s(
-            lambda: site.build_site(one, results, None),
+            lambda: archive.build_site(one, results, None),
             args.repeats,
             setup=lambda: shutil.rmtree(one, ignore_errors=True),
         )
@@ -101,12 +101,12 @@ def main() -> int:
         for doc in documents:  # the archive as `reportgen build` leaves it, written directly
             (archive / doc["version"]).mkdir(parents=True)
             write_results(archive / doc["version"] / "results.json", doc)
-        site.rebuild_pages(archive)
+        archive.rebuild_pages(archive)
         index_s = _median_s(lambda: site.render_index(documents), args.repeats)
-        rebuild_s = _median_s(lambda: site.rebuild_pages(archive), max(1, min(args.repeats, 3)))
+        rebuild_s = _median_s(lambda: archive.rebuild_pages(archive), max(1, min(args.repeats, 3)))
         extra = _version(results, args.versions)
         add_s = _median_s(
-            lambda: site.build_site(archive, extra, None),
+            lambda: archive.build_site(archive, extra, None),
             max(1, min(args.repeats, 3)),
             setup=lambda: shutil.rmtree(archive / extra["version"], ignore_errors=True),
         )

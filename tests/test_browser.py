@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.report import render as site
+from reportgen.release import archive
 from reportgen.results import merge
 from reportgen.results.document import read_results
 
@@ -45,10 +45,10 @@ PAGE = """() => ({
 def _build(root: Path) -> Path:
     results = read_results(DATA)
     site_dir = root / "project" / "site"
-    site.build_site(site_dir, results, "version: 0.1.0\n")
+    archive.build_site(site_dir, results, "version: 0.1.0\n")
     newer = copy.deepcopy(results)
     newer["version"], newer["created_at"] = "0.2.0", "2026-12-05T10:00:00Z"
-    site.build_site(site_dir, newer, "version: 0.2.0\n", locale="ko")
+    archive.build_site(site_dir, newer, "version: 0.2.0\n", locale="ko")
     return site_dir
 
 
@@ -122,7 +122,7 @@ def _build_merged(root: Path) -> Path:
         if b["status"] == "ok":
             b["latency_ms"]["samples"] = [s * 1.5 for s in b["latency_ms"]["samples"]]
     site_dir = root / "site"
-    site.build_site(site_dir, merge.merge([("x64", results), ("amd", other)]), None)
+    archive.build_site(site_dir, merge.merge([("x64", results), ("amd", other)]), None)
     return site_dir
 
 

@@ -1,6 +1,6 @@
 """The regression gate: `reportgen compare OLD NEW` judges every backend and metric, exit 0 / 1 / 2.
 
-Documents are built from tests/data/results_v1.json (see tests/test_site.py on that file); the
+Documents are built from tests/data/results_v1.json (see tests/report_helpers.py on that file); the
 expectations are computed from the document, so it can be replaced by a real run.
 """
 
@@ -107,10 +107,10 @@ def test_an_incomplete_document_exits_2(results, tmp_path, reportgen):
 
 
 def test_versions_are_found_in_the_site(results, tmp_path, reportgen):
-    from reportgen.report import render as site
+    from reportgen.release import archive
 
-    site.build_site(tmp_path / "site", results, None)
-    site.build_site(tmp_path / "site", scaled(results, "0.2.0", 1.3), None)
+    archive.build_site(tmp_path / "site", results, None)
+    archive.build_site(tmp_path / "site", scaled(results, "0.2.0", 1.3), None)
     code, out, _ = reportgen("compare", "0.1.0", "0.2.0", "--site-dir", tmp_path / "site")
     assert code == 1 and "1 regression from 0.1.0 to 0.2.0" in out
     code, _, err = reportgen("compare", "0.1.0", "../0.2.0", "--site-dir", tmp_path / "site")
@@ -266,7 +266,7 @@ def on_cpu(results: dict, cpu: str) -> dict:
 
 
 def test_merged_versions_compare_machine_by_machine(results, tmp_path, reportgen):
-    from reportgen.report import render as site
+    from reportgen.release import archive
     from reportgen.results import merge
 
     arm = on_cpu(results, "Neoverse-N1")
@@ -274,10 +274,10 @@ def test_merged_versions_compare_machine_by_machine(results, tmp_path, reportgen
         merge.machine_label(results["environment"]),
         merge.machine_label(arm["environment"]),
     )
-    site.build_site(tmp_path / "site", merge.merge([("x64", results), ("arm", arm)]), None)
+    archive.build_site(tmp_path / "site", merge.merge([("x64", results), ("arm", arm)]), None)
     # 0.2.0: the x64 machine as fast as before, a planted 30% slowdown on the arm machine only.
     new = merge.merge([("x64", scaled(results, "0.2.0", 1.0)), ("arm", scaled(arm, "0.2.0", 1.3))])
-    site.build_site(tmp_path / "site", new, None)
+    archive.build_site(tmp_path / "site", new, None)
     code, out, err = reportgen("compare", "0.1.0", "0.2.0", "--site-dir", tmp_path / "site")
     assert code == 1, err
     assert out.splitlines()[0].split()[:3] == ["machine", "backend", "metric"]

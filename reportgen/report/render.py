@@ -179,16 +179,3 @@ def previous_version(results: dict, others: list[dict]) -> dict | None:
     older = [r for r in others if _created(r) < _created(results)]
     older = [r for r in older if not is_merged(r) or merge.counterpart(r, results) is not None]
     return _newest_first(older)[0] if older else None
-
-
-# The archive moved to reportgen.release.archive; these names forward to it for the callers that
-# still import them from here (tests/test_browser.py, tests/test_compare.py, benchmarks/bench_render.py).
-_MOVED_TO_ARCHIVE = ("build_site", "rebuild_pages", "ensure_version_free")
-
-
-def __getattr__(name: str):
-    if name in _MOVED_TO_ARCHIVE:
-        from reportgen.release import archive
-
-        return getattr(archive, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
