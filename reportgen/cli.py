@@ -55,7 +55,7 @@ def _config_options(command):
         "--config",
         "config_path",
         help="config file [configs/demo.yaml]",
-        type=click.Path(dir_okay=False),
+        type=click.Path(),
     )(command)
 
 
@@ -136,7 +136,8 @@ def build(
             raise click.UsageError("--results files carry their version; drop --version/--version-from-tag")
         from reportgen.config.schema import load_config
 
-        _render_merged(results_files, Path(load_config(config_path).site.dir), force, locale)
+        site_dir = Path(load_config(config_path, check_files=False).site.dir)  # no model files needed
+        _render_merged(results_files, site_dir, force, locale)
         return
     config = _load(config_path, version, locale, from_tag)
     site_dir = Path(config.site.dir)
@@ -322,7 +323,7 @@ def init(source: str, task: str, out: str, force: bool) -> None:
 
 
 @cli.command()
-@click.argument("config_path", type=click.Path(dir_okay=False))
+@click.argument("config_path", type=click.Path())
 def validate(config_path: str) -> None:
     """Check a config without running it."""
     from reportgen.config.schema import load_config

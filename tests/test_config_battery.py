@@ -390,11 +390,6 @@ def test_the_messages_name_what_was_expected(tmp_path, reportgen):
         assert err == f"error: {NAME}: {line}\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.py: click.Path(dir_okay=False) answers a folder with its multi-line usage error before "
-    "load_config can say it in one line (load_config itself does: test_config.py)",
-)
 def test_a_folder_given_as_the_config_is_one_line(tmp_path, reportgen):
     (tmp_path / "configs").mkdir()
     code, _, err = reportgen("validate", "configs", cwd=tmp_path)

@@ -41,6 +41,7 @@ from reportgen.config.words import SANE, error_line, reference, short_repr, sort
 from reportgen.config.words import Expect as _Expect
 from reportgen.config.words import cross_error as _cross_error
 from reportgen.errors import ConfigError
+from reportgen.results import version as version_rule
 
 __all__ = [
     "AnalysisConfig",
@@ -61,7 +62,6 @@ __all__ = [
 ]
 
 # Names the site keeps for itself next to the per-version folders (site/<version>/).
-_RESERVED_VERSIONS = ("assets", "index")
 
 MAX_ITERATIONS = 1_000_000
 
@@ -163,16 +163,10 @@ class AnalysisConfig(_Section):
 
 
 class Config(_Section):
-    version: Annotated[
-        str,
-        _Expect(
-            "a label of letters, digits, '.', '_' or '-' that starts with a letter or digit"
-            " (at most 64 characters, not 'assets' or 'index')"
-        ),
-    ] = Field(
+    version: Annotated[str, _Expect(version_rule.EXPECTED)] = Field(
         "dev",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-        max_length=64,
+        pattern=version_rule.PATTERN,
+        max_length=version_rule.MAX_LENGTH,
         description="Report version label; also the site folder of this report.",
     )
     title: Annotated[str | None, _Expect("a string of at most 200 characters")] = Field(
@@ -209,7 +203,7 @@ class Config(_Section):
     @field_validator("version")
     @classmethod
     def _not_reserved(cls, value: str) -> str:
-        if value.lower() in _RESERVED_VERSIONS:  # lower(): case-insensitive file systems collide too
+        if value.lower() in version_rule.RESERVED:  # lower(): case-insensitive file systems collide too
             raise ValueError("reserved")  # worded from the field's _Expect phrase
         return value
 

@@ -52,7 +52,7 @@ def locate(arg: str, site_dir: Path) -> Path:
 def thresholds_for(new: dict, new_path: Path, config_path: str | None) -> Thresholds:
     """Return the thresholds of the config file given, else of the config stored in the NEW results."""
     if config_path is not None:
-        return Thresholds.from_config(load_config(config_path))
+        return Thresholds.from_config(load_config(config_path, check_files=False))
     try:
         # Keys added since the document was written take their defaults.
         return Thresholds.from_config(parse_config(new.get("config") or {}, f"{new_path}: config"))
