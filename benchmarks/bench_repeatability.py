@@ -26,8 +26,9 @@ def _env(pythonpath: str | None) -> dict:
     return {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else dict(os.environ)
 
 
-def _reportgen(args: list[str], pythonpath: str | None, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "reportgen", *args], env=_env(pythonpath), **kwargs)
+def _reportgen(args: list[str], pythonpath: str | None, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    # cwd outside the checkout: `python -m` puts the working folder first on sys.path, before PYTHONPATH.
+    return subprocess.run([sys.executable, "-m", "reportgen", *args], env=_env(pythonpath), cwd=cwd, **kwargs)
 
 
 def _recommendation(doc: dict) -> str:
@@ -49,13 +50,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("build/repeat"))
     parser.add_argument("--pythonpath", help="import reportgen from this folder (runs and compares)")
     args = parser.parse_args()
+    args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
+    config = str(Path(args.config).resolve())
     paths, walls = [], []
     for i in range(1, args.runs + 1):
         path = args.out / f"run{i}.json"
         started = time.monotonic()
-        run = ["run", "-c", args.config, "-o", str(path), "--version", f"repeat-{i}"]
-        _reportgen(run, args.pythonpath, check=True, stderr=subprocess.DEVNULL)
+        run = ["run", "-c", config, "-o", str(path), "--version", f"repeat-{i}"]
+        _reportgen(run, args.pythonpath, args.out, check=True, stderr=subprocess.DEVNULL)
         walls.append(time.monotonic() - started)
         paths.append(path)
         print(f"run {i}: {walls[-1]:.0f} s", flush=True)
@@ -63,12 +66,12 @@ def main() -> None:
     _print(docs, walls)
     for a, b in zip(paths, paths[1:]):
         compare = ["compare", str(a), str(b), "--format", "json"]
-        done = _reportgen(compare, args.pythonpath, capture_output=True, text=True)
+        done = _reportgen(compare, args.pythonpath, args.out, capture_output=True, text=True)
         rows = json.loads(done.stdout)["rows"] if done.stdout.strip() else []
         flagged = [
             f"{r['backend']} {r['metric']} {r['status']}: {r['detail']}"
             for r in rows
-            if r["status"] != "same"
+            if r["status"] not in ("same", "info")
         ]
         print(f"compare {a.name} {b.name}: exit {done.returncode}" + "".join(f"\n  {r}" for r in flagged))
 

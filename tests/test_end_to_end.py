@@ -16,7 +16,7 @@ def _config(tmp_path, version, extra=""):
         textwrap.dedent(f"""\
         version: {version}
         dataset: {{images: 24}}
-        measurement: {{warmup_iterations: 3, min_iterations: 15, min_time_s: 0.3}}
+        measurement: {{rounds: 3, warmup_iterations: 3, min_iterations: 15, min_time_s: 0.3}}
         site: {{dir: {tmp_path / "site"}}}
         """)
         + textwrap.dedent(extra)

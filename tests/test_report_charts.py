@@ -15,6 +15,7 @@ def test_every_chart_has_title_axes_caption_and_the_measured_data(demo):
     figures = page_figures(page)
     assert set(figures) == {
         "chart-latency",
+        "chart-rounds",
         "chart-fps",
         "chart-memory",
         "chart-size",

@@ -7,6 +7,7 @@ import re
 
 from report_helpers import as_version, page_figures, page_text
 
+from reportgen.analysis.verdicts import speed_verdict
 from reportgen.release import archive
 from reportgen.report import render as site
 
@@ -21,8 +22,17 @@ def test_index_lists_versions_newest_first_with_badges_and_trends(demo, tmp_path
     assert 'href="0.2.0/index.html"' in index and 'href="0.1.0/index.html"' in index
     assert 'href="assets/style.css"' in index
     row = page_text(re.search(r'<tr data-version="0.1.0">(.*?)</tr>', index, re.S).group(1))
-    assert "5 same answers" in row and "2 close answers" in row and "6 faster" in row and "1 slower" in row
-    assert "ort-int8-static (3.68× faster)" in row and "close, not identical" in row
+    verdicts = [
+        speed_verdict(demo["backends"][n]["speedup_interval"], 0.05) for n in demo["backend_order"][1:]
+    ]
+    counts = {v: verdicts.count(v) for v in ("faster", "slower")}
+    assert "5 same answers" in row and "2 close answers" in row and f"{counts['faster']} faster" in row
+    assert (f"{counts['slower']} slower" in row) == bool(counts["slower"])
+    advice = next(f for f in demo["findings"] if f["id"].startswith("recommend."))
+    assert (
+        f"{advice['backend']} ({advice['params']['speedup']:.2f}× faster)" in row
+        and "close, not identical" in row
+    )
     assert "28 November 2026, 05:40 UTC" in row
     figures = page_figures(index)
     assert list(figures) == [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import datetime
 
 import pytest
 import yaml
@@ -94,7 +95,10 @@ def test_korean_page_speaks_korean(demo):
     headings = [page_text(h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", page, re.S)]
     assert headings[:4] == ["판정", "핵심 비교", "주요 발견사항", "감지 품질과 출력 일치"]
     assert all(re.search(r"[\uac00-\ud7a3]", h) for h in headings)
-    assert "2026년 11월 28일" in page and "3.32배 빠름" in page
+    ko = get_locale("ko")
+    created = datetime.fromisoformat(demo["created_at"].replace("Z", "+00:00"))
+    speedup = ko.ratio(demo["backends"]["onnxruntime"]["speedup"])
+    assert " ".join(ko.date(created).split(" ")[:3]) in page and f"{speedup} 빠름" in page
     assert site.render_report(demo, locale="ko") == page  # the --locale override
 
 

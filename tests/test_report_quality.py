@@ -28,9 +28,9 @@ def test_example_images_show_reference_and_candidate_side_by_side(demo):
             for d in ex["detections"][name]:
                 assert f'{d["class_name"]} <span class="num">{d["score"]:.3f}</span>' in fragment
         assert "no match" in fragment  # these were picked because the backends disagree
-    # Image #183: the reference's weak circle and the INT8 model's extra square have no partner.
+    # Image #155: the INT8 model's weak triangle and cross have no partner in the reference.
     first = page_text(examples[0])
-    assert "2 unmatched detections" in first and "circle 0.290 no match" in first
+    assert "2 unmatched detections" in first and "triangle 0.392 no match" in first
     bad = copy.deepcopy(demo)
     bad["examples"][0]["pictures"]["pytorch"] = "javascript:alert(1)"
     page = site.render_report(bad)

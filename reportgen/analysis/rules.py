@@ -313,7 +313,8 @@ def recommendation(document: dict) -> list[dict]:
         )
     fastest = max(keeping, key=lambda item: item[1]["speedup"])
     # Inside the fastest one's interval the order is noise: name the simplest, say who is tied.
-    tied = [item for item in keeping if item[1]["speedup"] >= fastest[1]["speedup_interval"][0]]
+    floor = min(fastest[1]["speedup_interval"][0], fastest[1]["speedup"])  # the fastest is tied with itself
+    tied = [item for item in keeping if item[1]["speedup"] >= floor]
     name, b, ref = min(tied, key=lambda item: simplicity(item[1]))
     params = {
         "name": name,

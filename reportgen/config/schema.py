@@ -74,7 +74,7 @@ class MeasurementConfig(_Section):
         2, gt=0, le=MAX_THREADS, description="Intra-op threads of every backend that does not set its own."
     )
     rounds: Annotated[int, SANE] = Field(
-        5,
+        9,
         gt=0,
         le=1000,
         description="Fresh worker processes that time each backend, interleaved across backends (round 1 "
@@ -88,7 +88,7 @@ class MeasurementConfig(_Section):
         20, gt=0, le=MAX_ITERATIONS, description="Timed runs at least, per round."
     )
     min_time_s: Annotated[float, SANE] = Field(
-        0.5, ge=0, le=3600, description="Keep timing until this many seconds have passed, per round."
+        0.3, ge=0, le=3600, description="Keep timing until this many seconds have passed, per round."
     )
     max_iterations: Annotated[
         int, SANE, _Expect(f"a positive integer of at least min_iterations and at most {MAX_ITERATIONS}")

@@ -192,7 +192,7 @@ def _measure_rounds(
             backend = config.backend(name)
             progress(f"round {number}/{total}: measuring {name} ({backend.kind}) in a fresh process")
             job, timeout = _backend_job(config, backend, files[name], common, work_dir, number)
-            stem = work_dir / f"{name}.round{number}"
+            stem = work_dir / f"{name}-round{number}"  # with_suffix keeps every round's job, log, result
             worker = partial(_run_worker, job, stem, timeout, job["threads"])
             results[name].append({**rounds.measure(worker), "job": job})
     for name in runnable:

@@ -39,8 +39,8 @@ def _summary(report: dict) -> str:
 def _thresholds_text(report: dict) -> str:
     th = report["thresholds"]
     return (
-        f"thresholds: latency +{th['latency_pct']:g}% with the {th['confidence']:.0%} interval over "
-        f"the rounds beyond +{th['speed_tolerance_pct']:g}%, "
+        f"thresholds: latency +{th['latency_pct']:g}% with its {100 * th['confidence']:.3g}% interval over "
+        f"the rounds beyond +{th['speed_tolerance_pct']:g}% (95% for all backends together), "
         f"accuracy -{th['accuracy_points']:g} points, file size +{th['size_pct']:g}%, "
         f"parity lost (match rate below {fmt_rate(th['min_match_rate'])})"
     )
