@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast test-wheel lint format bench train browser clean
+.PHONY: setup demo test test-fast test-wheel fuzz lint format bench train browser clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,10 @@ test: setup browser
 test-wheel: setup
 	PYTHON=$(PYTHON) bash tests/wheel/check.sh
 
+# The property tests with many more examples than `make test` runs (the "thorough" profile, minutes).
+fuzz: setup
+	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest tests/test_config_fuzz.py tests/test_results_fuzz.py
+
 test-fast: setup
 	$(PY) -m pytest -m "not slow"
 
@@ -47,6 +51,7 @@ train: setup
 
 bench: setup
 	$(PY) benchmarks/bench_backends.py
+	$(PY) benchmarks/bench_repeatability.py
 	$(PY) benchmarks/bench_render.py
 
 clean:
