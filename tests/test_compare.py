@@ -101,8 +101,14 @@ def test_an_incomplete_document_exits_2(results, tmp_path, reportgen):
     del doc["backends"][candidate(doc)]["status"], doc["reference"]
     code, _, err = reportgen("compare", old, write(tmp_path / "new.json", doc))
     assert code == 2 and "Traceback" not in err
+    assert err.strip() == f"error: {tmp_path / 'new.json'}: reference: required key missing"
+    doc = copy.deepcopy(results)
+    del doc["backends"][candidate(doc)]["status"]
+    code, _, err = reportgen("compare", old, write(tmp_path / "new.json", doc))
+    assert code == 2
     assert (
-        err.strip() == f"error: {tmp_path / 'new.json'}: not a complete results document: missing reference"
+        err.strip()
+        == f"error: {tmp_path / 'new.json'}: backends.{candidate(doc)}.status: required key missing"
     )
 
 

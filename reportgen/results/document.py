@@ -1,14 +1,14 @@
 """The results document: schema version, atomic write, read with upgrade, sanity invariants.
 
 docs/results.md describes every key. Files of a newer schema are refused; older ones are upgraded
-by ``UPGRADES`` (one small function per version step) when read.
+by ``UPGRADES`` (one small function per version step) when read, then checked whole: the schema and
+the invariants (reportgen/results/reader.py) are the same at write and at every read.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from reportgen import stats
 from reportgen.config.schema import AnalysisConfig
 from reportgen.errors import ResultsError, SanityError
 from reportgen.files import write_atomic
+from reportgen.results import reader
 
 SCHEMA_VERSION = 3
 
@@ -108,19 +109,24 @@ def write_results(path: Path, document: dict) -> None:
 
 
 def read_results(path: Path) -> dict:
-    """Read a results file, upgrading an older schema and refusing a newer one."""
-    path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no such results file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ResultsError(f"{path}: not a readable results file ({e})") from None
-    if not isinstance(document, dict) or not isinstance(document.get("schema_version"), int):
+    """Read a results file: refuse a newer schema, upgrade an older one, then check it whole.
+
+    Every command that reads a document reads it here (render, render --all, --merge, compare,
+    publish, build --results), so each gets the same check (reportgen/results/reader.py): a bad file
+    is one ResultsError line (exit 2) naming the file, the key path and what was expected."""
+    source = str(path)
+    document = reader.load(Path(path))
+    if not isinstance(document, dict) or not _is_schema_version(document.get("schema_version")):
         raise ResultsError(
-            f"{path}: schema_version: expected an integer, this is not a reportgen results file"
+            f"{source}: schema_version: expected an integer, this is not a reportgen results file"
         )
-    return upgrade(document, source=str(path))
+    document = upgrade(document, source=source)
+    reader.check(document, source)
+    return document
+
+
+def _is_schema_version(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def is_merged(document: dict) -> bool:
@@ -143,11 +149,21 @@ def upgrade(document: dict, source: str = "results") -> dict:
         )
     if is_merged(document):
         return _upgrade_merged(document, source)
+    if document["schema_version"] < SCHEMA_VERSION:
+        reader.check_upgradable(document, source)
     while document["schema_version"] < SCHEMA_VERSION:
-        step = UPGRADES.get(document["schema_version"])
+        found = document["schema_version"]
+        step = UPGRADES.get(found)
         if step is None:
-            raise ResultsError(f"{source}: schema_version: {document['schema_version']} cannot be upgraded")
-        document = step(document)
+            raise ResultsError(f"{source}: schema_version: {found} cannot be upgraded")
+        try:
+            document = step(document)
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:
+            # check_upgradable lets through only what the steps read; this is the net under it.
+            detail = " ".join(f"{type(e).__name__}: {e}".split())[:120]
+            raise ResultsError(
+                f"{source}: schema_version: {found} document cannot be upgraded ({detail})"
+            ) from None
     return document
 
 
@@ -159,7 +175,7 @@ def _upgrade_merged(document: dict, source: str) -> dict:
     upgraded = []
     for i, machine in enumerate(machines):
         where = f"{source}: machines[{i}]"
-        if not isinstance(machine, dict) or not isinstance(machine.get("schema_version"), int):
+        if not isinstance(machine, dict) or not _is_schema_version(machine.get("schema_version")):
             raise ResultsError(f"{where}: schema_version: expected an integer, not a results document")
         if is_merged(machine):
             raise ResultsError(f"{where}: a machine's results cannot themselves be merged")
@@ -168,69 +184,17 @@ def _upgrade_merged(document: dict, source: str) -> dict:
     return {**document, "schema_version": SCHEMA_VERSION, "machines": upgraded}
 
 
-# Metrics that are counts (>= 0) and rates (in [0, 1]), whatever the task.
-COUNTS = ("detections_per_image", "images", "ground_truth_objects")
-RATES = (
-    "detection_rate",
-    "precision",
-    "recall",
-    "map50",
-    "map50_95",
-    "mask_map50",
-    "top1_accuracy",
-    "top5_accuracy",
-)
-
-
 def check_invariants(document: dict) -> None:
-    """Raise SanityError when a measurement is impossible; such a number must never reach a page."""
-    problems = []
-    for i, machine in enumerate(machine_documents(document)):
-        prefix = f"machines[{i}]." if is_merged(document) else ""
-        for name, backend in machine.get("backends", {}).items():
-            if backend.get("status") != "ok":
-                continue
-            problems += [f"{prefix}backends.{name}.{p}" for p in _backend_problems(backend)]
-    if problems:
-        raise SanityError("impossible measurements, run rejected: " + "; ".join(problems))
+    """Raise SanityError (exit 1) when a document about to be written breaks a rule every reader
+    checks (reportgen/results/reader.py): an impossible measurement (a confidence outside [0, 1], a
+    negative count, a non-positive latency, rounds that do not add up) must never reach a page, and
+    nothing is written that ``read_results`` would refuse."""
+    # As the file will hold it (tuples as lists), NaN kept so the reader can name where it is.
+    found = reader.problems(json.loads(json.dumps(document, allow_nan=True)))
+    if found:
+        shown = [reader.key_path(p.loc) + ": " + p.text for p in found[:MAX_SHOWN]]
+        more = f"; and {len(found) - MAX_SHOWN} more" if len(found) > MAX_SHOWN else ""
+        raise SanityError("impossible measurements, run rejected: " + "; ".join(shown) + more)
 
 
-def _backend_problems(backend: dict) -> list[str]:
-    problems = []
-    metrics = backend.get("metrics") or {}
-    confidence = metrics.get("mean_confidence")
-    if confidence is not None and not 0.0 <= confidence <= 1.0:
-        problems.append(f"metrics.mean_confidence: {confidence} is outside [0, 1]")
-    for key in COUNTS + RATES:
-        value = metrics.get(key)
-        if value is not None and (not _finite(value) or value < 0):
-            problems.append(f"metrics.{key}: {value} is negative or not finite")
-    for key in RATES:
-        value = metrics.get(key)
-        if value is not None and value > 1.0:
-            problems.append(f"metrics.{key}: {value} is above 1")
-    latency = backend.get("latency_ms") or {}
-    bad = [s for s in latency.get("samples", []) if not _finite(s) or s <= 0]
-    if bad or not latency.get("n"):
-        problems.append(f"latency_ms: {len(bad)} non-positive samples of {latency.get('n', 0)}")
-    rounds = backend.get("rounds") or []
-    if sum(r.get("n") or 0 for r in rounds) != len(latency.get("samples", [])):
-        problems.append("rounds: their sample counts do not add up to latency_ms.samples")
-    for i, r in enumerate(rounds):
-        if not _finite(r.get("median_ms")) or r["median_ms"] <= 0:
-            problems.append(f"rounds[{i}].median_ms: {r.get('median_ms')} is not positive")
-        for key in ("other_cpu_share", "steal_share"):
-            if r.get(key) is not None and not (_finite(r[key]) and 0 <= r[key] <= 1):
-                problems.append(f"rounds[{i}].{key}: {r[key]} is outside [0, 1]")
-    for key in ("load_ms", "first_inference_ms", "file_size_mb"):
-        value = backend.get(key)
-        if value is not None and (not _finite(value) or value <= 0):
-            problems.append(f"{key}: {value} is not positive")
-    for key, value in (backend.get("memory_mb") or {}).items():
-        if value is not None and (not _finite(value) or value <= 0):
-            problems.append(f"memory_mb.{key}: {value} is not positive")
-    return problems
-
-
-def _finite(value) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value)
+MAX_SHOWN = 5  # problems a rejected run lists

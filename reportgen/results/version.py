@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from reportgen.errors import ResultsError
+from reportgen.results.leaves import shown
 
 MAX_LENGTH = 64
 RESERVED = ("assets", "index")  # site/assets/ and site/index.html sit next to the version folders
@@ -19,7 +20,6 @@ EXPECTED = (
     f" (at most {MAX_LENGTH} characters, not 'assets' or 'index')"
 )
 _LABEL = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_LENGTH - 1}}}")
-_SHOWN = 80  # characters of a bad value shown in the message
 
 
 def is_version_label(label: object) -> bool:
@@ -31,8 +31,5 @@ def check_version_label(label: object, source: str) -> str:
     """Return ``label`` if it may name a version; else raise ResultsError (exit 2), one line naming
     ``source`` (a file, or what gave the label) and what was expected."""
     if not is_version_label(label):
-        shown = repr(label)
-        if len(shown) > _SHOWN:
-            shown = shown[: _SHOWN - 3] + "..."
-        raise ResultsError(f"{source}: version: expected {EXPECTED}, got {shown}")
+        raise ResultsError(f"{source}: version: expected {EXPECTED}, got {shown(label)}")
     return label

@@ -1,0 +1,354 @@
+"""The results document, declared once: TypedDicts that analysis/, report/ and release/ read it through,
+and that the reader (reportgen/results/reader.py) validates every document against.
+
+Why pydantic over hand-written checks: the config is declared and checked the same way; one
+declaration gives both the types readers annotate with and the check, so the two cannot drift; and
+pydantic walks nested objects and lists, naming each problem by its key path. The values themselves
+are our own leaves (reportgen/results/leaves.py): strict (nothing coerced, no NaN) and each with the
+"expected ..." phrase of the message. Documents stay plain dicts (a TypedDict is a dict at run time),
+so the JSON on disk is exactly the documented contract (docs/results.md) and pages render unchanged.
+
+What a key may hold follows docs/results.md and what ``reportgen run`` writes; a key the docs mark
+as absent in older files is ``NotRequired`` (older files are upgraded before they are checked). Keys
+not declared here are allowed and kept. Rules across keys (a successful backend has its timings,
+rounds add up to the samples, the reference is a backend) are in reportgen/results/invariants.py.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+from typing_extensions import NotRequired, TypedDict
+
+from reportgen.results.leaves import (
+    Count,
+    Flag,
+    Leaf,
+    NonNegative,
+    OptCount,
+    OptInterval,
+    OptNonNegative,
+    OptNumber,
+    OptPositive,
+    OptPositiveInteger,
+    OptShare,
+    OptText,
+    Positive,
+    PositiveInteger,
+    Scalar,
+    Share,
+    Text,
+    Time,
+    choice,
+    is_number,
+)
+from reportgen.results.version import EXPECTED, is_version_label
+
+Label = Annotated[str, Leaf(EXPECTED, is_version_label)]
+Status = Annotated[str, choice("ok", "failed")]
+BOX = Leaf(
+    "an [x1, y1, x2, y2] box of numbers",
+    lambda v: isinstance(v, list) and len(v) == 4 and all(map(is_number, v)),
+)
+
+
+class Round(TypedDict):
+    """One fresh worker process that timed a backend."""
+
+    median_ms: Positive
+    n: PositiveInteger  # its samples: the next n of latency_ms.samples
+    other_cpu_share: OptShare
+    steal_share: OptShare
+    cpu_mhz: OptPositive
+    started_at: OptText
+
+
+class Latency(TypedDict):
+    """latency_ms: the headline median of the rounds' medians, and statistics over every sample."""
+
+    median: Positive
+    mean: Positive
+    p90: Positive
+    p99: Positive
+    std: NonNegative
+    min: Positive
+    max: Positive
+    n: PositiveInteger
+    cv: OptNonNegative
+    robust_cv: OptNonNegative
+    round_spread: OptNonNegative
+    rounds: PositiveInteger
+    samples: list[Positive]
+
+
+class Warmup(TypedDict):
+    median: Positive
+    mean: Positive
+    max: Positive
+    n: Count
+
+
+class Memory(TypedDict):
+    """memory_mb: RSS of the backend's own process (MB), the median over its rounds."""
+
+    at_start: NotRequired[OptPositive]  # not in schema-1 files
+    before_load: OptPositive
+    after_load: OptPositive
+    peak: OptPositive
+
+
+class Metrics(TypedDict, total=False):
+    """metrics: what the task measured; each key only where the task (and its labels) has it."""
+
+    images: Count
+    detections_per_image: NonNegative
+    mean_confidence: OptShare
+    detection_rate: OptShare
+    precision: OptShare
+    recall: OptShare
+    map50: OptShare
+    map50_95: OptShare
+    mask_map50: OptShare
+    ground_truth_objects: OptCount
+    top1_accuracy: OptShare
+    top5_accuracy: OptShare
+
+
+class OutputParity(TypedDict):
+    """parity.outputs.<name>: one raw output against the reference's."""
+
+    max_abs_diff: OptNonNegative
+    max_rel_diff: OptNonNegative
+    mean_abs_diff: OptNonNegative
+    cosine_min: OptNumber
+    allclose: Flag
+    shape_mismatch: NotRequired[OptText]
+    worst_index: NotRequired[list[Count] | None]
+    nonfinite_reference: NotRequired[OptCount]
+    nonfinite_candidate: NotRequired[OptCount]
+
+
+class Divergence(TypedDict, total=False):
+    """parity.first_divergence: the first ONNX node whose output differs (a worker's result)."""
+
+    status: Text
+    error: OptText
+    found: Flag
+    node: OptText
+    op_type: OptText
+    module: OptText
+    initializers: list[Text]
+    diverging_output: OptText
+    max_abs_diff: OptNonNegative
+    suspects: list[Text]
+    compared: Count
+    image: Count
+
+
+class Parity(TypedDict):
+    """parity: a candidate against the reference; the task decides which agreement keys it has."""
+
+    outputs: dict[str, OutputParity]
+    max_abs_diff: OptNonNegative
+    max_rel_diff: OptNonNegative
+    cosine_min: OptNumber
+    allclose: Flag
+    atol: NonNegative
+    rtol: NonNegative
+    first_divergence: Divergence | None
+    letterbox_differs: NotRequired[Flag]
+    disagreeing_images: NotRequired[list[Count]]  # not in schema-1 files
+    # detection and segmentation
+    detection_match_rate: NotRequired[Share]
+    matched: NotRequired[Count]
+    unmatched_reference: NotRequired[Count]
+    unmatched_candidate: NotRequired[Count]
+    mean_abs_confidence_delta: NotRequired[OptNonNegative]
+    abs_confidence_deltas: NotRequired[list[NonNegative]]
+    mask_iou_mean: NotRequired[OptShare]
+    near_threshold: NotRequired[Count]
+    unmatched_near_threshold: NotRequired[Count]
+    # classification
+    top1_agreement: NotRequired[Share]
+    top5_overlap: NotRequired[Share]
+    max_abs_probability_delta: NotRequired[NonNegative]
+
+
+class Backend(TypedDict):
+    """backends.<name>: one runtime configuration. A failed one may hold null where a measurement
+    would be; a successful one holds every measurement (invariants.OK_MEASUREMENTS)."""
+
+    kind: Annotated[str, choice("pytorch", "torchscript", "onnxruntime")]
+    status: Status
+    error: OptText
+    threads: OptPositiveInteger
+    settings: dict[str, Any] | None
+    model_path: OptText
+    file_size_mb: OptPositive
+    weight_dtype: OptText
+    weight_dtypes: dict[str, Count] | None
+    load_ms: OptPositive
+    first_inference_ms: OptPositive
+    warmup_ms: Warmup | None
+    latency_ms: Latency | None
+    rounds: list[Round] | None
+    fps: OptPositive
+    gflops: OptPositive
+    other_cpu_share: NotRequired[OptShare]
+    steal_share: NotRequired[OptShare]
+    memory_mb: Memory | None
+    metrics: Metrics | None
+    parity: Parity | None
+    speedup: OptPositive
+    speedup_interval: OptInterval
+
+
+class Finding(TypedDict):
+    id: Text
+    key: NotRequired[Text]  # not in upgraded schema-1 files
+    params: NotRequired[dict[str, Scalar]]
+    severity: Annotated[str, choice("pass", "info", "warn", "fail")]
+    backend: OptText
+    title: OptText
+    evidence: OptText
+    cause: OptText
+    recommendation: OptText
+
+
+class Detection(TypedDict):
+    box: Annotated[list[float], BOX]
+    score: Share
+    class_id: Count
+    class_name: Text
+
+
+class Example(TypedDict):
+    image: Count
+    name: NotRequired[OptText]
+    reason: Text
+    backends: list[Text]
+    ground_truth_objects: OptCount
+    detections: dict[str, list[Detection]]
+    pictures: dict[str, Text]
+
+
+class FileInfo(TypedDict):
+    """model.checkpoint: the reference's weights file."""
+
+    path: OptText
+    size_mb: OptPositive
+    dtype: OptText
+    dtypes: dict[str, Count] | None
+
+
+class OnnxInfo(TypedDict):
+    """model.onnx: the exported (or given) ONNX file; a failed export has no size or dtypes."""
+
+    path: OptText
+    status: Status
+    error: OptText
+    exporter: OptText
+    opset: OptPositiveInteger
+    export_s: NotRequired[OptNonNegative]
+    size_mb: NotRequired[OptPositive]
+    dtype: NotRequired[OptText]
+    dtypes: NotRequired[dict[str, Count] | None]
+
+
+class Model(TypedDict):
+    name: Text
+    task: Annotated[str, choice("segmentation", "detection", "classification", "raw")]
+    source: Annotated[str, choice("builtin", "torchscript", "factory", "ultralytics")]
+    parameters: Count
+    flops: OptCount
+    input_shape: list[Count]
+    output_names: NotRequired[list[Text] | None]  # not in schema-1 files
+    class_names: list[Text] | None
+    checkpoint: FileInfo | None
+    onnx: OnnxInfo | None
+
+
+class Dataset(TypedDict):
+    """dataset: the source's own keys (seed, image_size, path, labels, shape...) besides these."""
+
+    source: Annotated[str, choice("synthetic", "folder", "random")]
+    images: Count
+    labelled: Flag
+    objects: NotRequired[OptCount]
+    warnings: NotRequired[list[Text]]
+
+
+class Environment(TypedDict):
+    cpu: Text
+    cores_logical: PositiveInteger
+    cores_physical: PositiveInteger
+    memory_gb: NonNegative
+    os: Text
+    python: Text
+    packages: dict[str, OptText]
+    threads: PositiveInteger
+    load_average_per_core: OptNonNegative
+    other_cpu_share: OptShare
+    steal_share: OptShare
+    cpu_mhz: OptPositive
+    peak_gflops: OptPositive
+    git_commit: OptText
+
+
+class StoredParity(TypedDict, total=False):
+    """The config's parity section as the pages read it (older files may lack a key: its default)."""
+
+    min_match_rate: OptShare
+    match_iou: OptShare
+    atol: OptNonNegative
+    rtol: OptNonNegative
+
+
+class StoredAnalysis(TypedDict, total=False):
+    speed_tolerance_pct: OptNonNegative
+    regression_size_pct: OptNonNegative
+    max_map_drop_points: OptNonNegative
+    regression_latency_pct: OptNonNegative
+    regression_accuracy_points: OptNonNegative
+
+
+class StoredConfig(TypedDict, total=False):
+    """config: the validated config of the run, every key; these are the ones a report reads."""
+
+    parity: StoredParity
+    analysis: StoredAnalysis
+    measurement: dict[str, Any]
+
+
+class Document(TypedDict):
+    """One machine's results document (schema 3), as every reader gets it."""
+
+    schema_version: PositiveInteger
+    version: Label
+    title: OptText
+    locale: Annotated[str, choice("en", "ko")]
+    created_at: Time
+    reportgen_version: Text
+    config: StoredConfig
+    config_path: OptText
+    environment: Environment
+    model: Model
+    dataset: Dataset
+    reference: Text
+    backends: dict[str, Backend]
+    backend_order: list[Text]
+    findings: list[Finding]
+    examples: list[Example]
+
+
+class Merged(TypedDict):
+    """Several machines' documents of one version, each kept whole (results/merge.py)."""
+
+    schema_version: PositiveInteger
+    version: Label
+    title: OptText
+    locale: Annotated[str, choice("en", "ko")]
+    created_at: Time
+    reportgen_version: Text
+    machines: Annotated[list[Document], Field(min_length=1)]
