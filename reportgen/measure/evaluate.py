@@ -7,6 +7,7 @@ compared with the reference; latency samples become summaries and bootstrap spee
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 
@@ -41,7 +42,7 @@ def document(
         "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "reportgen_version": __version__,
         "config": config.model_dump(mode="json"),
-        "config_path": config_path,
+        "config_path": _shown(config_path),
         "environment": {**env, "peak_gflops": model.get("peak_gflops")},
         "model": {
             "name": config.model.name,
@@ -52,10 +53,10 @@ def document(
             "input_shape": model["input_shape"],
             "output_names": model.get("output_names"),
             "class_names": class_names,
-            "checkpoint": model["checkpoint"],
-            "onnx": model["onnx"],
+            "checkpoint": _named(model["checkpoint"]),
+            "onnx": _named(model["onnx"]),
         },
-        "dataset": {**data.info, "warnings": data.warnings},
+        "dataset": _named({**data.info, "warnings": data.warnings}),
         "reference": config.reference,
         "backend_order": [b.name for b in config.backends],
         "backends": backends,
@@ -63,6 +64,16 @@ def document(
         if config.model.task in ("detection", "segmentation")
         else [],
     }
+
+
+def _shown(path: str | None) -> str | None:
+    """Return a file's name only: the document is published, the build machine's folders are not."""
+    return Path(path).name if path else None
+
+
+def _named(entry: dict | None) -> dict | None:
+    """Return a copy of an entry whose ``path`` is shown by its name only."""
+    return {**entry, "path": _shown(entry.get("path"))} if entry else entry
 
 
 def _reject_nonfinite(raw: dict) -> dict:
@@ -114,7 +125,7 @@ def _backend_entry(
         "error": raw.get("error"),
         "threads": config.threads_for(backend),
         "settings": raw.get("job", {}).get("settings", {}),
-        "model_path": model_file.get("path"),
+        "model_path": _shown(model_file.get("path")),
         "file_size_mb": model_file.get("size_mb"),
         "weight_dtype": model_file.get("dtype"),
         "weight_dtypes": model_file.get("dtypes"),

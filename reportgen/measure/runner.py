@@ -59,7 +59,7 @@ def run(
     env |= {"other_cpu_share": contention.other_share(), "steal_share": contention.steal_share()}
     progress("decoding outputs, computing metrics and parity")
     document = evaluate.document(config, config_path, env, model, data, raw, files)
-    _localize_divergence(config, document, common, work_dir, progress)
+    _localize_divergence(config, document, common, files, work_dir, progress)
     document["findings"] = rules.findings(document)
     check_invariants(document)
     return document
@@ -228,7 +228,7 @@ def _backend_job(
 
 
 def _localize_divergence(
-    config: Config, document: dict, common: dict, work_dir: Path, progress: Progress
+    config: Config, document: dict, common: dict, files: dict, work_dir: Path, progress: Progress
 ) -> None:
     """For an FP32 ONNX backend whose outputs differ, name the first node that diverges."""
     for name in document["backend_order"]:
@@ -242,7 +242,7 @@ def _localize_divergence(
         job = {
             **common,
             "job": "localize",
-            "onnx_path": entry["model_path"],
+            "onnx_path": files[name]["path"],  # the document names the file only
             "image": int((worst.get("worst_index") or [0])[0]),
             "atol": config.parity.atol,
             "rtol": config.parity.rtol,
