@@ -77,6 +77,15 @@ def _measure(config, config_path: str) -> dict:
     return runner.run(config, work_dir, config_path=config_path, progress=_progress())
 
 
+def _exit_if_unmeasured(document: dict) -> None:
+    """Exit 1 (after writing everything) when the run could not measure what it was asked."""
+    from reportgen.measure.runner import unmeasured
+
+    reason = unmeasured(document)
+    if reason:
+        raise ReportgenError(f"the run could not measure what it was asked: {reason}")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reportgen")
 def cli() -> None:
@@ -103,6 +112,7 @@ def run(config_path: str | None, demo: bool, out: str | None, version: str | Non
     path = Path(out or Path("build") / "reportgen" / config.version / "results.json")
     write_results(path, document)
     console.print(f"results: {path}")
+    _exit_if_unmeasured(document)
 
 
 @cli.command()
@@ -145,6 +155,7 @@ def build(
     document = _measure(config, config_path)
     page = archive.build_site(site_dir, document, Path(config_path).read_text(encoding="utf-8"), force=force)
     console.print(f"report: {page}")
+    _exit_if_unmeasured(document)
 
 
 def _render_merged(paths: tuple[str, ...], site_dir: Path, force: bool, locale: str | None) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.measure import environment, rounds
+from reportgen.measure import environment, rounds, runner
 from reportgen.results.document import SCHEMA_VERSION, latency_rounds, read_results
 
 DATA = Path(__file__).parent / "data"
@@ -106,3 +106,16 @@ def test_a_schema_2_file_reads_as_one_round_per_backend():
         assert backend["latency_ms"]["round_spread"] is None
         (samples,) = latency_rounds(backend)
         assert samples.tolist() == backend["latency_ms"]["samples"]
+
+
+def test_a_run_that_compared_nothing_says_why():
+    doc = read_results(DATA / "results_v2.json")
+    assert runner.unmeasured(doc) is None
+    for name in doc["backend_order"][1:]:
+        doc["backends"][name].update(status="failed", error="boom")
+    assert (
+        runner.unmeasured(doc)
+        == f"every backend but the reference failed ({', '.join(doc['backend_order'][1:])})"
+    )
+    doc["backends"]["pytorch"].update(status="failed", error="no weights")
+    assert runner.unmeasured(doc) == "the reference pytorch failed: no weights"

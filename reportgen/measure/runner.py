@@ -65,6 +65,22 @@ def run(
     return document
 
 
+def unmeasured(document: dict) -> str | None:
+    """Return why a run could not measure what it was asked (exit 1), or None.
+
+    The reference failing leaves nothing to compare with; every other backend failing leaves nothing
+    compared. The results and the report are still written: the failures are data, the exit code
+    tells CI.
+    """
+    backends, ref = document["backends"], document["reference"]
+    if backends[ref]["status"] != "ok":
+        return f"the reference {ref} failed: {backends[ref]['error']}"
+    others = [n for n in document["backend_order"] if n != ref]
+    if others and all(backends[n]["status"] != "ok" for n in others):
+        return f"every backend but the reference failed ({', '.join(others)})"
+    return None
+
+
 def _model_job(config: Config, config_path: str | None) -> dict:
     """Return the model section for workers, with the config file's folder on the factory's import path."""
     model = config.model.model_dump(mode="json")
