@@ -9,6 +9,7 @@ from report_helpers import as_version, escaped, headline_row, page_figures, page
 from reportgen.release import archive
 from reportgen.report import render as site
 from reportgen.report.locale import LOCALES
+from reportgen.results import reader
 
 
 def test_failed_backend_shows_status_and_error(demo, tmp_path):
@@ -41,31 +42,34 @@ def test_failed_reference_renders(demo):
 
 
 def test_a_document_with_gaps_still_renders(demo):
-    """Every optional value missing at once: the page shows dashes, never a template error."""
+    """Every value the results schema lets be null or absent, missing at once: the page shows dashes,
+    never a template error. (A successful backend's metrics and memory are never null: the reader
+    refuses such a file, so the page need not guard them.)"""
     doc = copy.deepcopy(demo)
     doc["backends"]["onnxruntime"]["parity"].update(
         outputs={},
         max_abs_diff=None,
         max_rel_diff=None,
         cosine_min=None,
-        allclose=None,
+        allclose=False,
         abs_confidence_deltas=[],
         mean_abs_confidence_delta=None,
         mask_iou_mean=None,
     )
     doc["backends"]["torchscript"]["parity"] = None
-    doc["backends"]["ort-basic"].update(speedup_interval=None, weight_dtypes=None)
-    doc["backends"]["ort-extended"]["metrics"] = None
-    doc["backends"]["ort-disabled"]["memory_mb"] = None
+    doc["backends"]["ort-basic"].update(speedup_interval=None, weight_dtypes=None, file_size_mb=None)
+    doc["backends"]["ort-extended"]["metrics"] = {}  # a task that measures nothing against labels
+    doc["backends"]["ort-disabled"].update(gflops=None, speedup=None, weight_dtype=None, model_path=None)
     doc["backends"]["ort-int8-static"]["warmup_ms"] = None
-    doc["environment"]["peak_gflops"] = None
-    doc["model"].update(flops=None, class_names=None, input_shape=None, checkpoint=None, onnx=None)
+    doc["environment"].update(peak_gflops=None, cpu_mhz=None, steal_share=None, load_average_per_core=None)
+    doc["model"].update(flops=None, class_names=None, input_shape=[], checkpoint=None, onnx=None)
     doc["examples"][1]["pictures"] = {}
     doc["dataset"] = {"source": "folder", "path": "x", "images": 3, "image_size": 640, "labelled": False}
     doc["dataset"]["warnings"] = ["skipped broken.jpg: cannot identify image file"]
     future = {"id": "new.rule", "key": "new.rule/x", "severity": "info", "backend": None, "params": {}}
     doc["findings"].append({**future, "title": "A rule from the future", "evidence": None})
     doc["findings"][-1].update(cause=None, recommendation=None)
+    assert reader.problems(doc) == []  # gaps a results file may have
     for code in LOCALES:
         page = site.render_report({**doc, "locale": code}, demo)
         assert "A rule from the future" in page and "skipped broken.jpg" in page

@@ -121,7 +121,7 @@ def test_the_reader_and_the_writer_apply_the_same_rules(tmp_path):
     with pytest.raises(ResultsError) as info:
         results.read_results(path)
     assert str(info.value) == (
-        f"{path}: backends.onnxruntime.memory_mb.peak: expected a positive number or null, got 0.0"
+        f"{path}: backends.onnxruntime.memory_mb.peak: expected a positive number, got 0.0"
     )
 
 

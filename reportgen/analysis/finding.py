@@ -11,11 +11,12 @@ from collections.abc import Iterator
 
 from reportgen.analysis.verdicts import agreement
 from reportgen.catalog import load_catalog
+from reportgen.results.schema import Backend, Document, Finding, Metrics, Parity
 
 PARTS = ("title", "evidence", "cause", "recommendation")
 
 
-def finding(key: str, severity: str, backend: str | None, **params) -> dict:
+def finding(key: str, severity: str, backend: str | None, **params) -> Finding:
     """Return one finding of text ``key`` (``rule.<key>.*`` in the catalog), filled from ``params``."""
     catalog = load_catalog("en")
     texts = {part: catalog.get(f"rule.{key}.{part}") for part in PARTS}
@@ -29,7 +30,7 @@ def finding(key: str, severity: str, backend: str | None, **params) -> dict:
     }
 
 
-def ok_backends(document: dict) -> list[tuple[str, dict]]:
+def ok_backends(document: Document) -> list[tuple[str, Backend]]:
     """Return (name, backend) of the backends that ran to the end, in config order."""
     return [
         (n, document["backends"][n])
@@ -38,16 +39,16 @@ def ok_backends(document: dict) -> list[tuple[str, dict]]:
     ]
 
 
-def candidates(document: dict) -> Iterator[tuple[str, dict, dict]]:
+def candidates(document: Document) -> Iterator[tuple[str, Backend, Backend]]:
     """Yield (name, backend, reference backend) for every successful non-reference backend."""
-    reference = document["backends"].get(document["reference"], {})
-    if reference.get("status") == "ok":
+    reference = document["backends"][document["reference"]]
+    if reference["status"] == "ok":
         for name, backend in ok_backends(document):
             if name != document["reference"]:
                 yield name, backend, reference
 
 
-def agreement_share(parity: dict) -> float:
+def agreement_share(parity: Parity) -> float:
     """Return the share of predictions a candidate agrees on, whatever the task."""
     measured = agreement(parity)
     if measured is not None:
@@ -55,12 +56,12 @@ def agreement_share(parity: dict) -> float:
     return 1.0 if parity["allclose"] else 0.0  # raw tensors: agreement is output parity
 
 
-def accuracy_of(metrics: dict) -> float | None:
+def accuracy_of(metrics: Metrics) -> float | None:
     """Return the task's headline accuracy against ground truth (None without labels)."""
     return metrics.get("map50", metrics.get("top1_accuracy"))
 
 
-def size_ratio(backend: dict, reference: dict) -> float | None:
+def size_ratio(backend: Backend, reference: Backend) -> float | None:
     """Return the backend's file size over the reference's (None where either is unknown)."""
     if backend["file_size_mb"] and reference["file_size_mb"]:
         return backend["file_size_mb"] / reference["file_size_mb"]
@@ -73,6 +74,6 @@ def in_points(difference: float) -> float:
     return 0.0 if abs(points) < 0.05 else points
 
 
-def is_quantized(backend: dict) -> bool:
+def is_quantized(backend: Backend) -> bool:
     """Return whether the backend runs an INT8 file."""
     return backend["settings"].get("quantization", "none") != "none"

@@ -4,9 +4,10 @@ affected, and which backends' timings they put in doubt (``biased``)."""
 from __future__ import annotations
 
 from reportgen.analysis.finding import candidates, finding, ok_backends
+from reportgen.results.schema import Backend, Document, Finding
 
 
-def letterbox(document: dict) -> list[dict]:
+def letterbox(document: Document) -> list[Finding]:
     """Flag backends fed through another letterbox than the reference: two pipelines, not one."""
     out = []
     for name, b, ref in candidates(document):
@@ -26,12 +27,12 @@ def letterbox(document: dict) -> list[dict]:
     return out
 
 
-def biased_backends(document: dict) -> set[str | None]:
+def biased_backends(document: Document) -> set[str | None]:
     """Return the backends whose timing a method finding puts in doubt (None: the whole run's)."""
     return {f["backend"] for f in method(document) if f["severity"] == "warn"}
 
 
-def method(document: dict) -> list[dict]:
+def method(document: Document) -> list[Finding]:
     """Flag measuring mistakes that bias the comparison, each saying how the numbers are affected."""
     analysis, ok = document["config"]["analysis"], ok_backends(document)
     out = []
@@ -41,7 +42,7 @@ def method(document: dict) -> list[dict]:
     for name, b in ok:
         out += _method_backend(name, b, analysis, ok)
     out += letterbox(document)
-    share = document["environment"].get("other_cpu_share")
+    share = document["environment"]["other_cpu_share"]
     if share is not None and share > analysis["max_other_cpu_share"]:
         out.append(
             finding(
@@ -52,7 +53,7 @@ def method(document: dict) -> list[dict]:
                 max=analysis["max_other_cpu_share"] * 100,
             )
         )
-    steal = document["environment"].get("steal_share")
+    steal = document["environment"]["steal_share"]
     if steal is not None and steal > analysis["max_other_cpu_share"]:
         out.append(
             finding(
@@ -76,7 +77,7 @@ def method(document: dict) -> list[dict]:
     return out
 
 
-def _method_backend(name: str, b: dict, analysis: dict, ok: list[tuple[str, dict]]) -> list[dict]:
+def _method_backend(name: str, b: Backend, analysis: dict, ok: list[tuple[str, Backend]]) -> list[Finding]:
     settings, latency = b["settings"], b["latency_ms"]
     params = {
         "name": name,
@@ -108,7 +109,7 @@ def _method_backend(name: str, b: dict, analysis: dict, ok: list[tuple[str, dict
         out.append(finding("method.samples", "warn", name, **params))
     if latency["robust_cv"] is not None and latency["robust_cv"] > analysis["max_cv"]:
         out.append(finding("method.noise", "warn", name, **params))
-    spread = latency.get("round_spread")
+    spread = latency["round_spread"]
     if spread is not None and spread > analysis["max_round_spread"]:
         medians = ", ".join(f"{r['median_ms']:.2f}" for r in b["rounds"])
         out.append(

@@ -20,15 +20,16 @@ from reportgen.analysis.finding import (
 )
 from reportgen.analysis.method import biased_backends, method
 from reportgen.analysis.verdicts import FASTER, SAME, SEVERITY_ORDER, simplicity, speed_verdict
+from reportgen.results.schema import Document, Finding, Parity
 
 
-def findings(document: dict) -> list[dict]:
+def findings(document: Document) -> list[Finding]:
     """Return every rule's findings, most severe first (stable within a severity)."""
     found = [f for rule in RULES for f in rule(document)]
     return sorted(found, key=lambda f: SEVERITY_ORDER[f["severity"]])
 
 
-def failures(document: dict) -> list[dict]:
+def failures(document: Document) -> list[Finding]:
     return [
         finding("backend.failed", "fail", n, name=n, error=b["error"])
         for n in document["backend_order"]
@@ -36,7 +37,7 @@ def failures(document: dict) -> list[dict]:
     ]
 
 
-def output_parity(document: dict) -> list[dict]:
+def output_parity(document: Document) -> list[Finding]:
     out = []
     for name, b, _ in candidates(document):
         p = b["parity"]
@@ -65,7 +66,7 @@ def output_parity(document: dict) -> list[dict]:
             "max_abs": p["max_abs_diff"],
             "cosine": p["cosine_min"] if p["cosine_min"] is not None else 0.0,
         }
-        divergence = p.get("first_divergence") or {}
+        divergence = p["first_divergence"] or {}
         if p["allclose"]:
             out.append(finding("parity.outputs/same", "pass", name, **common))
         elif is_quantized(b):
@@ -90,7 +91,7 @@ def output_parity(document: dict) -> list[dict]:
     return out
 
 
-def detection_agreement(document: dict) -> list[dict]:
+def detection_agreement(document: Document) -> list[Finding]:
     out, minimum = [], document["config"]["parity"]["min_match_rate"]
     for name, b, _ in candidates(document):
         p = b["parity"]
@@ -123,7 +124,7 @@ def detection_agreement(document: dict) -> list[dict]:
     return out
 
 
-def _class_agreement(name: str, ref: str, p: dict, minimum: float, quantized: bool) -> dict:
+def _class_agreement(name: str, ref: str, p: Parity, minimum: float, quantized: bool) -> Finding:
     params = {
         "name": name,
         "ref": ref,
@@ -137,7 +138,7 @@ def _class_agreement(name: str, ref: str, p: dict, minimum: float, quantized: bo
     return finding("parity.classes/differ", "warn" if quantized else "fail", name, **params)
 
 
-def accuracy(document: dict) -> list[dict]:
+def accuracy(document: Document) -> list[Finding]:
     out, limit = [], document["config"]["analysis"]["max_map_drop_points"]
     for name, b, ref in candidates(document):
         m, r = b["metrics"], ref["metrics"]
@@ -184,7 +185,7 @@ def accuracy(document: dict) -> list[dict]:
     return out
 
 
-def speed(document: dict) -> list[dict]:
+def speed(document: Document) -> list[Finding]:
     out = []
     tolerance = document["config"]["analysis"]["speed_tolerance_pct"] / 100
     biased = biased_backends(document)
@@ -220,7 +221,7 @@ def speed(document: dict) -> list[dict]:
     return out
 
 
-def size(document: dict) -> list[dict]:
+def size(document: Document) -> list[Finding]:
     out = []
     for name, b, ref in candidates(document):
         if size_ratio(b, ref) is None:  # a factory model without a weights file has no file to compare
@@ -243,7 +244,7 @@ def size(document: dict) -> list[dict]:
     return out
 
 
-def memory(document: dict) -> list[dict]:
+def memory(document: Document) -> list[Finding]:
     out = []
     for name, b, ref in candidates(document):
         m, r = b["memory_mb"], ref["memory_mb"]
@@ -268,9 +269,9 @@ def memory(document: dict) -> list[dict]:
     return out
 
 
-def efficiency(document: dict) -> list[dict]:
-    peak = document["environment"].get("peak_gflops")
-    flops = document["model"].get("flops")
+def efficiency(document: Document) -> list[Finding]:
+    peak = document["environment"]["peak_gflops"]
+    flops = document["model"]["flops"]
     if not peak or not flops:
         return []
     return [
@@ -288,7 +289,7 @@ def efficiency(document: dict) -> list[dict]:
     ]
 
 
-def recommendation(document: dict) -> list[dict]:
+def recommendation(document: Document) -> list[Finding]:
     """Name the fastest configuration that keeps the answers; among those tied with it, the simplest."""
     minimum = document["config"]["parity"]["min_match_rate"]
     limit = document["config"]["analysis"]["max_map_drop_points"]
@@ -305,11 +306,9 @@ def recommendation(document: dict) -> list[dict]:
         and n not in biased
     ]
     if not keeping:
-        reference = document["backends"].get(ref_name, {})
+        reference = document["backends"][ref_name]
         return (
-            [finding("recommend.keep", "info", ref_name, ref=ref_name)]
-            if reference.get("status") == "ok"
-            else []
+            [finding("recommend.keep", "info", ref_name, ref=ref_name)] if reference["status"] == "ok" else []
         )
     fastest = max(keeping, key=lambda item: item[1]["speedup"])
     # Inside the fastest one's interval the order is noise: name the simplest, say who is tied.
@@ -333,7 +332,7 @@ def recommendation(document: dict) -> list[dict]:
     return [finding(key, "pass", name, **params)]
 
 
-RULES: list[Callable[[dict], list[dict]]] = [
+RULES: list[Callable[[Document], list[Finding]]] = [
     failures,
     output_parity,
     detection_agreement,

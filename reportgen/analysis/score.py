@@ -22,27 +22,29 @@ differ, so no weighting should recommend it.
 
 from __future__ import annotations
 
-from reportgen.analysis.verdicts import agreement, dig, number
+from reportgen.analysis.verdicts import agreement
+from reportgen.results.schema import Backend, Document
 
 WEIGHTS: dict[str, float] = {"parity": 0.30, "accuracy": 0.20, "speed": 0.30, "size": 0.10, "memory": 0.10}
 
 
-def _get(backend: dict, *path: str) -> float | None:
-    value = number(dig(backend, path))
+def _float(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _parity(backend: dict) -> float | None:
-    measured = agreement(backend.get("parity"))
+def _parity(backend: Backend) -> float | None:
+    parity = backend["parity"]
+    measured = agreement(parity)
     if measured is not None:
         return 100 * measured[1]
-    cosine = _get(backend, "parity", "cosine_min")
+    cosine = _float(parity["cosine_min"]) if parity is not None else None
     return None if cosine is None else 100 * max(cosine, 0.0)
 
 
-def _accuracy(backend: dict) -> float | None:
-    value = _get(backend, "metrics", "map50_95")
-    return _get(backend, "metrics", "top1_accuracy") if value is None else value
+def _accuracy(backend: Backend) -> float | None:
+    metrics = backend["metrics"]
+    value = _float(metrics.get("map50_95"))
+    return _float(metrics.get("top1_accuracy")) if value is None else value
 
 
 def _relative(values: dict[str, float | None], better: str) -> dict[str, float | None]:
@@ -57,7 +59,7 @@ def _relative(values: dict[str, float | None], better: str) -> dict[str, float |
     }
 
 
-def scores(results: dict, min_match_rate: float) -> list[dict]:
+def scores(results: Document, min_match_rate: float) -> list[dict]:
     """Return one row per successful backend: its sub-scores, overall score, rank and eligibility."""
     reference = results["reference"]
     ok = {
@@ -70,18 +72,19 @@ def scores(results: dict, min_match_rate: float) -> list[dict]:
     parts = {
         "parity": {name: 100.0 if name == reference else _parity(b) for name, b in ok.items()},
         "accuracy": _relative({n: _accuracy(b) for n, b in ok.items()}, "higher"),
-        "speed": _relative({n: _get(b, "latency_ms", "median") for n, b in ok.items()}, "lower"),
-        "size": _relative({n: _get(b, "file_size_mb") for n, b in ok.items()}, "lower"),
-        "memory": _relative({n: _get(b, "memory_mb", "peak") for n, b in ok.items()}, "lower"),
+        "speed": _relative({n: _float(b["latency_ms"]["median"]) for n, b in ok.items()}, "lower"),
+        "size": _relative({n: _float(b["file_size_mb"]) for n, b in ok.items()}, "lower"),
+        "memory": _relative({n: _float(b["memory_mb"]["peak"]) for n, b in ok.items()}, "lower"),
     }
     rows = []
     for name in ok:
         sub = {part: parts[part][name] for part in WEIGHTS}
         weight = sum(WEIGHTS[p] for p, v in sub.items() if v is not None)
         total = sum(WEIGHTS[p] * v for p, v in sub.items() if v is not None) / weight if weight else None
-        measured = agreement(ok[name].get("parity"))
+        parity = ok[name]["parity"]
+        measured = agreement(parity)
         if measured is None:  # a raw model: its outputs within tolerance, or not compared at all
-            eligible = dig(ok[name], ("parity", "allclose")) is not False
+            eligible = parity is None or parity["allclose"]
         else:
             eligible = measured[1] >= min_match_rate
         eligible = eligible or name == reference

@@ -1,6 +1,10 @@
 """The shared verdicts: the document's thresholds, the speed verdict from an interval, the severity
 order, agreement and the order of backends. One place, so the findings, every table and badge of the
 report and the regression gate agree.
+
+Documents come through reportgen/results/reader.py, which guarantees the keys and types of
+reportgen/results/schema.py: what is read here is read plainly, and only what a task or an older file
+may lack (a metric, an agreement, a config key) is looked up with a default.
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportgen.config.schema import AnalysisConfig, Config, ParityConfig
+from reportgen.results.schema import Backend, Document, Parity
 
 CONFIDENCE = 0.95  # of every interval the report and the regression gate print
 # Most severe first: findings, verdict parts and their groups are sorted by it.
@@ -33,10 +38,11 @@ class Thresholds:
     confidence: float = CONFIDENCE
 
     @classmethod
-    def of(cls, results: dict) -> Thresholds:
-        """Return the thresholds of one results document (its stored config)."""
-        config = results.get("config") or {}
-        parity, analysis = config.get("parity") or {}, config.get("analysis") or {}
+    def of(cls, results: Document) -> Thresholds:
+        """Return the thresholds of one results document (its stored config; without one, or
+        where an older config lacks a key, the schema's defaults)."""
+        config = results.get("config", {})
+        parity, analysis = config.get("parity", {}), config.get("analysis", {})
 
         def pick(section: dict, model: type, key: str) -> float:
             value = section.get(key)
@@ -73,7 +79,8 @@ class Thresholds:
 
 
 def dig(value: object, path: tuple[str, ...]) -> object:
-    """Return the value at `path` in nested dicts, or None where any step is missing."""
+    """Return the value at `path` in nested dicts, or None where any step is missing or null: a
+    table's generic path (``("metrics", "map50")``) through what a failed backend or a task lacks."""
     for key in path:
         if not isinstance(value, dict):
             return None
@@ -88,25 +95,24 @@ def number(value: object) -> float | None:
     return value
 
 
-def ordered(results: dict) -> list[tuple[str, dict]]:
+def ordered(results: Document) -> list[tuple[str, Backend]]:
     """Return (name, backend) pairs, the reference first, the rest in config order."""
     ref = results["reference"]
     names = [ref] + [n for n in results["backend_order"] if n != ref]
-    return [(n, results["backends"][n]) for n in names if n in results["backends"]]
+    return [(n, results["backends"][n]) for n in names]
 
 
-def is_ok(backend: dict | None) -> bool:
-    """Return whether a backend ran to the end."""
-    return bool(backend) and backend.get("status") == "ok"
+def is_ok(backend: Backend | None) -> bool:
+    """Return whether a backend ran to the end (None: a backend the document does not have)."""
+    return backend is not None and backend["status"] == "ok"
 
 
-def agreement(parity: dict | None) -> tuple[str, float] | None:
+def agreement(parity: Parity | None) -> tuple[str, float] | None:
     """Return how the task measured agreement with the reference, and its share in [0, 1]:
     matched detections (detection, segmentation) or top-1 agreement (classification)."""
     for measure, key in (("detections", "detection_match_rate"), ("top1", "top1_agreement")):
-        value = number((parity or {}).get(key))
-        if value is not None:
-            return measure, value
+        if parity is not None and key in parity:
+            return measure, parity[key]
     return None
 
 
@@ -128,10 +134,10 @@ def speed_verdict(interval: list[float] | tuple[float, float], tolerance: float)
     return SAME
 
 
-def simplicity(backend: dict) -> tuple[int, int]:
+def simplicity(backend: Backend) -> tuple[int, int]:
     """Return a backend's distance from the plain default, lower first: FP32 before INT8, then the
     runtime's default options before tuned ones. Among backends tied on speed the simplest is named."""
-    settings = backend.get("settings") or {}
+    settings = backend["settings"]
     int8 = settings.get("quantization", "none") != "none"
     tuned = settings.get("graph_optimization", "all") != "all"
     return int(int8), int(tuned)

@@ -21,6 +21,7 @@ from reportgen.errors import ConfigError, ResultsError
 from reportgen.report.locale import DASH, fmt_mb, fmt_ms, fmt_pct, fmt_rate, fmt_sci
 from reportgen.results import merge
 from reportgen.results.document import is_merged, latency_rounds, machine_documents, read_results
+from reportgen.results.schema import Backend, Document, Merged, Parity
 from reportgen.results.version import is_version_label
 from reportgen.stats import speedup_interval
 
@@ -50,13 +51,13 @@ def locate(arg: str, site_dir: Path) -> Path:
     raise ResultsError(f"{arg}: no such results file, and no version {arg!r} in {site_dir}/")
 
 
-def thresholds_for(new: dict, new_path: Path, config_path: str | None) -> Thresholds:
+def thresholds_for(new: Document, new_path: Path, config_path: str | None) -> Thresholds:
     """Return the thresholds of the config file given, else of the config stored in the NEW results."""
     if config_path is not None:
         return Thresholds.from_config(load_config(config_path, check_files=False))
     try:
         # Keys added since the document was written take their defaults.
-        return Thresholds.from_config(parse_config(new.get("config") or {}, f"{new_path}: config"))
+        return Thresholds.from_config(parse_config(new["config"], f"{new_path}: config"))
     except ConfigError as e:
         first = str(e).splitlines()[0]
         raise ResultsError(f"{first} (the config stored in the results); pass -c CONFIG") from None
@@ -65,9 +66,10 @@ def thresholds_for(new: dict, new_path: Path, config_path: str | None) -> Thresh
 def compare_files(old_arg: str, new_arg: str, site_dir: Path, config_path: str | None = None) -> dict:
     """Locate, read and compare two results documents (files or archived versions).
 
-    When either is merged from several machines, they are compared machine by machine."""
+    Both are checked whole as they are read (a bad file: one line, exit 2, no verdict). When either
+    is merged from several machines, they are compared machine by machine."""
     old_path, new_path = locate(old_arg, site_dir), locate(new_arg, site_dir)
-    old, new = _complete(read_results(old_path), old_path), _complete(read_results(new_path), new_path)
+    old, new = read_results(old_path), read_results(new_path)
     if is_merged(old) or is_merged(new):
         # The thresholds come from one config: the machines of a version share the run's config.
         first = machine_documents(new)[0]
@@ -78,36 +80,7 @@ def compare_files(old_arg: str, new_arg: str, site_dir: Path, config_path: str |
     return report
 
 
-def _complete(doc: dict, path: Path) -> dict:
-    """Return doc, or raise when it (or a machine of it) lacks what a comparison reads."""
-    if not is_merged(doc):
-        return _complete_machine(doc, str(path))
-    missing = [k for k in ("version", "created_at") if k not in doc]
-    if missing:
-        raise ResultsError(f"{path}: not a complete results document: missing {', '.join(missing)}")
-    for i, machine in enumerate(doc["machines"]):
-        _complete_machine(machine, f"{path}: machines[{i}]")
-    return doc
-
-
-def _complete_machine(doc: dict, path: str) -> dict:
-    """Return doc, or raise when it lacks what a comparison reads (a hand-edited or truncated file)."""
-    missing = [k for k in ("version", "created_at", "reference", "backend_order", "backends") if k not in doc]
-    backends = doc.get("backends")
-    if not missing and isinstance(backends, dict):
-        missing = [
-            f"backends.{name}.status"
-            for name in doc["backend_order"]
-            if "status" not in backends.get(name, {})
-        ]
-    elif not missing:
-        missing = ["backends (a mapping)"]
-    if missing:
-        raise ResultsError(f"{path}: not a complete results document: missing {', '.join(missing)}")
-    return doc
-
-
-def compare(old: dict, new: dict, thresholds: Thresholds) -> dict:
+def compare(old: Document, new: Document, thresholds: Thresholds) -> dict:
     """Return every backend's changes from OLD to NEW, each judged, and the regressions among them."""
     rows: list[dict] = []
     names = list(new["backend_order"]) + [n for n in old["backend_order"] if n not in new["backend_order"]]
@@ -131,7 +104,7 @@ def compare(old: dict, new: dict, thresholds: Thresholds) -> dict:
     }
 
 
-def _familywise(th: Thresholds, old: dict, new: dict) -> Thresholds:
+def _familywise(th: Thresholds, old: Document, new: Document) -> Thresholds:
     """Return the thresholds with each backend's latency interval widened for the number compared.
 
     One gate judges every backend at once: at 95% each, eight noisy backends would fail one release
@@ -142,11 +115,11 @@ def _familywise(th: Thresholds, old: dict, new: dict) -> Thresholds:
     return replace(th, confidence=1 - (1 - th.confidence) / max(len(timed), 1))
 
 
-def _timed(backend: dict | None) -> bool:
-    return bool(backend) and backend["status"] == "ok" and bool(backend.get("latency_ms"))
+def _timed(backend: Backend | None) -> bool:
+    return backend is not None and backend["status"] == "ok"  # a successful backend was timed
 
 
-def compare_machines(old: dict, new: dict, thresholds: Thresholds) -> dict:
+def compare_machines(old: Document | Merged, new: Document | Merged, thresholds: Thresholds) -> dict:
     """Return the changes from OLD to NEW machine by machine (either may be merged): each machine is
     compared with the machine of the same label (merge.machine_label), never with another one; a
     machine measured on one side only is reported as added or removed, not judged."""
@@ -155,7 +128,7 @@ def compare_machines(old: dict, new: dict, thresholds: Thresholds) -> dict:
     pairs = merge.matched(old, new)
     for label, before, after in pairs:
         if before is None or after is None:
-            cpu = ((before or after).get("environment") or {}).get("cpu")
+            cpu = (before or after)["environment"]["cpu"]
             if before is None:
                 row = _row(None, "machine", None, cpu, ADDED, "machine not measured in OLD")
             else:
@@ -176,7 +149,7 @@ def compare_machines(old: dict, new: dict, thresholds: Thresholds) -> dict:
     }
 
 
-def _side(doc: dict) -> dict:
+def _side(doc: Document | Merged) -> dict:
     return {"version": doc["version"], "created_at": doc["created_at"], "path": None}
 
 
@@ -198,17 +171,16 @@ def _text(value) -> str:
     return DASH if value is None else str(value)
 
 
-def _backend_rows(name: str, before: dict, after: dict, th: Thresholds) -> list[dict]:
+def _backend_rows(name: str, before: Backend, after: Backend, th: Thresholds) -> list[dict]:
     if before["status"] != "ok" or after["status"] != "ok":
         status = REGRESSION if before["status"] == "ok" else IMPROVED if after["status"] == "ok" else INFO
-        detail = after.get("error") or before.get("error") or ""
+        detail = after["error"] or before["error"] or ""
         return [_row(name, "status", before["status"], after["status"], status, detail)]
     rows = [_latency(name, before, after, th), *_parity(name, before, after, th)]
     for metric in ACCURACY_METRICS:
         rows += _accuracy(name, metric, before, after, th)
     rows.append(_size(name, before, after, th))
-    peak_old = (before.get("memory_mb") or {}).get("peak")
-    peak_new = (after.get("memory_mb") or {}).get("peak")
+    peak_old, peak_new = before["memory_mb"]["peak"], after["memory_mb"]["peak"]
     if peak_old is not None or peak_new is not None:
         change = fmt_pct(peak_new / peak_old - 1) if peak_old and peak_new else DASH
         texts = (fmt_mb(peak_old), fmt_mb(peak_new), change)
@@ -216,12 +188,9 @@ def _backend_rows(name: str, before: dict, after: dict, th: Thresholds) -> list[
     return rows
 
 
-def _latency(name: str, before: dict, after: dict, th: Thresholds) -> dict:
-    old_lat, new_lat = before.get("latency_ms") or {}, after.get("latency_ms") or {}
-    old_ms, new_ms = old_lat.get("median"), new_lat.get("median")
-    if not old_ms or not new_ms:
-        texts = (fmt_ms(old_ms), fmt_ms(new_ms), DASH)
-        return _row(name, "latency_median_ms", old_ms, new_ms, INFO, "not measured in both", texts)
+def _latency(name: str, before: Backend, after: Backend, th: Thresholds) -> dict:
+    # Both succeeded, so both were timed (the reader guarantees it): a positive median each.
+    old_ms, new_ms = before["latency_ms"]["median"], after["latency_ms"]["median"]
     change = new_ms / old_ms - 1
     # The same round-level interval as the report's speed-ups: median(old) / median(new), > 1 faster.
     speedup = speedup_interval(latency_rounds(before), latency_rounds(after), th.confidence)
@@ -237,7 +206,7 @@ def _latency(name: str, before: dict, after: dict, th: Thresholds) -> dict:
     detail = _interval_text(interval, th, rounds)
     if verdict == SAME_SPEED:
         detail = f"within the noise ({detail})"
-    threads_old, threads_new = before.get("threads"), after.get("threads")
+    threads_old, threads_new = before["threads"], after["threads"]
     if threads_old != threads_new:
         detail += f"; threads {threads_old} -> {threads_new}"
     texts = (fmt_ms(old_ms), fmt_ms(new_ms), fmt_pct(change))
@@ -249,21 +218,21 @@ def _interval_text(interval: list[float], th: Thresholds, rounds: int) -> str:
     return f"{100 * th.confidence:.3g}% CI {fmt_pct(interval[0] - 1)} to {fmt_pct(interval[1] - 1)}, {over}"
 
 
-def _parity_ok(parity: dict, th: Thresholds) -> bool:
-    rate = parity.get("detection_match_rate")
-    return parity.get("allclose") is True and (rate is None or rate >= th.min_match_rate)
+def _parity_ok(parity: Parity, th: Thresholds) -> bool:
+    rate = parity.get("detection_match_rate")  # detection and segmentation only
+    return parity["allclose"] and (rate is None or rate >= th.min_match_rate)
 
 
-def _parity_text(parity: dict | None, th: Thresholds) -> str:
+def _parity_text(parity: Parity | None, th: Thresholds) -> str:
     if not parity:
         return DASH
     verdict = "pass" if _parity_ok(parity, th) else "fail"
-    diff, rate = fmt_sci(parity.get("max_abs_diff")), fmt_rate(parity.get("detection_match_rate"))
+    diff, rate = fmt_sci(parity["max_abs_diff"]), fmt_rate(parity.get("detection_match_rate"))
     return f"{verdict} (max |diff| {diff}, matched {rate})"
 
 
-def _parity(name: str, before: dict, after: dict, th: Thresholds) -> list[dict]:
-    old_p, new_p = before.get("parity"), after.get("parity")
+def _parity(name: str, before: Backend, after: Backend, th: Thresholds) -> list[dict]:
+    old_p, new_p = before["parity"], after["parity"]
     if not old_p and not new_p:
         return []  # the reference: compared to itself
     old_ok = _parity_ok(old_p, th) if old_p else None
@@ -280,9 +249,8 @@ def _parity(name: str, before: dict, after: dict, th: Thresholds) -> list[dict]:
     return [_row(name, "parity", old_ok, new_ok, status, detail, texts)]
 
 
-def _accuracy(name: str, metric: str, before: dict, after: dict, th: Thresholds) -> list[dict]:
-    old_v = (before.get("metrics") or {}).get(metric)
-    new_v = (after.get("metrics") or {}).get(metric)
+def _accuracy(name: str, metric: str, before: Backend, after: Backend, th: Thresholds) -> list[dict]:
+    old_v, new_v = before["metrics"].get(metric), after["metrics"].get(metric)  # as the task has them
     if old_v is None and new_v is None:
         return []  # e.g. no mAP without labels
     if old_v is None or new_v is None:
@@ -299,8 +267,8 @@ def _accuracy(name: str, metric: str, before: dict, after: dict, th: Thresholds)
     return [_row(name, metric, old_v, new_v, status, "", texts)]
 
 
-def _size(name: str, before: dict, after: dict, th: Thresholds) -> dict:
-    old_mb, new_mb = before.get("file_size_mb"), after.get("file_size_mb")
+def _size(name: str, before: Backend, after: Backend, th: Thresholds) -> dict:
+    old_mb, new_mb = before["file_size_mb"], after["file_size_mb"]
     if not old_mb or not new_mb:
         texts = (fmt_mb(old_mb), fmt_mb(new_mb), DASH)
         return _row(name, "file_size_mb", old_mb, new_mb, INFO, "not measured in both", texts)
@@ -308,19 +276,19 @@ def _size(name: str, before: dict, after: dict, th: Thresholds) -> dict:
     limit = th.size_tol
     status = REGRESSION if change > limit else IMPROVED if change < -limit else SAME
     detail = ""
-    if before.get("weight_dtype") != after.get("weight_dtype"):
-        detail = f"weights {before.get('weight_dtype')} -> {after.get('weight_dtype')}"
+    if before["weight_dtype"] != after["weight_dtype"]:
+        detail = f"weights {before['weight_dtype']} -> {after['weight_dtype']}"
     texts = (fmt_mb(old_mb), fmt_mb(new_mb), fmt_pct(change))
     return _row(name, "file_size_mb", old_mb, new_mb, status, detail, texts)
 
 
-def _notes(old: dict, new: dict) -> list[str]:
+def _notes(old: Document, new: Document) -> list[str]:
     notes = []
-    cpu_old, cpu_new = (old.get("environment") or {}).get("cpu"), (new.get("environment") or {}).get("cpu")
+    cpu_old, cpu_new = old["environment"]["cpu"], new["environment"]["cpu"]
     if cpu_old != cpu_new:
         notes.append(f"OLD ran on {cpu_old!r}, NEW on {cpu_new!r}: latency changes may come from the machine")
-    if old.get("reference") != new.get("reference"):
-        notes.append(f"the reference backend changed: {old.get('reference')} -> {new.get('reference')}")
+    if old["reference"] != new["reference"]:
+        notes.append(f"the reference backend changed: {old['reference']} -> {new['reference']}")
     return notes
 
 

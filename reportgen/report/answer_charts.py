@@ -16,10 +16,11 @@ from reportgen.report.charts import (
     with_legend,
 )
 from reportgen.report.locale import Locale
+from reportgen.results.schema import Backend, Document, Parity
 
 
-def _candidates(results: dict) -> list[tuple[int, str, dict]]:
-    return [(i, n, b) for i, n, b in ok_backends(results) if n != results["reference"] and b.get("parity")]
+def _candidates(results: Document) -> list[tuple[int, str, Backend]]:
+    return [(i, n, b) for i, n, b in ok_backends(results) if n != results["reference"] and b["parity"]]
 
 
 # The agreement a task measured: the first found is the main series (coloured per backend, with
@@ -30,7 +31,7 @@ AGREEMENT = (
 )
 
 
-def _counts(p: dict, loc: Locale) -> str:
+def _counts(p: Parity, loc: Locale) -> str:
     if p.get("matched") is None:
         return ""
     return plain_label(
@@ -43,14 +44,10 @@ def _counts(p: dict, loc: Locale) -> str:
     )
 
 
-def agreement_figure(results: dict, min_match_rate: float, loc: Locale) -> dict | None:
+def agreement_figure(results: Document, min_match_rate: float, loc: Locale) -> dict | None:
     """Return a dot plot of each backend's agreement with the reference, with the required share."""
     found = [(i, n, b["parity"]) for i, n, b in _candidates(results)]
-    measured = [
-        (series, rows)
-        for series in AGREEMENT
-        if (rows := [r for r in found if isinstance(r[2].get(series[0]), (int, float))])
-    ]
+    measured = [(series, rows) for series in AGREEMENT if (rows := [r for r in found if series[0] in r[2]])]
     if not measured:
         return None
     (main, companion, main_label, companion_label), rows = measured[0]
@@ -68,7 +65,7 @@ def agreement_figure(results: dict, min_match_rate: float, loc: Locale) -> dict 
             "marker": {"size": 12, "color": [backend_color(i) for i, _, _ in rows], "symbol": "circle"},
         }
     ]
-    others = [p.get(companion) if isinstance(p.get(companion), (int, float)) else None for _, _, p in rows]
+    others = [p.get(companion) for _, _, p in rows]  # mask IoU may be null: no matched masks
     if any(v is not None for v in others):
         data.append(
             {
@@ -110,9 +107,9 @@ def _superscript(n: int) -> str:
     return f"10{str(n).translate(str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
 
 
-def confidence_delta_figure(results: dict, loc: Locale) -> dict | None:
+def confidence_delta_figure(results: Document, loc: Locale) -> dict | None:
     """Return a histogram of |Δconfidence| of matched detections per backend, one bar per decade."""
-    rows = [(i, n, b["parity"].get("abs_confidence_deltas") or []) for i, n, b in _candidates(results)]
+    rows = [(i, n, b["parity"].get("abs_confidence_deltas", [])) for i, n, b in _candidates(results)]
     rows = [r for r in rows if r[2]]
     if not rows:
         return None

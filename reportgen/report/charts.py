@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 
 from reportgen.report.locale import Locale
+from reportgen.results.schema import Backend, Document
 
 # One colour per backend position, so a backend keeps its colour across every chart of a page.
 PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
@@ -41,14 +42,14 @@ def rounded(x: float | None, digits: int = 4) -> float | None:
     return x if x == 0 else round(x, digits - 1 - math.floor(math.log10(abs(x))))
 
 
-def ok_backends(results: dict) -> list[tuple[int, str, dict]]:
+def ok_backends(results: Document) -> list[tuple[int, str, Backend]]:
     """Return (colour index, name, backend) of the successful backends, the reference first."""
     ref = results["reference"]
     names = [ref] + [n for n in results["backend_order"] if n != ref]
     return [
         (results["backend_order"].index(name), name, results["backends"][name])
         for name in names
-        if name in results["backends"] and results["backends"][name]["status"] == "ok"
+        if results["backends"][name]["status"] == "ok"
     ]
 
 
@@ -94,7 +95,7 @@ def horizontal(layout: dict, rows: int, legend: int = 0) -> dict:
     return with_legend(layout, legend) if legend else layout
 
 
-def latency_figure(results: dict, loc: Locale) -> dict | None:
+def latency_figure(results: Document, loc: Locale) -> dict | None:
     """Return a box plot of every timed latency sample per backend (outliers drawn as points)."""
     traces = [
         {
@@ -108,7 +109,6 @@ def latency_figure(results: dict, loc: Locale) -> dict | None:
             "line": {"color": backend_color(i), "width": 1.5},
         }
         for i, name, b in ok_backends(results)
-        if (b.get("latency_ms") or {}).get("samples")
     ]
     if not traces:
         return None
@@ -118,11 +118,11 @@ def latency_figure(results: dict, loc: Locale) -> dict | None:
     return {"data": traces, "layout": horizontal(layout, len(traces))}
 
 
-def rounds_figure(results: dict, loc: Locale) -> dict | None:
+def rounds_figure(results: Document, loc: Locale) -> dict | None:
     """Return every round's median per backend as dots, with the median of the rounds as a bar."""
     traces, rows = [], 0
     for i, name, b in ok_backends(results):
-        rounds = b.get("rounds") or []
+        rounds = b.get("rounds") or []  # since schema 3 (an older document given to build_site lacks them)
         if len(rounds) < 2:
             continue
         rows += 1
@@ -160,7 +160,9 @@ def rounds_figure(results: dict, loc: Locale) -> dict | None:
     return {"data": traces, "layout": horizontal(layout, rows)}
 
 
-def _bars(results: dict, value: Callable[[dict], float | None], text: Callable[[dict], str]) -> list[dict]:
+def _bars(
+    results: Document, value: Callable[[Backend], float | None], text: Callable[[Backend], str]
+) -> list[dict]:
     rows = [(i, name, b) for i, name, b in ok_backends(results) if value(b) is not None]
     if not rows:
         return []
@@ -177,23 +179,23 @@ def _bars(results: dict, value: Callable[[dict], float | None], text: Callable[[
     ]
 
 
-def fps_figure(results: dict, loc: Locale) -> dict | None:
+def fps_figure(results: Document, loc: Locale) -> dict | None:
     """Return a bar chart of frames per second (1000 / median latency) per backend."""
 
-    def text(b: dict) -> str:
-        speedup = f" · {loc.ratio(b['speedup'])}" if b.get("speedup") else ""
+    def text(b: Backend) -> str:
+        speedup = f" · {loc.ratio(b['speedup'])}" if b["speedup"] else ""
         return f"{loc.fixed(b['fps'], 1)}{speedup}"
 
-    data = _bars(results, lambda b: b.get("fps"), text)
+    data = _bars(results, lambda b: b["fps"], text)
     if not data:
         return None
     layout = base_layout(loc.t("chart.fps.title"), loc.t("chart.axis.fps"), loc.t("chart.axis.backend"))
     return {"data": data, "layout": horizontal(layout, len(data[0]["y"]))}
 
 
-def memory_figure(results: dict, loc: Locale) -> dict | None:
+def memory_figure(results: Document, loc: Locale) -> dict | None:
     """Return grouped bars of RSS before load, after load and at peak per backend."""
-    rows = [(name, b["memory_mb"]) for _, name, b in ok_backends(results) if b.get("memory_mb")]
+    rows = [(name, b["memory_mb"]) for _, name, b in ok_backends(results)]
     if not rows:
         return None
     stages = ("before_load", "after_load", "peak")
@@ -203,7 +205,7 @@ def memory_figure(results: dict, loc: Locale) -> dict | None:
             "orientation": "h",
             "name": loc.t(f"memory.{key}"),
             "y": [plain_label(name) for name, _ in rows],
-            "x": [rounded(mem.get(key)) for _, mem in rows],
+            "x": [rounded(mem[key]) for _, mem in rows],
             "marker": {"color": STAGES[j]},
         }
         for j, key in enumerate(stages)
@@ -215,13 +217,13 @@ def memory_figure(results: dict, loc: Locale) -> dict | None:
     return {"data": data, "layout": layout}
 
 
-def size_figure(results: dict, loc: Locale) -> dict | None:
+def size_figure(results: Document, loc: Locale) -> dict | None:
     """Return stacked bars of each backend's model file: megabytes of weights per dtype, and the rest."""
-    rows = [(name, b) for _, name, b in ok_backends(results) if b.get("file_size_mb")]
+    rows = [(name, b) for _, name, b in ok_backends(results) if b["file_size_mb"]]
     if not rows:
         return None
     mib = 1024 * 1024  # file_size_mb counts 2^20 bytes, as the file system reports it
-    dtypes = sorted({d for _, b in rows for d in (b.get("weight_dtypes") or {})})
+    dtypes = sorted({d for _, b in rows for d in (b.get("weight_dtypes") or {})})  # since schema 2
     parts = [
         (dtype, [(b.get("weight_dtypes") or {}).get(dtype, 0) / mib for _, b in rows]) for dtype in dtypes
     ]

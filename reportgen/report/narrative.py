@@ -10,13 +10,13 @@ from reportgen.analysis.verdicts import (
     SEVERITY_ORDER,
     Thresholds,
     agreement,
-    dig,
     is_ok,
     number,
     ordered,
     speed_verdict,
 )
 from reportgen.report.locale import DASH, Locale, placeholders
+from reportgen.results.schema import Backend, Document, Finding
 
 # Which section of the page shows the findings of a rule family (the part of the id before the dot).
 TOPICS = {
@@ -41,16 +41,16 @@ def _part(severity: str, code: str, loc: Locale, sentence: dict | None = None, *
     }
 
 
-def _answers(b: dict, reference: str, th: Thresholds, loc: Locale) -> dict:
-    parity = b.get("parity") or {}
-    if not parity:
+def _answers(b: Backend, reference: str, th: Thresholds, loc: Locale) -> dict:
+    parity = b["parity"]
+    if parity is None:
         return _part("info", "answers.unknown", loc)
-    allclose, measured = parity.get("allclose"), agreement(parity)
+    allclose, measured = parity["allclose"], agreement(parity)
     if measured is None:  # a raw model: only its outputs can be compared
         if allclose:
             return _part("pass", "answers.same", loc, {"reference": reference})
-        quantized = (b.get("settings") or {}).get("quantization", "none") != "none"
-        sentence = {"max_abs": loc.sci(number(parity.get("max_abs_diff")))}
+        quantized = b["settings"].get("quantization", "none") != "none"
+        sentence = {"max_abs": loc.sci(parity["max_abs_diff"])}
         return _part("warn" if quantized else "fail", "answers.outputs_differ", loc, sentence)
     measure, rate = measured
     text = {"agreement": loc.t(f"agreement.{measure}", rate=loc.rate(rate))}
@@ -62,8 +62,8 @@ def _answers(b: dict, reference: str, th: Thresholds, loc: Locale) -> dict:
     return _part("fail", "answers.different", loc, text)
 
 
-def _speed(b: dict, th: Thresholds, loc: Locale) -> dict:
-    speedup, interval = number(b.get("speedup")), b.get("speedup_interval")
+def _speed(b: Backend, th: Thresholds, loc: Locale) -> dict:
+    speedup, interval = b["speedup"], b["speedup_interval"]
     if speedup is None:
         return _part("info", "speed.unknown", loc)
     verdict = speed_verdict(interval or (speedup, speedup), th.speed_tol)
@@ -74,8 +74,8 @@ def _speed(b: dict, th: Thresholds, loc: Locale) -> dict:
     return _part("warn", "speed.slower", loc, ratio=loc.ratio(1 / speedup))
 
 
-def _size(b: dict, ref: dict, th: Thresholds, loc: Locale) -> dict:
-    size, ref_size = number(b.get("file_size_mb")), number(ref.get("file_size_mb"))
+def _size(b: Backend, ref: Backend, th: Thresholds, loc: Locale) -> dict:
+    size, ref_size = b["file_size_mb"], ref["file_size_mb"]
     if not size or not ref_size:
         return _part("info", "size.unknown", loc)
     ratio = size / ref_size
@@ -83,22 +83,19 @@ def _size(b: dict, ref: dict, th: Thresholds, loc: Locale) -> dict:
         return _part("info", "size.same", loc)
     if ratio < 1:
         return _part("pass", "size.smaller", loc, ratio=loc.ratio(1 / ratio))
-    if b.get("weight_dtype") != ref.get("weight_dtype"):
-        dtypes = {
-            "dtype": loc.text(b.get("weight_dtype")),
-            "reference_dtype": loc.text(ref.get("weight_dtype")),
-        }
+    if b["weight_dtype"] != ref["weight_dtype"]:
+        dtypes = {"dtype": loc.text(b["weight_dtype"]), "reference_dtype": loc.text(ref["weight_dtype"])}
         sentence = {"ratio": loc.ratio(ratio), **dtypes}
         return _part("info", "size.larger_dtype", loc, sentence, ratio=loc.ratio(ratio))
     return _part("warn", "size.larger", loc, ratio=loc.ratio(ratio))
 
 
-def verdict(results: dict, name: str, th: Thresholds, loc: Locale) -> dict:
+def verdict(results: Document, name: str, th: Thresholds, loc: Locale) -> dict:
     """Return one sentence and three badges: same answers? faster? smaller? than the reference."""
     ref_name = results["reference"]
     ref, b = results["backends"][ref_name], results["backends"][name]
     if not is_ok(b):
-        part = _part("fail", "failed", loc, {"backend": name, "error": b.get("error") or DASH})
+        part = _part("fail", "failed", loc, {"backend": name, "error": b["error"] or DASH})
         return {"backend": name, "sentence": part["sentence"], "parts": [part]}
     if not is_ok(ref):
         part = _part("fail", "not_comparable", loc, {"backend": name, "reference": ref_name})
@@ -114,16 +111,16 @@ def verdict(results: dict, name: str, th: Thresholds, loc: Locale) -> dict:
     return {"backend": name, "sentence": sentence, "parts": [answers, speed, size]}
 
 
-def verdicts(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
+def verdicts(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
     """Return the verdict of every backend but the reference, in page order."""
     return [verdict(results, name, th, loc) for name, _ in ordered(results)[1:]]
 
 
-def recommended(results: dict, found_verdicts: list[dict]) -> tuple[str, float | None] | None:
+def recommended(results: Document, found_verdicts: list[dict]) -> tuple[str, float | None] | None:
     """Return the backend to use and its speed-up: the analysis's recommendation when it made one,
     else the fastest backend that gives the same answers and is measurably faster (older documents)."""
     for f in results["findings"]:
-        params = f.get("params") or {}
+        params = f.get("params", {})  # absent in upgraded schema-1 documents; its values any scalar
         if f["id"] in ("recommend.fastest", "recommend.tied") and params.get("name") in results["backends"]:
             return params["name"], number(params.get("speedup"))
         if f["id"] == "recommend.keep":
@@ -139,20 +136,20 @@ def recommended(results: dict, found_verdicts: list[dict]) -> tuple[str, float |
     return name, speedup
 
 
-def localize(finding: dict, loc: Locale) -> dict:
+def localize(finding: Finding, loc: Locale) -> dict:
     """Return a finding with its texts in the page's language, from `rule.<key>.*` and its params.
 
     Documents written before findings carried a key (or with a key this catalog lacks) keep their
     stored English texts."""
-    key, params = finding.get("key"), finding.get("params") or {}
+    key, params = finding.get("key"), finding.get("params", {})
     out = {
         "id": finding["id"],
         "severity": finding["severity"],
-        "backend": finding.get("backend"),
+        "backend": finding["backend"],
         "topic": TOPICS.get(finding["id"].split(".")[0], "other"),
     }
     for part in ("title", "evidence", "cause", "recommendation"):
-        text, message = finding.get(part), f"rule.{key}.{part}"
+        text, message = finding[part], f"rule.{key}.{part}"
         # Params of another reportgen version may not fit today's message: the stored text is still true.
         if key and loc.has(message) and placeholders(loc.catalog[message]) <= set(params):
             try:
@@ -182,7 +179,7 @@ def _grouped(findings: list[dict], part: str) -> list[dict]:
     )
 
 
-def findings_view(results: dict, loc: Locale) -> dict:
+def findings_view(results: Document, loc: Locale) -> dict:
     """Return the findings: the key ones, per section, and grouped by cause and by recommendation."""
     found = sorted(
         (localize(f, loc) for f in results["findings"]), key=lambda f: SEVERITY_ORDER[f["severity"]]
@@ -210,7 +207,7 @@ def findings_view(results: dict, loc: Locale) -> dict:
     }
 
 
-def bottom_line(results: dict, found_verdicts: list[dict], found: dict, loc: Locale) -> dict:
+def bottom_line(results: Document, found_verdicts: list[dict], found: dict, loc: Locale) -> dict:
     """Return the one sentence to act on: the analysis's recommendation, or what the verdicts imply."""
     ref_name = results["reference"]
     if not is_ok(results["backends"][ref_name]):
@@ -226,13 +223,13 @@ def bottom_line(results: dict, found_verdicts: list[dict], found: dict, loc: Loc
 
 
 def conclusion(
-    results: dict, found_verdicts: list[dict], scores: list[dict], found: dict, loc: Locale
+    results: Document, found_verdicts: list[dict], scores: list[dict], found: dict, loc: Locale
 ) -> list[str]:
     """Return the conclusion's sentences, generated from the numbers."""
     ref_name = results["reference"]
     ref = results["backends"][ref_name]
     env = results["environment"]
-    setup = {"cpu": env.get("cpu") or DASH, "threads": loc.num(env.get("threads"))}
+    setup = {"cpu": env["cpu"] or DASH, "threads": loc.num(env["threads"])}
     sentences = [loc.t("conclusion.setup", **setup, count=loc.num(len(found_verdicts)), reference=ref_name)]
     if not is_ok(ref):
         return [*sentences, loc.t("conclusion.reference_failed", reference=ref_name)]
@@ -251,7 +248,7 @@ def conclusion(
             sentences.append(
                 loc.t(f"conclusion.{code}", backends=", ".join(groups[code]), reference=ref_name)
             )
-    timed = [(n, b) for n, b in ordered(results)[1:] if is_ok(b) and number(b.get("speedup"))]
+    timed = [(n, b) for n, b in ordered(results)[1:] if is_ok(b) and b["speedup"]]
     if timed:
         fastest = max(timed, key=lambda item: item[1]["speedup"])
         slowest = min(timed, key=lambda item: item[1]["speedup"])
@@ -260,17 +257,17 @@ def conclusion(
                 "conclusion.fastest",
                 backend=fastest[0],
                 speedup=loc.ratio(fastest[1]["speedup"]),
-                latency=loc.ms(number(dig(fastest[1], ("latency_ms", "median")))),
+                latency=loc.ms(fastest[1]["latency_ms"]["median"]),
                 reference=ref_name,
-                reference_latency=loc.ms(number(dig(ref, ("latency_ms", "median")))),
+                reference_latency=loc.ms(ref["latency_ms"]["median"]),
             )
         )
         if slowest[0] != fastest[0] and slowest[1]["speedup"] < 1:
             sentences.append(
                 loc.t("conclusion.slowest", backend=slowest[0], speedup=loc.ratio(slowest[1]["speedup"]))
             )
-    sized = [(n, b) for n, b in timed if number(b.get("file_size_mb"))]
-    if sized and number(ref.get("file_size_mb")):
+    sized = [(n, b) for n, b in timed if b["file_size_mb"]]
+    if sized and ref["file_size_mb"]:
         name, b = min(sized, key=lambda item: item[1]["file_size_mb"])
         if b["file_size_mb"] < ref["file_size_mb"]:
             sentences.append(

@@ -12,12 +12,13 @@ import json
 import yaml
 
 from reportgen.analysis import score
-from reportgen.analysis.verdicts import Thresholds, dig, is_ok, number, ordered
+from reportgen.analysis.verdicts import Thresholds, dig, is_ok, ordered
 from reportgen.report import answer_charts, charts, narrative, quality
 from reportgen.report.cells import Metric, change
 from reportgen.report.locale import DASH, Locale
 from reportgen.results.document import is_merged
 from reportgen.results.merge import labelled
+from reportgen.results.schema import Document, Merged
 
 # libyaml's dumper writes the same text as the pure-Python one, fifteen times faster (bench_render.py).
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -46,13 +47,13 @@ CHANGES = (
 )
 
 
-def headline(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
+def headline(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
     """Return the headline table: per metric, the reference's value and each backend's with its change."""
     (ref_name, ref), *others = ordered(results)
     rows = []
     for m in HEADLINE:
         fmt = getattr(loc, m.kind)
-        values = {name: number(dig(b, m.path)) for name, b in ordered(results)}
+        values = {name: dig(b, m.path) for name, b in ordered(results)}
         if all(v is None for v in values.values()):
             continue  # no mask mAP for detection, no mAP for classification, none without labels
         cells = []
@@ -62,7 +63,7 @@ def headline(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
                 failed = {"change": DASH, "severity": "fail", "label": loc.t("change.not_comparable")}
                 cells.append({"backend": name, "value": value, **failed})
                 continue
-            interval = b.get("speedup_interval") if m.tolerance == "speed" else None
+            interval = b["speedup_interval"] if m.tolerance == "speed" else None
             cell = change(values[ref_name], values[name], m, th, loc, interval)
             if (
                 m.id == "file_size"
@@ -83,7 +84,7 @@ def headline(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
     return rows
 
 
-def changes(results: dict, previous: dict, th: Thresholds, loc: Locale) -> dict:
+def changes(results: Document, previous: Document, th: Thresholds, loc: Locale) -> dict:
     """Return, per backend measured in both versions, each CHANGES metric before and after."""
     both = [(n, b, previous["backends"].get(n)) for n, b in ordered(results)]
     both = [(n, b, old) for n, b, old in both if is_ok(b) and is_ok(old)]
@@ -96,7 +97,7 @@ def changes(results: dict, previous: dict, th: Thresholds, loc: Locale) -> dict:
     for name, b, old in both:
         cells = []
         for m in metrics:
-            before, after = number(dig(old, m.path)), number(dig(b, m.path))
+            before, after = dig(old, m.path), dig(b, m.path)
             fmt = getattr(loc, m.kind)
             cell = {"old": fmt(before), "new": fmt(after), **change(before, after, m, th, loc)}
             was, now = dig(old, ("parity", "allclose")), dig(b, ("parity", "allclose"))
@@ -114,16 +115,17 @@ def changes(results: dict, previous: dict, th: Thresholds, loc: Locale) -> dict:
     }
 
 
-def files(results: dict) -> list[dict]:
+def files(results: Document) -> list[dict]:
     """Return the model file of each backend with the share of its weight bytes per dtype."""
     model = results["model"]
     rows = []
     for name, b in ordered(results):
         if not is_ok(b):
-            rows.append({"backend": name, "failed": True, "error": b.get("error")})
+            rows.append({"backend": name, "failed": True, "error": b["error"]})
             continue
         # Documents before per-backend files: the checkpoint for PyTorch, the ONNX file otherwise.
-        shared = (model.get("checkpoint") if b.get("kind") == "pytorch" else model.get("onnx")) or {}
+        shared = (model["checkpoint"] if b["kind"] == "pytorch" else model["onnx"]) or {}
+        # weight_dtypes and model_path: since schema 2 (an older document given to build_site lacks them)
         dtypes = b.get("weight_dtypes") or shared.get("dtypes") or {}
         total = sum(dtypes.values())
         breakdown = sorted(dtypes.items(), key=lambda kv: (-kv[1], kv[0])) if total else []
@@ -132,8 +134,8 @@ def files(results: dict) -> list[dict]:
                 "backend": name,
                 "failed": False,
                 "path": b.get("model_path") or shared.get("path"),
-                "size": number(b.get("file_size_mb")),
-                "dtype": b.get("weight_dtype"),
+                "size": b["file_size_mb"],
+                "dtype": b["weight_dtype"],
                 "breakdown": [(dtype, n / total) for dtype, n in breakdown],
             }
         )
@@ -144,19 +146,17 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def appendix(results: dict) -> dict:
+def appendix(results: Document) -> dict:
     """Return the method appendix: settings per backend as one matrix, and the config as YAML."""
-    settings = [b.get("settings") or {} for _, b in ordered(results)]
+    settings = [b["settings"] or {} for _, b in ordered(results)]
     keys = sorted({k for s in settings for k in s})
     return {
         "settings": [(key, [_text(s[key]) if key in s else DASH for s in settings]) for key in keys],
-        "config_yaml": yaml.dump(
-            results.get("config") or {}, Dumper=_DUMPER, sort_keys=True, allow_unicode=True
-        ),
+        "config_yaml": yaml.dump(results["config"], Dumper=_DUMPER, sort_keys=True, allow_unicode=True),
     }
 
 
-def report_view(results: dict, previous: dict | None, loc: Locale) -> dict:
+def report_view(results: Document, previous: Document | None, loc: Locale) -> dict:
     """Return everything report.html shows beyond the results document itself."""
     th = Thresholds.of(results)
     backends = ordered(results)
@@ -174,8 +174,8 @@ def report_view(results: dict, previous: dict | None, loc: Locale) -> dict:
         "confidence": answer_charts.confidence_delta_figure(results, loc),
         "score": charts.score_figure(scores, score.WEIGHTS, loc),
     }
-    dtypes = {b.get("weight_dtype") for _, b in backends if is_ok(b)}
-    flops, peak = number(results["model"].get("flops")), number(results["environment"].get("peak_gflops"))
+    dtypes = {b["weight_dtype"] for _, b in backends if is_ok(b)}
+    flops, peak = results["model"].get("flops"), results["environment"].get("peak_gflops")  # since schema 2
     return {
         "thresholds": th,
         "backends": backends,
@@ -223,7 +223,7 @@ def _parity(verdicts: list[dict]) -> str:
     return "fail" if "fail" in answers else ("warn" if set(answers) - {"pass"} else "pass")
 
 
-def _best(results: dict, verdicts: list[dict], loc: Locale) -> dict | None:
+def _best(results: Document, verdicts: list[dict], loc: Locale) -> dict | None:
     best = narrative.recommended(results, verdicts)
     return {"backend": best[0], "speedup": loc.ratio(best[1])} if best else None
 
@@ -233,7 +233,7 @@ def machine_anchor(label: str) -> str:
     return f"machine-{label}"
 
 
-def _machine(label: str, results: dict, loc: Locale) -> dict:
+def _machine(label: str, results: Document, loc: Locale) -> dict:
     """Return what the overview and the index say of one machine: its own numbers only."""
     verdicts = narrative.verdicts(results, Thresholds.of(results), loc)
     return {
@@ -247,7 +247,7 @@ def _machine(label: str, results: dict, loc: Locale) -> dict:
     }
 
 
-def merged_view(merged: dict, loc: Locale) -> list[dict]:
+def merged_view(merged: Merged, loc: Locale) -> list[dict]:
     """Return each machine of a merged document: its overview row, its document and its report view."""
     return [
         {**_machine(label, machine, loc), "results": machine, "view": report_view(machine, None, loc)}
@@ -255,7 +255,7 @@ def merged_view(merged: dict, loc: Locale) -> list[dict]:
     ]
 
 
-def index_row(results: dict, loc: Locale) -> dict:
+def index_row(results: Document | Merged, loc: Locale) -> dict:
     """Return one version's row of the index: its verdicts, recommendation and parity status.
 
     A merged version lists its machines instead, each with its own recommendation and parity."""

@@ -8,10 +8,11 @@ import re
 
 import numpy as np
 
-from reportgen.analysis.verdicts import Thresholds, dig, is_ok, number, ordered
+from reportgen.analysis.verdicts import Thresholds, is_ok, ordered
 from reportgen.measure.detections import Detections
 from reportgen.measure.parity import match_detections
 from reportgen.report.locale import Locale
+from reportgen.results.schema import Detection, Document, Parity
 
 # The accuracy metrics a task may report, in the order the table shows them (formatter per metric).
 METRICS = (
@@ -48,23 +49,23 @@ PARITY = (
 _PICTURE = re.compile(r"data:image/(?:jpeg|png|webp);base64,[A-Za-z0-9+/]+={0,2}")
 
 
-def metric_rows(results: dict, loc: Locale) -> list[dict]:
+def metric_rows(results: Document, loc: Locale) -> list[dict]:
     """Return one row per accuracy metric any backend reported: its name and each backend's value."""
     backends = ordered(results)
     rows = []
     for key, kind in METRICS:
-        values = [dig(b, ("metrics", key)) if is_ok(b) else None for _, b in backends]
+        values = [b["metrics"].get(key) if is_ok(b) else None for _, b in backends]
         if all(v is None for v in values):
             continue
         cells = [
-            getattr(loc, kind)(number(v)) if is_ok(b) else loc.t("status.failed")
+            getattr(loc, kind)(v) if is_ok(b) else loc.t("status.failed")
             for v, (_, b) in zip(values, backends)
         ]
         rows.append({"id": key, "label": loc.t(f"metric.{key}"), "cells": cells})
     return rows
 
 
-def _parity_cell(kind: str, key: str, p: dict, th: Thresholds, loc: Locale) -> dict:
+def _parity_cell(kind: str, key: str, p: Parity, th: Thresholds, loc: Locale) -> dict:
     value = p.get(key)
     if kind == "yes_no":
         if value is None:
@@ -74,33 +75,33 @@ def _parity_cell(kind: str, key: str, p: dict, th: Thresholds, loc: Locale) -> d
             "severity": "pass" if value else "fail",
         }
     if kind == "agreement":
-        low = number(value) is not None and value < th.min_match_rate
-        return {"text": loc.rate(number(value)), "severity": "fail" if low else None}
+        low = value is not None and value < th.min_match_rate
+        return {"text": loc.rate(value), "severity": "fail" if low else None}
     if kind == "matched":
-        counts = {k: loc.num(number(p.get(k))) for k in ("unmatched_reference", "unmatched_candidate")}
+        counts = {k: loc.num(p.get(k)) for k in ("unmatched_reference", "unmatched_candidate")}
         text = loc.t(
             "parity.matched_value",
-            matched=loc.num(number(value)),
+            matched=loc.num(value),
             reference=counts["unmatched_reference"],
             candidate=counts["unmatched_candidate"],
         )
         return {"text": text, "severity": None}
     if kind == "near":
-        near, flips = loc.num(number(value)), loc.num(number(p.get("unmatched_near_threshold")))
+        near, flips = loc.num(value), loc.num(p.get("unmatched_near_threshold"))
         return {"text": loc.t("parity.near_threshold_value", near=near, unmatched=flips), "severity": None}
-    return {"text": getattr(loc, kind)(number(value)), "severity": None}
+    return {"text": getattr(loc, kind)(value), "severity": None}
 
 
-def parity_table(results: dict, th: Thresholds, loc: Locale) -> dict:
+def parity_table(results: Document, th: Thresholds, loc: Locale) -> dict:
     """Return the parity table: the columns this task measured, one row per non-reference backend."""
     candidates = ordered(results)[1:]
-    measured = [b["parity"] for _, b in candidates if is_ok(b) and b.get("parity")]
+    measured = [b["parity"] for _, b in candidates if is_ok(b) and b["parity"]]
     columns = [(key, kind) for key, kind in PARITY if any(key in p for p in measured)]
     rows = []
     for name, b in candidates:
         if not is_ok(b):
-            rows.append({"backend": name, "failed": True, "error": b.get("error"), "cells": []})
-        elif not b.get("parity"):
+            rows.append({"backend": name, "failed": True, "error": b["error"], "cells": []})
+        elif not b["parity"]:
             rows.append({"backend": name, "failed": False, "error": None, "cells": None})
         else:
             cells = [_parity_cell(kind, key, b["parity"], th, loc) for key, kind in columns]
@@ -108,22 +109,22 @@ def parity_table(results: dict, th: Thresholds, loc: Locale) -> dict:
     return {"columns": [loc.t(f"parity.{key}") for key, _ in columns], "rows": rows}
 
 
-def outputs(results: dict) -> list[tuple[str, str, dict]]:
+def outputs(results: Document) -> list[tuple[str, str, dict]]:
     """Return (backend, output name, comparison) for every raw output of every compared backend."""
     return [
         (name, output, values)
         for name, b in ordered(results)[1:]
-        if is_ok(b) and b.get("parity")
-        for output, values in sorted((b["parity"].get("outputs") or {}).items())
+        if is_ok(b) and b["parity"]
+        for output, values in sorted(b["parity"]["outputs"].items())
     ]
 
 
-def divergences(results: dict) -> list[dict]:
+def divergences(results: Document) -> list[dict]:
     """Return where each backend's outputs first diverge from the reference, where that was located."""
     out = []
     for name, b in ordered(results)[1:]:
-        found = dig(b, ("parity", "first_divergence"))
-        if is_ok(b) and isinstance(found, dict) and found.get("found"):
+        found = b["parity"].get("first_divergence") if b["parity"] else None  # since schema 2
+        if is_ok(b) and found is not None and found.get("found"):
             out.append(
                 {
                     "backend": name,
@@ -136,12 +137,14 @@ def divergences(results: dict) -> list[dict]:
     return out
 
 
-def _detections(found: list[dict]) -> Detections:
+def _detections(found: list[Detection]) -> Detections:
     boxes = np.asarray([d["box"] for d in found], dtype=np.float64).reshape(-1, 4)
     return Detections(boxes, [d["score"] for d in found], [d["class_id"] for d in found])
 
 
-def _unmatched(reference: list[dict], candidate: list[dict], min_iou: float) -> tuple[set[int], set[int]]:
+def _unmatched(
+    reference: list[Detection], candidate: list[Detection], min_iou: float
+) -> tuple[set[int], set[int]]:
     """Return the indexes of the reference's and of the candidate's detections left unmatched by the
     parity measurement's own matching (reportgen.measure.parity.match_detections)."""
     pairs = match_detections(_detections(reference), _detections(candidate), min_iou)
@@ -151,12 +154,13 @@ def _unmatched(reference: list[dict], candidate: list[dict], min_iou: float) -> 
     )
 
 
-def examples(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
+def examples(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
     """Return the example images: each shown backend's picture and detections, differences marked."""
     reference, order = results["reference"], [n for n, _ in ordered(results)]
     out = []
-    for ex in results.get("examples") or []:
-        detections = ex.get("detections") or {}
+    for ex in results["examples"]:
+        detections = ex["detections"]
+        # backends, pictures, ground_truth_objects: since schema 2 (build_site may get an older document)
         shown = ex.get("backends") or [n for n in order if n in detections]
         dets = {name: detections.get(name) or [] for name in shown}
         others = [n for n in shown if n != reference]
@@ -168,25 +172,25 @@ def examples(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
                 missing = _unmatched(dets[reference], dets[name], th.match_iou)[1]
             else:
                 missing = set()
-            picture = (ex.get("pictures") or {}).get(name)
+            picture = ex.get("pictures", {}).get(name)
             panels.append(
                 {
                     "backend": name,
-                    "picture": picture if isinstance(picture, str) and _PICTURE.fullmatch(picture) else None,
+                    "picture": picture if picture is not None and _PICTURE.fullmatch(picture) else None,
                     "detections": [
-                        {**d, "score_text": loc.fixed(number(d.get("score")), 3), "unmatched": i in missing}
+                        {**d, "score_text": loc.fixed(d["score"], 3), "unmatched": i in missing}
                         for i, d in enumerate(dets[name])
                     ],
                     "differences": len(missing),
                 }
             )
-        reason = ex.get("reason")
+        reason = ex["reason"]
         if loc.has(f"examples.reason.{reason}"):
             reason = loc.t(f"examples.reason.{reason}")
         out.append(
             {
-                "image": ex.get("image"),
-                "name": ex.get("name"),
+                "image": ex["image"],
+                "name": ex.get("name"),  # not in schema-1 documents
                 "reason": reason,
                 "ground_truth": ex.get("ground_truth_objects"),
                 "panels": panels,
@@ -196,15 +200,16 @@ def examples(results: dict, th: Thresholds, loc: Locale) -> list[dict]:
     return out
 
 
-def dataset_sentence(results: dict, loc: Locale) -> str:
-    """Return what the backends ran on, in one sentence that fits the data's source."""
-    data = results.get("dataset") or {}
-    source = data.get("source")
+def dataset_sentence(results: Document, loc: Locale) -> str:
+    """Return what the backends ran on, in one sentence that fits the data's source (whose own keys,
+    seed, image_size, path or shape, the sentence reads where the source has them)."""
+    data = results["dataset"]
+    source = data["source"]
     values = {
-        "images": loc.num(number(data.get("images"))),
+        "images": loc.num(data["images"]),
         "seed": loc.text(data.get("seed")),
         "size": loc.text(data.get("image_size")),
-        "objects": loc.num(number(data.get("objects"))),
+        "objects": loc.num(data.get("objects")),
         "path": loc.text(data.get("path")),
         "shape": " × ".join(str(d) for d in data.get("shape") or []) or loc.text(None),
         "source": loc.text(source),
@@ -213,6 +218,6 @@ def dataset_sentence(results: dict, loc: Locale) -> str:
     sentence = loc.t(key, **values)
     if data.get("objects") is not None and source != "synthetic":
         sentence += " " + loc.t("quality.dataset.objects", objects=values["objects"])
-    if data.get("labelled") is False:
+    if data["labelled"] is False:
         sentence += " " + loc.t("quality.unlabelled")
     return sentence

@@ -17,11 +17,12 @@ from reportgen.report.charts import (
     with_legend,
 )
 from reportgen.report.locale import Locale
+from reportgen.results.schema import Backend, Document
 
-Bounds = Callable[[dict], list[float] | None]
+Bounds = Callable[[Backend], list[float] | None]
 
 
-def _backend_names(history: list[dict], include_reference: bool) -> list[str]:
+def _backend_names(history: list[Document], include_reference: bool) -> list[str]:
     names: list[str] = []
     for r in history:
         for name in r["backend_order"]:
@@ -30,28 +31,29 @@ def _backend_names(history: list[dict], include_reference: bool) -> list[str]:
     return names
 
 
-def _value(backend: dict | None, *path: str) -> float | None:
-    value: object = backend if backend and backend.get("status") == "ok" else None
+def _value(backend: Backend | None, *path: str) -> float | None:
+    """Return a successful backend's value at ``path`` (through nulls: a reference has no parity)."""
+    value: object = backend if backend is not None and backend["status"] == "ok" else None
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None
     return rounded(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _speedup_bounds(backend: dict) -> list[float] | None:
-    return backend.get("speedup_interval")
+def _speedup_bounds(backend: Backend) -> list[float] | None:
+    return backend["speedup_interval"]
 
 
-def _round_bounds(backend: dict) -> list[float] | None:
-    medians = [r["median_ms"] for r in backend.get("rounds") or []]
+def _round_bounds(backend: Backend) -> list[float] | None:
+    medians = [r["median_ms"] for r in backend.get("rounds") or []]  # since schema 3
     return [min(medians), max(medians)] if len(medians) > 1 else None
 
 
-def _error_bars(history: list[dict], name: str, y: list, bounds: Bounds) -> dict:
+def _error_bars(history: list[Document], name: str, y: list, bounds: Bounds) -> dict:
     """Return Plotly error bars from each version's (low, high) around its point; none where unknown."""
     low, high = [], []
     for r, value in zip(history, y):
-        backend = r["backends"].get(name) or {}
-        interval = bounds(backend) if value is not None and backend.get("status") == "ok" else None
+        backend = r["backends"].get(name)  # a version that did not measure this backend: no bar
+        interval = bounds(backend) if value is not None else None  # a value: a successful backend
         low.append(rounded(value - interval[0]) if interval else None)
         high.append(rounded(interval[1] - value) if interval else None)
     return {
@@ -65,7 +67,7 @@ def _error_bars(history: list[dict], name: str, y: list, bounds: Bounds) -> dict
 
 
 def _trend(
-    history: list[dict],
+    history: list[Document],
     title: str,
     y_title: str,
     path: tuple[str, ...],
@@ -97,7 +99,7 @@ def _trend(
     return {"data": data, "layout": layout}
 
 
-def trend_figures(history: list[dict], loc: Locale) -> dict[str, dict]:
+def trend_figures(history: list[Document], loc: Locale) -> dict[str, dict]:
     """Return the index's trend charts: latency, speed-up, size, max abs difference, detections."""
     figures = {
         "latency": _trend(

@@ -90,12 +90,13 @@ class Warmup(TypedDict):
 
 
 class Memory(TypedDict):
-    """memory_mb: RSS of the backend's own process (MB), the median over its rounds."""
+    """memory_mb: RSS of the backend's own process (MB), the median over its rounds (a worker always
+    reads all four; the page subtracts them)."""
 
-    at_start: NotRequired[OptPositive]  # not in schema-1 files
-    before_load: OptPositive
-    after_load: OptPositive
-    peak: OptPositive
+    at_start: NotRequired[Positive]  # not in schema-1 files
+    before_load: Positive
+    after_load: Positive
+    peak: Positive
 
 
 class Metrics(TypedDict, total=False):
