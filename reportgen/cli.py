@@ -124,7 +124,7 @@ def run(config_path: str | None, demo: bool, out: str | None, version: str | Non
     "--results",
     "results_files",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     help="measure nothing: render these machines' results files merged into one version (repeatable)",
 )
 @_from_tag
@@ -170,7 +170,7 @@ def _render_merged(paths: tuple[str, ...], site_dir: Path, force: bool, locale: 
 
 
 @cli.command()
-@click.argument("results", nargs=-1, type=click.Path(dir_okay=False))
+@click.argument("results", nargs=-1, type=click.Path())
 @click.option("--site-dir", default="site", show_default=True)
 @click.option("--force", is_flag=True, help="replace an existing version of the report")
 @click.option(

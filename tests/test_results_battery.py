@@ -308,8 +308,6 @@ def test_the_battery_has_what_issue_10_asks():
 def test_render_refuses(reportgen, tmp_path, site, case, make, expected):
     bad = tmp_path / "bad.json"
     make(bad)
-    if case == "a-folder":
-        pytest.xfail("cli.py: click.Path(dir_okay=False) answers a folder with a multi-line usage error")
     _refused(reportgen, ["render", bad, "--site-dir", site], bad, expected, site)
 
 
@@ -317,8 +315,6 @@ def test_render_refuses(reportgen, tmp_path, site, case, make, expected):
 def test_render_merge_refuses(reportgen, tmp_path, site, good, case, make, expected):
     bad = tmp_path / "bad.json"
     make(bad)
-    if case == "a-folder":
-        pytest.xfail("cli.py: click.Path(dir_okay=False) answers a folder with a multi-line usage error")
     _refused(reportgen, ["render", "--merge", good, bad, "--site-dir", site], bad, expected, site)
 
 
