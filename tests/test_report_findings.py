@@ -86,3 +86,11 @@ def test_first_divergence_gets_a_callout(demo):
     assert "down4.1.cv1.weight , down4.1.cv1.bias" in text and "node_Conv_42 → node_Mul_43" in text
     assert "conv2d_17, off by up to 5.0e-01" in text and "113 intermediate tensors" in text
     assert ESCAPED in callout and EVIL not in callout
+
+
+def test_the_conclusion_never_names_two_best_backends(demo):
+    conclusion = page_text(page_section(site.render_report(demo), "conclusion"))
+    named = next(f for f in demo["findings"] if f["id"].startswith("recommend."))["backend"]
+    sentence = next(s for s in conclusion.split(". ") if "Highest overall score" in s)
+    leader = sentence.split(": ")[1].split(" ")[0]
+    assert leader == named or f"the recommendation names {named}" in conclusion

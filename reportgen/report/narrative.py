@@ -281,9 +281,12 @@ def conclusion(
             )
     first = [r for r in scores if r["rank"] == 1]
     if first:
-        sentences.append(
-            loc.t("conclusion.score", backend=first[0]["backend"], score=loc.fixed(first[0]["score"], 0))
-        )
+        # The score is another ranking (it weighs size and memory too): when it leads with another
+        # backend than the recommendation, the page says so instead of naming two "best" backends.
+        best = recommended(results, found_verdicts)
+        key = "conclusion.score" if not best or best[0] == first[0]["backend"] else "conclusion.score_differs"
+        score = loc.fixed(first[0]["score"], 0)
+        sentences.append(loc.t(key, backend=first[0]["backend"], score=score, recommended=best and best[0]))
     sentences.append(bottom_line(results, found_verdicts, found, loc)["text"])
     counts = found["counts"]
     sentences.append(loc.t("conclusion.findings", fail=loc.num(counts["fail"]), warn=loc.num(counts["warn"])))
