@@ -36,7 +36,8 @@ def _run(tmp_path, name, body, exit_code=0):
 
 def _export(tmp_path) -> str:
     doc = _run(tmp_path, "export", "backends: [{name: pytorch, kind: pytorch}]\n")
-    return doc["model"]["onnx"]["path"]
+    # The document names the file only; it lies in the run's work folder (build/ under the cwd).
+    return str(tmp_path / "build" / "reportgen" / "export" / doc["model"]["onnx"]["path"])
 
 
 def test_a_perturbed_onnx_weight_is_found_and_named(tmp_path):
