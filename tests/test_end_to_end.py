@@ -60,9 +60,11 @@ def test_demo_build_measures_both_backends_and_writes_the_site(tmp_path):
     assert {f["id"] for f in doc["findings"]} >= {"parity.outputs", "parity.detections", "speed.latency"}
     page = (site / "e2e" / "index.html").read_text()
     assert "onnxruntime" in page and (site / "index.html").exists()
-    # Published files name files, never the build machine's folders (the work folder is in tmp_path).
+    # Published files name files, never the build machine's folders: not the work folder (build/),
+    # not the config's folder (only site.dir, which this config itself spells out, may appear).
     archived = (site / "e2e" / "results.json").read_text()
-    assert str(tmp_path) not in page and str(tmp_path) not in archived
+    for text in (page, archived):
+        assert str(tmp_path / "build") not in text and str(tmp_path / "e2e.yaml") not in text
     assert ort["model_path"] == "model.onnx" and doc["config_path"] == "e2e.yaml"
     assert (site / "assets" / "plotly.min.js").stat().st_size > 1_000_000
 
