@@ -82,5 +82,9 @@ def test_the_seed_methodology_is_flagged_mistake_by_mistake(tmp_path):
     assert {"method.threads", "method.warmup", "method.load_in_latency", "method.optimization/only"} <= keys
     # On a quiet machine ONNX Runtime comes out "slower" (0.54x in the demo's note), the seed's conclusion;
     # either way the speed finding blames the method, never the runtime.
-    assert keys & {"speed.latency/slower_method", "speed.latency/faster_method"}
-    assert not {f["key"] for f in doc["findings"]} & {"speed.latency/slower", "speed.latency/faster"}
+    assert keys & {"speed.latency/slower_method", "speed.latency/faster_method", "speed.latency/same_method"}
+    assert not {f["key"] for f in doc["findings"]} & {
+        "speed.latency/slower",
+        "speed.latency/faster",
+        "speed.latency/same",
+    }

@@ -100,3 +100,13 @@ def test_rounds_that_disagree_say_how_close_this_machine_can_rank(document):
     assert found["backend"] == "onnxruntime" and found["severity"] == "info"
     assert found["params"]["spread"] == pytest.approx(100 * 0.6 / 3.1)
     assert "3.00, 3.10, 3.60, 3.20, 3.05" in found["evidence"] and "19%" in found["title"]
+
+
+def test_no_difference_under_a_method_mistake_blames_the_method(document):
+    _speed(document, "onnxruntime", 1.02, 0.8, 1.3)
+    document["backends"]["onnxruntime"]["settings"]["warmup_iterations"] = 0
+    keys = {(f["key"], f["backend"]) for f in rules.findings(document)}
+    assert ("speed.latency/same_method", "onnxruntime") in keys and (
+        "speed.latency/same",
+        "onnxruntime",
+    ) not in keys

@@ -211,7 +211,10 @@ def speed(document: Document) -> list[Finding]:
             )
             out.append(finding(key, severity, name, **params))
         elif verdict == SAME:
-            out.append(finding("speed.latency/same", "info", name, **params))
+            key, severity = (
+                ("speed.latency/same_method", "warn") if suspect else ("speed.latency/same", "info")
+            )
+            out.append(finding(key, severity, name, **params))
         elif suspect:
             out.append(finding("speed.latency/slower_method", "warn", name, **params))
         elif b["settings"].get("quantization") == "dynamic":
