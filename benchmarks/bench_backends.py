@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/bench_backends.py [-c configs/demo.yaml] [--results build/bench.json]
 
-Runs `reportgen run` (each backend in its own fresh process, equal threads, warm-up excluded) unless
---results names an existing results file, then prints medians, speed-ups with their 95% bootstrap
-intervals, peak RSS and file sizes. Quote these ratios, not absolute numbers from another run.
+Runs `reportgen run` (each backend in measurement.rounds interleaved fresh processes, equal threads,
+warm-up excluded) unless --results names an existing results file, then prints the medians of the round
+medians, speed-ups with their 95% intervals over the rounds, peak RSS and file sizes. One run is one
+draw of this machine: for how far runs move, use bench_repeatability.py.
 """
 
 from __future__ import annotations
