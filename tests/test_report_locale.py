@@ -137,6 +137,7 @@ def _render_with_recorded_keys(monkeypatch, documents: list[dict]) -> set[str]:
 def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo, v1):
     failed, ref_failed = copy.deepcopy(demo), copy.deepcopy(demo)
     failed["backends"]["onnxruntime"].update(status="failed", error="boom")
+    failed["backends"]["ort-basic"].update(status="unavailable", error="no GPU here")
     ref_failed["backends"]["pytorch"].update(status="failed", error="boom")
     raw = classification(demo)
     raw["model"]["task"] = "raw"
@@ -162,12 +163,12 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
     literal = {k for k in english if f'"{k}"' in sources or f"'{k}'" in sources}
     # Verdict parts are named by code in narrative.py; each code has a sentence, a badge and a count.
     narrative = (ROOT / "reportgen" / "report" / "narrative.py").read_text()
-    codes = set(re.findall(r'"((?:answers|speed|size)\.\w+|failed|not_comparable)"', narrative))
+    codes = set(re.findall(r'"((?:answers|speed|size)\.\w+|failed|unavailable|not_comparable)"', narrative))
     assert len(codes) >= 14
     families = {f"{prefix}.{code}" for prefix in ("verdict", "badge") for code in codes}
     families |= {f"index.count.{code}" for code in codes if not code.startswith("size.")}  # answers, speed
     assert families <= set(english), sorted(families - set(english))
-    conclusions = {f"conclusion.{c}" for c in codes if c.startswith("answers.") or c == "failed"}
+    conclusions = {f"conclusion.{c}" for c in codes if c.startswith("answers.") or c in ("failed", "unavailable")}
     assert conclusions <= set(english), sorted(conclusions - set(english))
     literal |= families | conclusions
     literal |= {"examples.reason.agreement", "examples.reason.disagreement"}  # examples.py's reasons

@@ -77,3 +77,29 @@ def in_points(difference: float) -> float:
 def is_quantized(backend: Backend) -> bool:
     """Return whether the backend runs an INT8 file."""
     return backend["settings"].get("quantization", "none") != "none"
+
+
+def is_fp16(backend: Backend) -> bool:
+    """Return whether the backend runs an FP16 conversion of the export (onnxruntime precision: fp16)."""
+    return backend["settings"].get("precision", "fp32") == "fp16"
+
+
+def is_reduced(backend: Backend) -> bool:
+    """Return whether the backend runs in less than FP32 by design (INT8 or FP16): its answers may move."""
+    return is_quantized(backend) or is_fp16(backend)
+
+
+# What a kept reference's advice names as untested unless the run measured it (a successful backend).
+ALTERNATIVES = {
+    "TensorRT": lambda b: b["settings"].get("provider") == "tensorrt",
+    "OpenVINO": lambda b: b["kind"] == "openvino",
+    "FP16": is_fp16,
+    "torch.compile": lambda b: b["kind"] == "torch_compile",
+}
+
+
+def alternatives(document: Document) -> tuple[list[str], list[str]]:
+    """Return (measured, untested): the alternatives above that a successful backend of this run is."""
+    ok = [b for _, b in ok_backends(document)]
+    measured = [name for name, test in ALTERNATIVES.items() if any(test(b) for b in ok)]
+    return measured, [name for name in ALTERNATIVES if name not in measured]

@@ -11,10 +11,13 @@ from collections.abc import Callable
 from reportgen.analysis.finding import (
     accuracy_of,
     agreement_share,
+    alternatives,
     candidates,
     finding,
     in_points,
+    is_fp16,
     is_quantized,
+    is_reduced,
     ok_backends,
     size_ratio,
 )
@@ -30,11 +33,15 @@ def findings(document: Document) -> list[Finding]:
 
 
 def failures(document: Document) -> list[Finding]:
-    return [
-        finding("backend.failed", "fail", n, name=n, error=b["error"])
-        for n in document["backend_order"]
-        if (b := document["backends"][n])["status"] != "ok"
-    ]
+    """A failed backend is a failure; one this machine cannot run (no GPU) is said, not failed."""
+    out = []
+    for name in document["backend_order"]:
+        b = document["backends"][name]
+        if b["status"] == "unavailable":
+            out.append(finding("backend.unavailable", "info", name, name=name, error=b["error"]))
+        elif b["status"] != "ok":
+            out.append(finding("backend.failed", "fail", name, name=name, error=b["error"]))
+    return out
 
 
 def output_parity(document: Document) -> list[Finding]:
@@ -71,6 +78,8 @@ def output_parity(document: Document) -> list[Finding]:
             out.append(finding("parity.outputs/same", "pass", name, **common))
         elif is_quantized(b):
             out.append(finding("parity.outputs/quantized", "info", name, **common))
+        elif is_fp16(b):
+            out.append(finding("parity.outputs/fp16", "info", name, **common))
         elif divergence.get("found"):
             out.append(
                 finding(
@@ -96,7 +105,7 @@ def detection_agreement(document: Document) -> list[Finding]:
     for name, b, _ in candidates(document):
         p = b["parity"]
         if "top1_agreement" in p:
-            out.append(_class_agreement(name, document["reference"], p, minimum, is_quantized(b)))
+            out.append(_class_agreement(name, document["reference"], p, minimum, is_reduced(b)))
         if "detection_match_rate" not in p:
             continue
         unmatched = p["unmatched_reference"] + p["unmatched_candidate"]
@@ -119,7 +128,7 @@ def detection_agreement(document: Document) -> list[Finding]:
             out.append(finding("parity.detections/flips", "warn", name, **params))
         else:
             out.append(
-                finding("parity.detections/differ", "warn" if is_quantized(b) else "fail", name, **params)
+                finding("parity.detections/differ", "warn" if is_reduced(b) else "fail", name, **params)
             )
     return out
 
@@ -225,7 +234,7 @@ def speed(document: Document) -> list[Finding]:
 
 
 def size(document: Document) -> list[Finding]:
-    out = []
+    out, fp16 = [], _measured_fp16(document)
     for name, b, ref in candidates(document):
         if size_ratio(b, ref) is None:  # a factory model without a weights file has no file to compare
             continue
@@ -240,11 +249,31 @@ def size(document: Document) -> list[Finding]:
         }
         if is_quantized(b):
             out.append(finding("size.file/quantized", "info", name, **params))
+        elif is_fp16(b):
+            out.append(finding("size.file/fp16", "info", name, **params))
+        elif b["weight_dtype"] != ref["weight_dtype"] and fp16:
+            # The advice cites the FP16 file this run measured instead of calling it untested.
+            fp16_params = {**fp16, "fp16_ratio": fp16["fp16_mb"] / b["file_size_mb"]}
+            out.append(finding("size.file/dtype_fp16", "info", name, **params, **fp16_params))
         elif b["weight_dtype"] != ref["weight_dtype"]:
             out.append(finding("size.file/dtype", "info", name, **params))
         else:
             out.append(finding("size.file/same_dtype", "info", name, **params))
     return out
+
+
+def _measured_fp16(document: Document) -> dict | None:
+    """Return the first measured FP16 backend's size, parity and speed as finding params, or None."""
+    for name, b, _ in candidates(document):
+        if is_fp16(b) and b["file_size_mb"]:
+            return {
+                "fp16": name,
+                "fp16_mb": b["file_size_mb"],
+                "fp16_rate": agreement_share(b["parity"]) * 100,
+                "fp16_max_abs": b["parity"]["max_abs_diff"] or 0.0,
+                "fp16_speedup": b["speedup"],
+            }
+    return None
 
 
 def memory(document: Document) -> list[Finding]:
@@ -309,10 +338,7 @@ def recommendation(document: Document) -> list[Finding]:
         and n not in biased
     ]
     if not keeping:
-        reference = document["backends"][ref_name]
-        return (
-            [finding("recommend.keep", "info", ref_name, ref=ref_name)] if reference["status"] == "ok" else []
-        )
+        return _keep(document)
     fastest = max(keeping, key=lambda item: item[1]["speedup"])
     # Inside the fastest one's interval the order is noise: name the simplest, say who is tied.
     floor = min(fastest[1]["speedup_interval"][0], fastest[1]["speedup"])  # the fastest is tied with itself
@@ -333,6 +359,18 @@ def recommendation(document: Document) -> list[Finding]:
         return [finding("recommend.tied", "pass", name, **params, tied=others, fastest=fastest[0])]
     key = "recommend.fastest" if size_ratio(b, ref) else "recommend.fastest/unsized"
     return [finding(key, "pass", name, **params)]
+
+
+def _keep(document: Document) -> list[Finding]:
+    """Keep the reference; the advice names the alternatives as measured or untested, as they were."""
+    ref_name = document["reference"]
+    if document["backends"][ref_name]["status"] != "ok":
+        return []
+    measured, untested = alternatives(document)
+    if not measured:
+        return [finding("recommend.keep", "info", ref_name, ref=ref_name)]
+    listed = {"measured": ", ".join(measured), "untested": ", ".join(untested) or "-"}
+    return [finding("recommend.keep/measured", "info", ref_name, ref=ref_name, **listed)]
 
 
 RULES: list[Callable[[Document], list[Finding]]] = [

@@ -135,9 +135,11 @@ def speed_verdict(interval: list[float] | tuple[float, float], tolerance: float)
 
 
 def simplicity(backend: Backend) -> tuple[int, int]:
-    """Return a backend's distance from the plain default, lower first: FP32 before INT8, then the
-    runtime's default options before tuned ones. Among backends tied on speed the simplest is named."""
+    """Return a backend's distance from the plain default, lower first: FP32 before FP16 before INT8,
+    then the runtime's default options before tuned ones. Among backends tied on speed the simplest is
+    named."""
     settings = backend["settings"]
     int8 = settings.get("quantization", "none") != "none"
+    fp16 = settings.get("precision", "fp32") == "fp16"
     tuned = settings.get("graph_optimization", "all") != "all"
-    return int(int8), int(tuned)
+    return 2 * int(int8) + int(fp16), int(tuned)

@@ -174,6 +174,8 @@ def _text(value) -> str:
 def _backend_rows(name: str, before: Backend, after: Backend, th: Thresholds) -> list[dict]:
     if before["status"] != "ok" or after["status"] != "ok":
         status = REGRESSION if before["status"] == "ok" else IMPROVED if after["status"] == "ok" else INFO
+        if "unavailable" in (before["status"], after["status"]):  # no GPU on one side: not measured, not lost
+            status = INFO
         detail = after["error"] or before["error"] or ""
         return [_row(name, "status", before["status"], after["status"], status, detail)]
     rows = [_latency(name, before, after, th), *_parity(name, before, after, th)]

@@ -94,6 +94,9 @@ def verdict(results: Document, name: str, th: Thresholds, loc: Locale) -> dict:
     """Return one sentence and three badges: same answers? faster? smaller? than the reference."""
     ref_name = results["reference"]
     ref, b = results["backends"][ref_name], results["backends"][name]
+    if b["status"] == "unavailable":  # no GPU here: said, not failed
+        part = _part("info", "unavailable", loc, {"backend": name, "error": b["error"] or DASH})
+        return {"backend": name, "sentence": part["sentence"], "parts": [part]}
     if not is_ok(b):
         part = _part("fail", "failed", loc, {"backend": name, "error": b["error"] or DASH})
         return {"backend": name, "sentence": part["sentence"], "parts": [part]}
@@ -243,6 +246,7 @@ def conclusion(
         "answers.outputs_differ",
         "answers.unknown",
         "failed",
+        "unavailable",
     ):
         if code in groups:
             sentences.append(

@@ -59,8 +59,9 @@ def headline(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
         cells = []
         for name, b in others:
             if not is_ok(b) or not is_ok(ref):
-                value = loc.t("status.failed") if not is_ok(b) else fmt(values[name])
-                failed = {"change": DASH, "severity": "fail", "label": loc.t("change.not_comparable")}
+                value = loc.t(f"status.{b['status']}") if not is_ok(b) else fmt(values[name])
+                severity = "info" if b["status"] == "unavailable" and is_ok(ref) else "fail"
+                failed = {"change": DASH, "severity": severity, "label": loc.t("change.not_comparable")}
                 cells.append({"backend": name, "value": value, **failed})
                 continue
             interval = b["speedup_interval"] if m.tolerance == "speed" else None
@@ -77,7 +78,7 @@ def headline(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
                 "id": m.id,
                 "label": loc.t(m.label),
                 "better": loc.t(f"better.{m.better}"),
-                "reference": fmt(values[ref_name]) if is_ok(ref) else loc.t("status.failed"),
+                "reference": fmt(values[ref_name]) if is_ok(ref) else loc.t(f"status.{ref['status']}"),
                 "cells": cells,
             }
         )
@@ -121,10 +122,10 @@ def files(results: Document) -> list[dict]:
     rows = []
     for name, b in ordered(results):
         if not is_ok(b):
-            rows.append({"backend": name, "failed": True, "error": b["error"]})
+            rows.append({"backend": name, "failed": True, "status": b["status"], "error": b["error"]})
             continue
         # Documents before per-backend files: the checkpoint for PyTorch, the ONNX file otherwise.
-        shared = (model["checkpoint"] if b["kind"] == "pytorch" else model["onnx"]) or {}
+        shared = (model["checkpoint"] if b["kind"] in ("pytorch", "torch_compile") else model["onnx"]) or {}
         # weight_dtypes and model_path: since schema 2 (an older document given to build_site lacks them)
         dtypes = b.get("weight_dtypes") or shared.get("dtypes") or {}
         total = sum(dtypes.values())

@@ -58,7 +58,7 @@ def metric_rows(results: Document, loc: Locale) -> list[dict]:
         if all(v is None for v in values):
             continue
         cells = [
-            getattr(loc, kind)(v) if is_ok(b) else loc.t("status.failed")
+            getattr(loc, kind)(v) if is_ok(b) else loc.t(f"status.{b['status']}")
             for v, (_, b) in zip(values, backends)
         ]
         rows.append({"id": key, "label": loc.t(f"metric.{key}"), "cells": cells})
@@ -100,7 +100,9 @@ def parity_table(results: Document, th: Thresholds, loc: Locale) -> dict:
     rows = []
     for name, b in candidates:
         if not is_ok(b):
-            rows.append({"backend": name, "failed": True, "error": b["error"], "cells": []})
+            rows.append(
+                {"backend": name, "failed": True, "status": b["status"], "error": b["error"], "cells": []}
+            )
         elif not b["parity"]:
             rows.append({"backend": name, "failed": False, "error": None, "cells": None})
         else:
@@ -130,6 +132,8 @@ def divergences(results: Document) -> list[dict]:
                     "backend": name,
                     **{key: found.get(key) for key in ("node", "op_type", "module", "diverging_output")},
                     **{key: found.get(key) for key in ("max_abs_diff", "compared", "image")},
+                    # against: "torch" (its graph), or the exporter of a fresh export paired by structure
+                    **{key: found.get(key) for key in ("against", "aligned", "nodes")},
                     "initializers": found.get("initializers") or [],
                     "suspects": found.get("suspects") or [],
                 }

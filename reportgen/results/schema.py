@@ -47,6 +47,9 @@ from reportgen.results.version import EXPECTED, is_version_label
 
 Label = Annotated[str, Leaf(EXPECTED, is_version_label)]
 Status = Annotated[str, choice("ok", "failed")]
+# A backend may also be "unavailable": the machine lacks what it needs (a GPU, a provider); not a failure.
+BackendStatus = Annotated[str, choice("ok", "failed", "unavailable")]
+KINDS = ("pytorch", "torchscript", "onnxruntime", "openvino", "torch_compile")
 BOX = Leaf(
     "an [x1, y1, x2, y2] box of numbers",
     lambda v: isinstance(v, list) and len(v) == 4 and all(map(is_number, v)),
@@ -62,6 +65,8 @@ class Round(TypedDict):
     steal_share: OptShare
     cpu_mhz: OptPositive
     started_at: OptText
+    load_ms: NotRequired[OptPositive]  # this round's own load and first call (a cold compile shows here)
+    first_inference_ms: NotRequired[OptPositive]
 
 
 class Latency(TypedDict):
@@ -180,8 +185,8 @@ class Backend(TypedDict):
     """backends.<name>: one runtime configuration. A failed one may hold null where a measurement
     would be; a successful one holds every measurement (invariants.OK_MEASUREMENTS)."""
 
-    kind: Annotated[str, choice("pytorch", "torchscript", "onnxruntime")]
-    status: Status
+    kind: Annotated[str, choice(*KINDS)]
+    status: BackendStatus
     error: OptText
     threads: OptPositiveInteger
     settings: dict[str, Any] | None
