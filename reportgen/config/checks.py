@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic_core import InitErrorDetails
 
-from reportgen.config.sections import BackendConfig, ModelConfig, default_backends
+from reportgen.config.backend_checks import runtime_problems
+from reportgen.config.sections import KINDS, BackendConfig, ModelConfig, default_backends
 from reportgen.config.words import cross_error, short_repr
 
 if TYPE_CHECKING:
@@ -40,9 +41,7 @@ def backend_problems(data: dict[str, Any]) -> list[InitErrorDetails]:
             seen.add(name)
     reference = data.get("reference", "pytorch")
     kinds = [(raw(item, "name"), raw(item, "kind")) for item in backends]
-    complete = bool(kinds) and all(
-        isinstance(name, str) and kind in ("pytorch", "torchscript", "onnxruntime") for name, kind in kinds
-    )
+    complete = bool(kinds) and all(isinstance(name, str) and kind in KINDS for name, kind in kinds)
     if isinstance(reference, str) and complete:
         candidates = [name for name, kind in kinds if kind == "pytorch"]
         if reference not in candidates:
@@ -100,6 +99,7 @@ def combination_problems(config: Config) -> list[InitErrorDetails]:
                 "'square': 'rect' needs an eager pytorch backend (dynamic input shapes) and a detection task"
             )
             problems.append(cross_error(("backends", index, "letterbox"), "rect", expected))
+    problems += runtime_problems(config)
     if model.input_shape is not None and model.task != "raw":
         expected = "null unless model.task is raw (images are shaped by input_size)"
         problems.append(cross_error(("model", "input_shape"), model.input_shape, expected))

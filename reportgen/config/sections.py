@@ -148,14 +148,18 @@ class ExportConfig(Section):
     )
 
 
+KINDS = ("pytorch", "torchscript", "onnxruntime", "openvino", "torch_compile")
+
+
 class BackendConfig(Section):
     name: Annotated[str, _Expect("a name of at most 64 letters, digits, '.', '_' or '-'")] = Field(
         pattern=r"^[A-Za-z0-9_.-]+$",
         max_length=64,
         description="Unique name of this backend in the report.",
     )
-    kind: Literal["pytorch", "torchscript", "onnxruntime"] = Field(
-        description="Which runtime runs the model: eager PyTorch, a traced TorchScript module, ONNX Runtime."
+    kind: Literal[KINDS] = Field(
+        description="Which runtime runs the model: eager PyTorch, a traced TorchScript module, ONNX Runtime, "
+        "OpenVINO (reading the ONNX export), or torch.compile (inductor) of the PyTorch model."
     )
     threads: Annotated[int | None, SANE] = Field(
         None, gt=0, le=MAX_THREADS, description="Intra-op threads; null: measurement.threads."
@@ -189,6 +193,26 @@ class BackendConfig(Section):
     calibration_images: Annotated[int, SANE] = Field(
         16, gt=0, le=10_000, description="onnxruntime, static quantization: calibration images."
     )
+    precision: Literal["fp32", "fp16"] = Field(
+        "fp32",
+        description="onnxruntime: fp16 measures the export converted once to float16 weights and activations "
+        "(onnxconverter-common; inputs and outputs stay float32); not together with INT8 quantization.",
+    )
+    provider: Literal["cpu", "cuda", "tensorrt"] = Field(
+        "cpu",
+        description="onnxruntime: the execution provider; cuda and tensorrt need a GPU and a GPU build of "
+        "onnxruntime, and a machine without them reports the backend as not available (not a failure).",
+    )
+    device: Literal["cpu", "cuda", "gpu"] = Field(
+        "cpu",
+        description="pytorch and torch_compile: cpu or cuda; openvino: cpu or gpu (an Intel GPU). A device "
+        "the machine lacks reports the backend as not available (not a failure).",
+    )
+    compile_mode: Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = Field(
+        "default",
+        description="torch_compile: torch.compile's mode; the max-autotune modes benchmark kernel variants "
+        "while compiling (much longer compiles), reduce-overhead's CUDA graphs only act on a GPU.",
+    )
     letterbox: Literal["square", "rect"] = Field(
         "square",
         description="pytorch, detection/segmentation: 'rect' pads each image only to the next multiple of 32 "
@@ -201,8 +225,9 @@ class BackendConfig(Section):
     def _only_onnxruntime_optimizes(cls, value: str, info: ValidationInfo) -> str:
         # Any other level on a pytorch backend suggests the author believes it has an effect there.
         # The default itself stays accepted so that a dumped config (which writes every key) loads.
-        if info.data.get("kind") in ("pytorch", "torchscript") and value != "all":
-            expected = "no graph_optimization on a backend of kind 'pytorch' (an onnxruntime option)"
+        kind = info.data.get("kind")
+        if kind is not None and kind != "onnxruntime" and value != "all":
+            expected = f"no graph_optimization on a backend of kind {kind!r} (an onnxruntime option)"
             raise ValidationError.from_exception_data(cls.__name__, [_cross_error((), value, expected)])
         return value
 
