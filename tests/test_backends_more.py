@@ -112,3 +112,19 @@ def test_fp16_is_simpler_than_int8_and_less_simple_than_fp32():
 
     plain, fp16, int8 = ({"settings": s} for s in ({}, {"precision": "fp16"}, {"quantization": "static"}))
     assert sorted([int8, fp16, plain], key=simplicity) == [plain, fp16, int8]
+
+
+def test_a_compiling_backend_says_its_cold_and_warm_compile(demo):
+    doc = _with_new_backends(demo)
+    compiled = copy.deepcopy(doc["backends"]["onnxruntime"]) | {"kind": "torch_compile"}
+    for number, record in enumerate(compiled["rounds"]):
+        record["first_inference_ms"] = 77_000.0 if number == 0 else 4_000.0 + number
+    doc["backends"]["torch-compile"] = compiled
+    doc["backend_order"].append("torch-compile")
+    doc["findings"] = rules.findings(doc)
+    (cost,) = [f for f in doc["findings"] if f["id"] == "speed.compile"]
+    assert cost["key"] == "speed.compile/payback" and cost["backend"] == "torch-compile"
+    assert cost["params"]["cold_s"] == 77.0 and 4.0 < cost["params"]["warm_s"] < 4.1
+    assert "77.0 s with a cold cache" in cost["title"]
+    page = re.sub(r"<[^>]+>", " ", render_report(doc))
+    assert "torch-compile compiles at its first call" in page

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from reportgen.analysis.compiled import compile_cost
 from reportgen.analysis.finding import (
     accuracy_of,
     agreement_share,
@@ -379,6 +380,7 @@ RULES: list[Callable[[Document], list[Finding]]] = [
     detection_agreement,
     accuracy,
     speed,
+    compile_cost,
     size,
     memory,
     efficiency,
