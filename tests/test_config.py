@@ -124,7 +124,7 @@ def test_exponent_floats_are_numbers(tmp_path):
         ),
         (
             "model:\n  colour: red\n",
-            "model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, mean, name, python_path, source, std, task, trust_checkpoint)",
+            "model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, inputs, mean, name, python_path, source, std, task, trust_checkpoint)",
         ),
         (
             "backends:\n  - kind: pytorch\n",
@@ -231,7 +231,7 @@ def test_all_errors_reported_at_once_in_key_order(tmp_path):
         f"{path}: backends[2].name: missing required key",
         f"{path}: locale: expected one of 'en', 'ko', got 'fr'",
         f"{path}: measurement.timeout_s: expected a positive number of at most 86400, got -1",
-        f"{path}: model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, mean, name, python_path, source, std, task, trust_checkpoint)",
+        f"{path}: model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, inputs, mean, name, python_path, source, std, task, trust_checkpoint)",
         f"{path}: model.input_size: expected a positive integer of at most 8192 (a multiple of 32 for"
         " detection/segmentation), got 0",
         f"{path}: version: expected a label of letters, digits, '.', '_' or '-' that starts with a letter"
@@ -472,6 +472,14 @@ def _with(key: str, value: Any) -> dict[str, Any]:
     parts = key.split(".")
     if parts[0] == "backends[]":
         return {"backends": [{"name": "pytorch", "kind": "pytorch", parts[1]: value}]}
+    if parts[:2] == ["model", "inputs[]"]:  # in one valid input of a raw model fed random values
+        spec: dict[str, Any] = {"name": "x", "shape": ["batch", 4]}
+        spec.setdefault(parts[2], {})
+        if len(parts) == 4:
+            spec[parts[2]] = {parts[3]: value}
+        else:
+            spec[parts[2]] = value
+        return {"model": {"task": "raw", "inputs": [spec]}, "dataset": {"source": "random"}}
     data: dict[str, Any] = {}
     target = data
     for part in parts[:-1]:
@@ -557,10 +565,109 @@ def _make(*names: str):
 
 
 _RAW = {"task": "raw", "input_shape": [1, 3, 8, 8]}
+_IDS = {"name": "ids", "dtype": "int64", "shape": ["batch", 8], "values": {"kind": "integers", "high": 9}}
+
+
+def _inputs(*specs, dataset=None, **model):
+    """Return a raw model fed by model.inputs from generated values."""
+    return {
+        "model": {"task": "raw", "inputs": list(specs), **model},
+        "dataset": dataset or {"source": "random"},
+    }
+
+
+def _values(**values):
+    return _inputs({"name": "x", "shape": ["batch", 4], "values": values})
+
+
 _TWO = [{"name": "pytorch", "kind": "pytorch"}, {"name": "ort", "kind": "onnxruntime"}]
 
 # Accepts phrases without a grammar: (key, config, setup, the line expected, or None: no line for the key).
 MANUAL = [
+    (
+        "model.inputs[].values.path",
+        _values(kind="file", path="x.npy"),
+        None,
+        "model.inputs[0].values.path: expected an existing file (",
+    ),
+    ("model.inputs[].values.path", _values(kind="file", path="x.npy"), _make("x.npy"), None),
+    ("model.inputs", _inputs(_IDS), None, None),
+    ("model.inputs", _inputs(), None, "model.inputs: expected a list of 1 to 64 inputs"),
+    (
+        "model.inputs",
+        _inputs(_IDS, dataset={"source": "synthetic"}, task="detection"),
+        None,
+        "model.inputs: expected null unless dataset.source is random",
+    ),
+    (
+        "model.inputs",
+        _inputs(_IDS, input_shape=[1, 8]),
+        None,
+        "model.input_shape: expected null when model.inputs is given",
+    ),
+    (
+        "model.inputs",
+        {**_inputs(_IDS), "model": {"task": "classification", "source": "factory", "factory": "a:b"}},
+        None,
+        "model.inputs: expected the inputs for dataset.source random",
+    ),
+    (
+        "model.inputs[].name",
+        _inputs(_IDS, _IDS),
+        None,
+        "model.inputs[1].name: expected a name no other input has",
+    ),
+    (
+        "model.inputs[].name",
+        _inputs({**_IDS, "name": "1x"}),
+        None,
+        "model.inputs[0].name: expected a name of at most 128",
+    ),
+    ("model.inputs[].name", _inputs({**_IDS, "name": "input_ids:0"}), None, None),
+    (
+        "model.inputs[].shape",
+        _inputs({**_IDS, "shape": ["batch", "batch"]}),
+        None,
+        "model.inputs[0].shape: expected at most one 'batch' axis",
+    ),
+    (
+        "model.inputs[].shape",
+        _inputs({**_IDS, "shape": ["b", 8]}),
+        None,
+        "model.inputs[0].shape[0]: expected a size (an integer from 0 to 65536) or 'batch', got 'b'",
+    ),
+    (
+        "model.inputs[].shape",
+        _inputs({**_IDS, "shape": [1] * 9}),
+        None,
+        "model.inputs[0].shape: expected a list of at most 8 sizes",
+    ),
+    ("model.inputs[].shape", _inputs({**_IDS, "shape": []}), None, None),
+    (
+        "measurement.batch_sizes",
+        {"measurement": {"batch_sizes": [1, 1]}},
+        None,
+        "measurement.batch_sizes: expected a list of 1 to 16 different",
+    ),
+    (
+        "measurement.batch_sizes",
+        {"measurement": {"batch_sizes": []}},
+        None,
+        "measurement.batch_sizes: expected a list of 1 to 16 different",
+    ),
+    (
+        "measurement.batch_sizes",
+        {"measurement": {"batch_sizes": [0]}},
+        None,
+        "measurement.batch_sizes[0]: expected a positive integer",
+    ),
+    (
+        "measurement.batch_sizes",
+        {**_inputs({**_IDS, "shape": [8]}), "measurement": {"batch_sizes": [1, 4]}},
+        None,
+        "measurement.batch_sizes: expected [1]: no input of model.inputs has a 'batch' axis",
+    ),
+    ("measurement.batch_sizes", {"measurement": {"batch_sizes": [1, 8, 32]}}, None, None),
     ("version", {"version": "../x"}, None, "version: expected a label of letters"),
     ("version", {"version": "-x"}, None, "version: expected a label of letters"),
     ("version", {"version": "v" * 65}, None, "version: expected a label of letters"),
@@ -889,6 +996,86 @@ MANUAL = [
 # Constraints stated in descriptions: (key, config, setup, the line expected).
 DESCRIBED = [
     (
+        "model.inputs[].values.low",
+        _values(kind="normal", low=1.0),
+        None,
+        "model.inputs[0].values.low: expected no low for values of kind 'normal'",
+    ),
+    (
+        "model.inputs[].values.low",
+        _values(kind="integers", low=0.5),
+        None,
+        "model.inputs[0].values.low: expected whole numbers",
+    ),
+    ("model.inputs[].values.low", _values(kind="uniform", low=-1.0), None, None),
+    (
+        "model.inputs[].values.high",
+        _values(kind="zeros", high=1.0),
+        None,
+        "model.inputs[0].values.high: expected no high for values of kind 'zeros'",
+    ),
+    (
+        "model.inputs[].values.high",
+        _values(kind="integers", low=5, high=5),
+        None,
+        "model.inputs[0].values.high: expected a number above low (5)",
+    ),
+    (
+        "model.inputs[].values.high",
+        _values(kind="uniform", high=0.0),
+        None,
+        "model.inputs[0].values.high: expected a number above low (0)",
+    ),
+    ("model.inputs[].values.high", _values(kind="integers", high=7), None, None),
+    (
+        "model.inputs[].values.mean",
+        _values(kind="ones", mean=1.0),
+        None,
+        "model.inputs[0].values.mean: expected no mean",
+    ),
+    ("model.inputs[].values.mean", _values(kind="normal", mean=3.0), None, None),
+    (
+        "model.inputs[].values.std",
+        _values(kind="uniform", std=1.0),
+        None,
+        "model.inputs[0].values.std: expected no std",
+    ),
+    ("model.inputs[].values.std", _values(kind="normal", std=0.1), None, None),
+    (
+        "model.inputs[].values.value",
+        _values(kind="normal", value=1.0),
+        None,
+        "model.inputs[0].values.value: expected no value",
+    ),
+    (
+        "model.inputs[].values.value",
+        _values(kind="constant"),
+        None,
+        "model.inputs[0].values.value: expected the value for kind constant",
+    ),
+    ("model.inputs[].values.value", _values(kind="constant", value=16000), None, None),
+    (
+        "model.inputs[].values.path",
+        _values(kind="normal", path="x.npy"),
+        _make("x.npy"),
+        "model.inputs[0].values.path: expected no path",
+    ),
+    (
+        "model.inputs[].values.path",
+        _values(kind="file"),
+        None,
+        "model.inputs[0].values.path: expected a .npy or .npz file for kind file",
+    ),
+    (
+        "dataset.labels_path",
+        {
+            **_inputs(_IDS, task="classification", source="factory", factory="a:b"),
+            "dataset": {"source": "random", "labels": "file"},
+        },
+        None,
+        "dataset.labels_path: expected the .npy of labels for labels: file",
+    ),
+    (
         "model.checkpoint",
         {"model": {"source": "torchscript"}, "export": {"exporter": "legacy"}},
         None,
@@ -988,7 +1175,7 @@ DESCRIBED = [
         "dataset.labels_path",
         {"model": {"task": "detection"}, "dataset": {"source": "folder", "path": "i", "labels_path": "l"}},
         _make("i/", "l/"),
-        "dataset.labels_path: expected null unless dataset.labels is coco or yolo",
+        "dataset.labels_path: expected null unless dataset.labels is coco, yolo or file",
     ),
     ("export.onnx_file", {"export": {"onnx_file": "m.onnx"}}, _make("m.onnx"), None),  # beside the config
     (

@@ -116,25 +116,106 @@ def combination_problems(config: Config) -> list[InitErrorDetails]:
         problems.append(cross_error(("dataset", "source"), data.source, expected))
     if data.source == "folder" and data.path is None:
         problems.append(cross_error(("dataset", "path"), None, "the image folder for source folder"))
-    if data.source == "random" and model.task != "raw":
-        problems.append(
-            cross_error(("dataset", "source"), "random", "'synthetic' or 'folder' for task " + model.task)
-        )
-    if data.labels != "none" and data.source != "folder":
+    if (
+        data.source == "random"
+        and model.task != "raw"
+        and not (model.task == "classification" and model.inputs)
+    ):
+        expected = "'synthetic' or 'folder' for task " + model.task
+        if model.task == "classification":
+            expected = "'folder' for task classification without model.inputs (random needs them)"
+        problems.append(cross_error(("dataset", "source"), "random", expected))
+    if data.labels == "file" and data.source != "random":
+        expected = "'none' or an image labels format for dataset.source " + data.source
+        problems.append(cross_error(("dataset", "labels"), data.labels, expected))
+    elif data.labels not in ("none", "file") and data.source != "folder":
         problems.append(
             cross_error(("dataset", "labels"), data.labels, "'none' unless dataset.source is folder")
         )
+    if data.labels == "file" and data.labels_path is None:
+        problems.append(cross_error(("dataset", "labels_path"), None, "the .npy of labels for labels: file"))
     fitting = {
         "coco": ("detection", "segmentation"),
         "yolo": ("detection", "segmentation"),
         "folders": ("classification",),
+        "file": ("classification",),
     }
     if data.labels in fitting and model.task not in fitting[data.labels]:
         expected = f"labels that fit task {model.task}: " + (
-            "'folders' or 'none'" if model.task == "classification" else "'coco', 'yolo' or 'none'"
+            "'folders', 'file' or 'none'" if model.task == "classification" else "'coco', 'yolo' or 'none'"
         )
         problems.append(cross_error(("dataset", "labels"), data.labels, expected))
-    return problems + _scope_problems(config)
+    return problems + _input_problems(config) + _scope_problems(config)
+
+
+def _input_problems(config: Config) -> list[InitErrorDetails]:
+    """Return the errors of model.inputs and batch_sizes that only show together with other keys."""
+    model, problems = config.model, []
+    if model.inputs is None:
+        if config.dataset.source == "random" and model.task == "classification":
+            problems.append(cross_error(("model", "inputs"), None, "the inputs for dataset.source random"))
+        return problems
+    if model.input_shape is not None:
+        expected = "null when model.inputs is given (each input has its own shape)"
+        problems.append(cross_error(("model", "input_shape"), model.input_shape, expected))
+    if config.dataset.source != "random":
+        expected = f"null unless dataset.source is random (source {config.dataset.source} feeds images)"
+        problems.append(cross_error(("model", "inputs"), "[...]", expected))
+    seen: set[str] = set()
+    for index, spec in enumerate(model.inputs):
+        where = ("model", "inputs", index)
+        if spec.name in seen:
+            problems.append(cross_error((*where, "name"), spec.name, "a name no other input has"))
+        seen.add(spec.name)
+        if spec.shape.count("batch") > 1:
+            problems.append(cross_error((*where, "shape"), spec.shape, "at most one 'batch' axis"))
+        problems += _value_problems(spec, where)
+    batched = any("batch" in spec.shape for spec in model.inputs)
+    if config.measurement.batch_sizes != [1] and not batched:
+        expected = "[1]: no input of model.inputs has a 'batch' axis in its shape"
+        problems.append(cross_error(("measurement", "batch_sizes"), config.measurement.batch_sizes, expected))
+    return problems
+
+
+# The value keys each kind reads; any other key set is an error (it would do nothing).
+_VALUE_KEYS = {
+    "integers": ("low", "high"),
+    "uniform": ("low", "high"),
+    "normal": ("mean", "std"),
+    "zeros": (),
+    "ones": (),
+    "constant": ("value",),
+    "file": ("path",),
+}
+
+
+def _value_problems(spec, where: tuple) -> list[InitErrorDetails]:
+    values, problems = spec.values, []
+    for key in ("low", "high", "mean", "std", "value", "path"):
+        if getattr(values, key) is not None and key not in _VALUE_KEYS[values.kind]:
+            expected = f"no {key} for values of kind {values.kind!r} (it reads {_keys(values.kind)})"
+            problems.append(cross_error((*where, "values", key), getattr(values, key), expected))
+    if values.kind == "constant" and values.value is None:
+        problems.append(cross_error((*where, "values", "value"), None, "the value for kind constant"))
+    if values.kind == "file" and values.path is None:
+        problems.append(cross_error((*where, "values", "path"), None, "a .npy or .npz file for kind file"))
+    if values.kind in ("integers", "uniform"):
+        low, high = values.bounds()
+        if not low < high:
+            expected = f"a number above low ({low:g})"
+            problems.append(cross_error((*where, "values", "high"), values.high, expected))
+        if values.kind == "integers" and (low != int(low) or high != int(high)):
+            expected = "whole numbers for kind integers"
+            problems.append(cross_error((*where, "values", "low"), values.low, expected))
+    if spec.dtype == "bool" and values.kind in ("normal", "uniform"):
+        expected = "integers, zeros, ones, constant or file for a bool input"
+        problems.append(cross_error((*where, "values", "kind"), values.kind, expected))
+    return problems
+
+
+def _keys(kind: str) -> str:
+    keys = _VALUE_KEYS[kind]
+    return ", ".join(keys) if keys else "no other key"
 
 
 def _scope_problems(config: Config) -> list[InitErrorDetails]:
@@ -160,7 +241,9 @@ def _scope_problems(config: Config) -> list[InitErrorDetails]:
     if data.path is not None and data.source != "folder":
         expected = f"null unless dataset.source is folder (source {data.source} reads no folder)"
         problems.append(cross_error(("dataset", "path"), data.path, expected))
-    if data.labels_path is not None and data.labels not in ("coco", "yolo"):
-        expected = f"null unless dataset.labels is coco or yolo (labels {data.labels} reads no labels path)"
+    if data.labels_path is not None and data.labels not in ("coco", "yolo", "file"):
+        expected = (
+            f"null unless dataset.labels is coco, yolo or file (labels {data.labels} reads no labels path)"
+        )
         problems.append(cross_error(("dataset", "labels_path"), data.labels_path, expected))
     return problems

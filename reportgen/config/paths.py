@@ -46,13 +46,19 @@ def named_paths(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], Any, str]]:
     python_path = _get(data, "model", "python_path")
     if isinstance(python_path, list):
         found += [(("model", "python_path", i), p, FOLDER) for i, p in enumerate(python_path)]
+    inputs = _get(data, "model", "inputs")
+    if isinstance(inputs, list):
+        found += [
+            (("model", "inputs", i, "values", "path"), _get(spec, "values", "path"), FILE)
+            for i, spec in enumerate(inputs)
+        ]
     labels = _get(data, "dataset", "labels")
-    if labels in ("coco", "yolo"):
+    if labels in ("coco", "yolo", "file"):
         found.append(
             (
                 ("dataset", "labels_path"),
                 _get(data, "dataset", "labels_path"),
-                FILE if labels == "coco" else FOLDER,
+                FOLDER if labels == "yolo" else FILE,
             )
         )
     return [(loc, value, kind) for loc, value, kind in found if isinstance(value, str) and value]
@@ -138,4 +144,13 @@ def resolved(config: Any, config_path: Path) -> Any:
             dataset = dataset.model_copy(update={key: beside(config_path, getattr(dataset, key))})
     if export.onnx_file is not None:
         export = export.model_copy(update={"onnx_file": beside(config_path, export.onnx_file)})
+    if model.inputs:
+        model = model.model_copy(update={"inputs": [_input_beside(i, config_path) for i in model.inputs]})
     return config.model_copy(update={"model": model, "dataset": dataset, "export": export})
+
+
+def _input_beside(spec: Any, config_path: Path) -> Any:
+    if spec.values.path is None:
+        return spec
+    values = spec.values.model_copy(update={"path": beside(config_path, spec.values.path)})
+    return spec.model_copy(update={"values": values})

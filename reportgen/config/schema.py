@@ -64,6 +64,7 @@ __all__ = [
 # Names the site keeps for itself next to the per-version folders (site/<version>/).
 
 MAX_ITERATIONS = 1_000_000
+MAX_BATCH = 4096
 
 # At most this many problem lines in one error; the rest are counted.
 MAX_LINES = 20
@@ -84,6 +85,17 @@ class MeasurementConfig(_Section):
     warmup_iterations: Annotated[int, SANE] = Field(
         10, ge=0, le=MAX_WARMUP, description="Untimed runs before timing, per round."
     )
+    batch_sizes: Annotated[
+        list[Annotated[int, Field(gt=0, le=MAX_BATCH)]],
+        _Expect(f"a list of 1 to 16 different positive integers of at most {MAX_BATCH}"),
+    ] = Field(
+        [1],
+        min_length=1,
+        max_length=16,
+        description="Batch sizes each backend is timed at (latency, throughput, memory); the first is the "
+        "headline the verdicts and the recommendation refer to. More than one exports a dynamic batch axis.",
+    )
+
     min_iterations: Annotated[int, SANE] = Field(
         20, gt=0, le=MAX_ITERATIONS, description="Timed runs at least, per round."
     )
@@ -98,6 +110,14 @@ class MeasurementConfig(_Section):
     timeout_s: Annotated[float, SANE] = Field(
         900.0, gt=0, le=MAX_TIMEOUT_S, description="Wall-clock limit of one backend's worker process."
     )
+
+    @field_validator("batch_sizes")
+    @classmethod
+    def _different_sizes(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            expected = f"a list of 1 to 16 different positive integers of at most {MAX_BATCH}"
+            raise ValidationError.from_exception_data(cls.__name__, [_cross_error((), value, expected)])
+        return value
 
     @field_validator("max_iterations")
     @classmethod

@@ -35,6 +35,72 @@ class Section(BaseModel):
 _File = Annotated[str, Field(min_length=1), _Expect("a path")]
 
 
+DTYPES = ("float32", "float16", "int64", "int32", "bool")
+MAX_INPUTS = 64
+
+
+class ValuesConfig(Section):
+    kind: Literal["integers", "normal", "uniform", "zeros", "ones", "constant", "file"] = Field(
+        "normal",
+        description="How the input's values are made: random integers in [low, high), standard-normal "
+        "(mean, std), uniform in [low, high), all zeros, all ones, one constant value, or read from a "
+        ".npy/.npz file holding the samples stacked on the batch axis (on a new first axis when the shape "
+        "has no batch axis).",
+    )
+    low: float | None = Field(None, description="integers, uniform: the lowest value (null: 0).")
+    high: float | None = Field(
+        None, description="integers, uniform: the value above the highest (null: integers 100, uniform 1)."
+    )
+    mean: float | None = Field(None, description="normal: the mean (null: 0).")
+    std: Annotated[float | None, _Expect("a positive number")] = Field(
+        None, gt=0, description="normal: the standard deviation (null: 1)."
+    )
+    value: float | None = Field(
+        None, description="constant: the value of every element (a bool input: 0 or 1)."
+    )
+    path: Annotated[_File | None, _Expect("an existing .npy or .npz file")] = Field(
+        None,
+        description="file: the samples, relative to the config file (an .npz is read by the input's name, or "
+        "its only array).",
+    )
+
+    def bounds(self) -> tuple[float, float]:
+        """Return [low, high) of integers and uniform values, with their defaults."""
+        high = self.high if self.high is not None else (100 if self.kind == "integers" else 1)
+        return (self.low if self.low is not None else 0), high
+
+
+class InputConfig(Section):
+    name: Annotated[str, _Expect("a name of at most 128 letters, digits, '_', '.', ':', '/' or '-'")] = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_.:/-]*$",
+        max_length=128,
+        description="The ONNX input's name; also the forward() keyword when `keyword: true`.",
+    )
+    dtype: Literal[DTYPES] = Field("float32", description="Element type.")
+    shape: Annotated[list, _Expect("a list of at most 8 sizes (integers from 0 to 65536, or 'batch')")] = (
+        Field(
+            max_length=8,
+            description="The shape; 'batch' marks the batch axis (replaced by each measurement.batch_sizes "
+            "value); [] is a Python scalar argument of forward().",
+        )
+    )
+    values: ValuesConfig = Field(default_factory=ValuesConfig, description="How the values are made.")
+    keyword: bool = Field(False, description="Pass this input to forward() as a keyword argument.")
+
+    @field_validator("shape")
+    @classmethod
+    def _sizes(cls, value: list) -> list:
+        # One phrase for the item, not pydantic's two (one per branch of `int | 'batch'`).
+        for index, size in enumerate(value):
+            is_size = isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= 65536
+            if not is_size and size != "batch":
+                expected = "a size (an integer from 0 to 65536) or 'batch'"
+                raise ValidationError.from_exception_data(
+                    cls.__name__, [_cross_error((index,), size, expected)]
+                )
+        return value
+
+
 class ModelConfig(Section):
     name: Annotated[str, _Expect("a non-empty string of at most 128 characters")] = Field(
         "reportgen-demo-seg", min_length=1, max_length=128, description="Model name shown in the report."
@@ -86,6 +152,16 @@ class ModelConfig(Section):
         max_length=8,
         description="raw: the input tensor's shape; null: [1, 3, input_size, input_size].",
     )
+    inputs: Annotated[
+        list[InputConfig] | None,
+        _Expect(f"a list of 1 to {MAX_INPUTS} inputs, each a mapping with name, dtype, shape and values"),
+    ] = Field(
+        None,
+        min_length=1,
+        max_length=MAX_INPUTS,
+        description="One entry per forward() argument, in order (with dataset.source: random); null: one "
+        "image input (or, for raw, one float32 tensor of input_shape).",
+    )
     class_names: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
         _Expect("a list of at most 10000 non-empty class names"),
@@ -123,14 +199,16 @@ class DatasetConfig(Section):
     path: Annotated[_File | None, _Expect("an existing folder")] = Field(
         None, description="folder: the image folder (jpg/png), relative to the config file."
     )
-    labels: Literal["none", "coco", "yolo", "folders"] = Field(
+    labels: Literal["none", "coco", "yolo", "folders", "file"] = Field(
         "none",
         description="folder: ground truth as COCO JSON, YOLO txt files, or (classification) one subfolder "
-        "per class; none: no accuracy, only parity and speed.",
+        "per class; random, classification: 'file', one integer class per sample in the .npy labels_path; "
+        "none: no accuracy, only parity and speed.",
     )
-    labels_path: Annotated[_File | None, _Expect("an existing file (coco) or folder (yolo)")] = Field(
+    labels_path: Annotated[_File | None, _Expect("an existing file (coco, file) or folder (yolo)")] = Field(
         None,
-        description="coco: the annotations JSON (null: annotations.json in the image folder); yolo: a labels "
+        description="file: the .npy of class indices; coco: the annotations JSON (null: annotations.json in "
+        "the image folder); yolo: a labels "
         "folder mirroring the image folder (null: the image path with its last 'images' folder replaced by "
         "'labels', as Ultralytics does, else beside the image).",
     )

@@ -16,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from reportgen.config.schema import Config
 from reportgen.demo.shapes import CLASS_NAMES, make_dataset
 from reportgen.errors import ReportgenError
+from reportgen.measure import inputs
 from reportgen.measure.detections import GroundTruth
 from reportgen.measure.labels import FolderLabels, for_dataset
 from reportgen.measure.tasks import task_module
@@ -27,8 +28,8 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 class Dataset:
     """Prepared inputs for every backend, with what is known about them."""
 
-    images: np.ndarray | None  # uint8 (N, S, S, 3), prepared by the task; None for random tensors
-    tensors: np.ndarray | None  # float32 (N, *input_shape) for random inputs
+    images: np.ndarray | None  # uint8 (N, S, S, 3), prepared by the task; None for model.inputs
+    samples: dict[str, np.ndarray] | None  # each input's (N, *sample shape), for source random
     originals: list[np.ndarray]  # prepared images to draw examples on (empty for tensors)
     names: list[str]
     truths: list | None  # per image ground truth, None without labels
@@ -44,19 +45,41 @@ def load(config: Config) -> Dataset:
     if data.source == "synthetic":
         return _synthetic(config)
     if data.source == "random":
-        from reportgen.measure.tasks.raw import random_inputs
-
-        shape = config.model.input_shape or [1, 3, config.model.input_size, config.model.input_size]
-        tensors = random_inputs(shape, data.images, data.seed)
-        info = {
-            "source": "random",
-            "seed": data.seed,
-            "images": data.images,
-            "shape": shape,
-            "labelled": False,
-        }
-        return Dataset(None, tensors, [], [f"random {i}" for i in range(data.images)], None, None, info)
+        return _generated(config)
     return _folder(config)
+
+
+def _generated(config: Config) -> Dataset:
+    """Samples of model.inputs (generated from the seed or read from files), with labels from a file."""
+    data = config.dataset
+    samples = inputs.generate(config, data.images, data.seed)
+    shapes = {s["name"]: s["shape"] for s in inputs.specs(config)}
+    truths = _file_labels(data.labels_path, data.images) if data.labels == "file" else None
+    info = {
+        "source": "random",
+        "seed": data.seed,
+        "images": data.images,
+        "shape": inputs.item_shape(inputs.specs(config)[0]),
+        "inputs": shapes,
+        "labelled": truths is not None,
+    }
+    names = [f"sample {i}" for i in range(data.images)]
+    return Dataset(None, samples, [], names, truths, config.model.class_names, info)
+
+
+def _file_labels(path: str, count: int) -> list[int]:
+    """Return ``count`` class indices from a .npy file of integers (one per sample)."""
+    where = f"{path}: dataset.labels_path"
+    try:
+        labels = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ReportgenError(
+            f"{where}: expected a .npy file of class indices ({' '.join(str(e).split())})"
+        ) from None
+    if labels.ndim != 1 or labels.dtype.kind not in "iu" or len(labels) < count:
+        shown = f"{labels.dtype} array of shape {list(labels.shape)}"
+        raise ReportgenError(f"{where}: expected {count} or more integer class indices, got a {shown}")
+    return [int(v) for v in labels[:count]]
 
 
 def _synthetic(config: Config) -> Dataset:

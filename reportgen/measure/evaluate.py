@@ -32,7 +32,10 @@ def document(
         b.name: _backend_entry(config, b, raw[b.name], files[b.name], decoded, data, settings)
         for b in config.backends
     }
-    _add_speed(backends, config.reference, model)
+    _add_speed(backends, config.reference, model, config.measurement.batch_sizes[0])
+    if config.measurement.batch_sizes != [1]:
+        for b in config.backends:
+            backends[b.name]["by_batch_size"] = _by_batch_size(config, raw[b.name])
     class_names = config.model.class_names or model.get("class_names") or data.class_names
     return {
         "schema_version": SCHEMA_VERSION,
@@ -51,6 +54,8 @@ def document(
             "parameters": model["parameters"],
             "flops": model.get("flops"),
             "input_shape": model["input_shape"],
+            "inputs": model.get("inputs"),
+            "input_binding": (model["onnx"] or {}).get("inputs"),
             "output_names": model.get("output_names"),
             "class_names": class_names,
             "checkpoint": _named(model["checkpoint"]),
@@ -190,14 +195,47 @@ def _parity(config: Config, task, reference: dict, candidate: dict, settings: di
     return {**outputs, **agreement, "atol": p.atol, "rtol": p.rtol, "first_divergence": None}
 
 
-def _add_speed(backends: dict, reference: str, model: dict) -> None:
+def _by_batch_size(config: Config, raw: dict) -> dict:
+    """Return latency, throughput (items/s) and peak memory at every batch size, or why it is missing."""
+    if raw["status"] != "ok":
+        return {
+            str(size): {"status": "failed", "error": raw.get("error")}
+            for size in config.measurement.batch_sizes
+        }
+    first = str(config.measurement.batch_sizes[0])
+    measured = {
+        first: {
+            "status": "ok",
+            "latency_rounds_ms": raw["latency_rounds_ms"],
+            "peak_mb": raw["memory_mb"]["peak"],
+        },
+        **raw["by_batch_size"],
+    }
+    return {size: _batch_entry(int(size), m) for size, m in measured.items()}
+
+
+def _batch_entry(size: int, measured: dict) -> dict:
+    if measured["status"] != "ok":
+        return {"status": measured["status"], "error": measured["error"]}
+    latency = stats.summarize_rounds(measured["latency_rounds_ms"])
+    latency.pop("samples")  # the headline batch keeps its samples; these are summaries
+    return {
+        "status": "ok",
+        "error": None,
+        "latency_ms": latency,
+        "throughput_per_s": size * 1000.0 / latency["median"],
+        "memory_mb": measured["peak_mb"],
+    }
+
+
+def _add_speed(backends: dict, reference: str, model: dict, batch_size: int) -> None:
     """Add achieved GFLOP/s to every backend and speed-ups with round-level intervals to candidates."""
     ref = backends.get(reference)
     for name, entry in backends.items():
         if entry["status"] != "ok":
             continue
-        if model.get("flops"):
-            entry["gflops"] = model["flops"] / (entry["latency_ms"]["median"] / 1000) / 1e9
+        if model.get("flops"):  # counted for one sample
+            entry["gflops"] = batch_size * model["flops"] / (entry["latency_ms"]["median"] / 1000) / 1e9
         if name == reference or not ref or ref["status"] != "ok":
             continue
         entry["speedup"] = ref["latency_ms"]["median"] / entry["latency_ms"]["median"]

@@ -65,7 +65,21 @@ def combine(results: list[dict]) -> dict:
         "first_inference_ms": statistics.median(r["first_inference_ms"] for r in results),
         "memory_mb": {k: statistics.median(r["memory_mb"][k] for r in results) for k in MEMORY_FIELDS},
         "latency_rounds_ms": [r["latency_samples_ms"] for r in results],
+        "by_batch_size": {size: _batch_rounds(results, size) for size in first.get("by_batch_size", {})},
         "rounds": records,
         "other_cpu_share": round(statistics.fmean(r["other_cpu_share"] for r in records), 3),
         "steal_share": round(statistics.fmean(r["steal_share"] for r in records), 3),
+    }
+
+
+def _batch_rounds(results: list[dict], size: str) -> dict:
+    """Return one batch size's rounds: every round's samples and peak memory, or why it is unsupported."""
+    entries = [r["by_batch_size"][size] for r in results]
+    unsupported = next((e for e in entries if e["status"] != "ok"), None)
+    if unsupported is not None:
+        return unsupported
+    return {
+        "status": "ok",
+        "latency_rounds_ms": [e["latency_samples_ms"] for e in entries],
+        "peak_mb": statistics.median(e["peak_mb"] for e in entries),
     }

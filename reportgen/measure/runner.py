@@ -20,8 +20,8 @@ import numpy as np
 from reportgen.analysis import rules
 from reportgen.config.schema import BackendConfig, Config
 from reportgen.demo.shapes import make_dataset
-from reportgen.errors import ReportgenError
-from reportgen.measure import datasets, environment, evaluate, rounds
+from reportgen.errors import ConfigError, ReportgenError
+from reportgen.measure import datasets, environment, evaluate, inputs, rounds
 from reportgen.measure.inputs import store_inputs
 from reportgen.measure.tasks import task_module, task_settings
 from reportgen.results.document import check_invariants
@@ -46,14 +46,16 @@ def run(
         progress(f"warning: {warning}")
     dataset_path = work_dir / "dataset"
     rect = any(b.letterbox == "rect" for b in config.backends)  # that backend letterboxes itself
-    store_inputs(data.images, data.tensors, data.sources if rect else [], dataset_path)
+    store_inputs(data.images, data.samples, data.sources if rect else [], dataset_path)
     common = {
         "task": config.model.task,
         "task_settings": task_settings(config),
         "dataset_path": str(dataset_path),
         "model": _model_job(config, config_path),
+        "inputs": inputs.specs(config),
     }
     model = _export(config, common, work_dir, progress, config_path)
+    common["output_names"] = model["output_names"]  # every runtime names its outputs as PyTorch does
     files = {b.name: _model_file(config, b, model, work_dir, progress) for b in config.backends}
     raw = _measure_rounds(config, files, common, work_dir, progress)
     env |= {"other_cpu_share": contention.other_share(), "steal_share": contention.steal_share()}
@@ -89,12 +91,6 @@ def _model_job(config: Config, config_path: str | None) -> dict:
     return model
 
 
-def _input_shape(config: Config) -> list[int]:
-    if config.model.task == "raw" and config.model.input_shape:
-        return list(config.model.input_shape)
-    return [1, 3, config.model.input_size, config.model.input_size]
-
-
 def _export(
     config: Config, common: dict, work_dir: Path, progress: Progress, config_path: str | None
 ) -> dict:
@@ -114,13 +110,15 @@ def _export(
         "onnx_file": config.export.onnx_file,
         "exporter": config.export.exporter,
         "opset": config.export.opset,
-        "input_shape": _input_shape(config),
+        "dynamic_batch": config.measurement.batch_sizes != [1],
         "threads": config.measurement.threads,
         "torchscript_path": str(work_dir / "model.torchscript.pt") if needs_torchscript else None,
     }
     result = _run_worker(job, work_dir / "export", config.measurement.timeout_s, config.measurement.threads)
     if "onnx" not in result:  # without a loadable model there is nothing to compare
         where = f"{config_path}: " if config_path else ""
+        if result.get("config_error"):  # the model and the config disagree: bad input, said as such
+            raise ConfigError(f"{where}{result['error']}")
         raise ReportgenError(f"{where}the {config.model.source} model could not be loaded: {result['error']}")
     return result
 
@@ -154,6 +152,7 @@ def _model_file(
             "output_path": str(target),
             "calibration_images": backend.calibration_images,
             "calibration_path": _calibration_inputs(config, backend.calibration_images, work_dir),
+            "inputs": inputs.specs(config),
         }
         result = _run_worker(
             job, target.with_suffix(""), config.measurement.timeout_s, config.measurement.threads
@@ -178,10 +177,7 @@ def _calibration_inputs(config: Config, count: int, work_dir: Path) -> str:
     path = work_dir / f"calibration-{count}.npz"
     task, settings, size = task_module(config.model.task), task_settings(config), config.model.input_size
     if config.dataset.source == "random":
-        from reportgen.measure.tasks.raw import random_inputs
-
-        tensors = random_inputs(_input_shape(config), count, config.dataset.seed + 1)
-        np.savez(path, inputs=np.concatenate(list(tensors)))
+        np.savez(path, **inputs.generate(config, count, config.dataset.seed + 1))
         return str(path)
     if config.dataset.source == "synthetic":
         images = [
@@ -189,7 +185,8 @@ def _calibration_inputs(config: Config, count: int, work_dir: Path) -> str:
         ]
     else:
         images = list(datasets.load(config).images[:count])
-    np.savez(path, inputs=np.concatenate([task.to_tensor(image, settings) for image in images]))
+    tensors = np.concatenate([task.to_tensor(image, settings) for image in images])
+    np.savez(path, **{inputs.IMAGE_INPUT: tensors[:, None]})
     return str(path)
 
 
@@ -225,6 +222,8 @@ def _backend_job(
         "warmup_iterations": config.warmup_for(backend),
         "time_load_in_latency": backend.time_load_in_latency,
         "letterbox": backend.letterbox,
+        "inputs": common["inputs"],
+        "output_names": common["output_names"],
     }
     if backend.kind == "onnxruntime":
         settings |= {"graph_optimization": backend.graph_optimization, "quantization": backend.quantization}
@@ -238,6 +237,7 @@ def _backend_job(
         "settings": settings,
         "model_path": common["model"] if backend.kind == "pytorch" else model_file["path"],
         "measurement": config.measurement.model_dump(),
+        "batch_sizes": config.measurement.batch_sizes,
         "outputs_path": str(work_dir / f"{backend.name}.outputs.npz") if number == 1 else None,
     }
     return job, backend.timeout_s or config.measurement.timeout_s

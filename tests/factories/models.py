@@ -42,3 +42,41 @@ class TwoHeads(nn.Module):
 
 def two_heads() -> nn.Module:
     return TwoHeads().eval()
+
+
+class TokenClassifier(nn.Module):
+    """Two int64 inputs (token ids and an attention mask), class logits out: a transformer's interface."""
+
+    def __init__(self, vocabulary: int = 50, width: int = 16, classes: int = 3):
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed = nn.Embedding(vocabulary, width)
+        self.mix = nn.Linear(width, width)
+        self.head = nn.Linear(width, classes)
+
+    def forward(self, input_ids, attention_mask):
+        mask = attention_mask.unsqueeze(-1).to(torch.float32)
+        hidden = torch.relu(self.mix(self.embed(input_ids))) * mask
+        pooled = hidden.sum(1) / mask.sum(1).clamp(min=1.0)
+        return {"logits": self.head(pooled), "pooled": pooled}
+
+
+def token_classifier() -> nn.Module:
+    return TokenClassifier().eval()
+
+
+class Resampler(nn.Module):
+    """A tensor and a Python int argument (an audio model's ``forward(x, sr)``)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.filter = nn.Conv1d(1, 4, 5, padding=2)
+
+    def forward(self, x, sr: int):
+        scale = 16000.0 / sr  # the scalar changes the answer: it must reach the model
+        return self.filter(x.unsqueeze(1) * scale).mean(-1)
+
+
+def resampler() -> nn.Module:
+    return Resampler().eval()

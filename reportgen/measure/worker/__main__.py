@@ -36,11 +36,13 @@ def main(job_path: str) -> int:
     try:
         result = _job_function(job["job"])(job)
     except Exception as e:  # a failed backend is data: record it and let the run go on
-        from reportgen.errors import ReportgenError
+        from reportgen.errors import ConfigError, ReportgenError
 
         # A ReportgenError already speaks to the user; anything else needs its type to be understood.
         message = " ".join((str(e) if isinstance(e, ReportgenError) else f"{type(e).__name__}: {e}").split())
         result = {"status": "failed", "error": message[:2000], "traceback": traceback.format_exc()}
+        if isinstance(e, ConfigError):  # the config and the model disagree: the parent stops with exit 2
+            result["config_error"] = True
     Path(job["result_path"]).write_text(json.dumps(result))
     return 0 if result["status"] == "ok" else 1
 

@@ -65,8 +65,9 @@ def time_calls(
 
 
 def run_backend(job: dict) -> dict:
-    """Load and time one backend (one round); with an ``outputs_path``, run the data set through it too."""
-    from reportgen.measure.inputs import read_inputs
+    """Load and time one backend (one round) at every batch size; with an ``outputs_path``, run the data
+    set through it too (one sample at a time)."""
+    from reportgen.measure.inputs import make_batch, read_inputs
     from reportgen.measure.worker.backends import backend_module
 
     at_start = _rss_mb()
@@ -75,7 +76,9 @@ def run_backend(job: dict) -> dict:
         from reportgen.measure.worker.models import preload
 
         preload(job["model_path"])  # so does a model source's library (ultralytics)
-    (first_input,) = read_inputs(job, limit=1)  # only the timing input stays in memory until peak
+    sizes, specs = job["batch_sizes"], job["inputs"]
+    samples = read_inputs(job, limit=max(sizes))  # only the timing inputs stay in memory until peak
+    first = make_batch(samples, specs, sizes[0])
     before_load = _rss_mb()
 
     def load():
@@ -85,25 +88,31 @@ def run_backend(job: dict) -> dict:
     runner = load()
     load_ms = (time.perf_counter_ns() - t0) / 1e6
     after_load = _rss_mb()
+    _check_supported(runner, first, sizes[0])
     t0 = time.perf_counter_ns()
-    runner(first_input)
+    runner(first)
     first_inference_ms = (time.perf_counter_ns() - t0) / 1e6
 
-    warmup_n = job["settings"]["warmup_iterations"]
-    warmup = time_calls(lambda: runner(first_input), warmup_n, 0, warmup_n) if warmup_n else []
-    call = (
-        (lambda: load()(first_input))
-        if job["settings"]["time_load_in_latency"]
-        else (lambda: runner(first_input))
-    )
-    m = job["measurement"]
-    samples = time_calls(call, m["min_iterations"], m["min_time_s"], m["max_iterations"])
+    warmup, timed = _time_batch(job, load, runner, first)
     peak = _peak_rss_mb()  # before the data set pass, whose stored outputs would inflate it
+    by_batch_size = {}
+    for size in sizes[1:]:  # in the order asked; the memory high-water mark only grows
+        feed = make_batch(samples, specs, size)
+        why = _unsupported(runner, feed)
+        if why:
+            by_batch_size[str(size)] = {"status": "unsupported", "error": why}
+            continue
+        by_batch_size[str(size)] = {
+            "status": "ok",
+            "latency_samples_ms": _time_batch(job, load, runner, feed)[1],
+            "peak_mb": _peak_rss_mb(),
+        }
+    del samples, first
 
     if job["outputs_path"]:  # the data-set pass: one round of each backend, not every round
         outputs: dict[str, list[np.ndarray]] = {}
-        for tensor in read_inputs(job):
-            for name, value in runner(tensor).items():
+        for feed in read_inputs(job):
+            for name, value in runner(feed).items():
                 outputs.setdefault(name, []).append(value)
         np.savez(job["outputs_path"], **_stack(outputs))
     return {
@@ -115,7 +124,8 @@ def run_backend(job: dict) -> dict:
         "load_ms": load_ms,
         "first_inference_ms": first_inference_ms,
         "warmup_samples_ms": warmup,
-        "latency_samples_ms": samples,
+        "latency_samples_ms": timed,
+        "by_batch_size": by_batch_size,
         "memory_mb": {
             "at_start": at_start,
             "before_load": before_load,
@@ -123,3 +133,25 @@ def run_backend(job: dict) -> dict:
             "peak": peak,
         },
     }
+
+
+def _time_batch(job: dict, load: Callable, runner: Callable, feed: dict) -> tuple[list[float], list[float]]:
+    """Warm up on ``feed`` and time it; return (warm-up ms, timed ms)."""
+    warmup_n = job["settings"]["warmup_iterations"]
+    warmup = time_calls(lambda: runner(feed), warmup_n, 0, warmup_n) if warmup_n else []
+    call = (lambda: load()(feed)) if job["settings"]["time_load_in_latency"] else (lambda: runner(feed))
+    m = job["measurement"]
+    return warmup, time_calls(call, m["min_iterations"], m["min_time_s"], m["max_iterations"])
+
+
+def _unsupported(runner: Callable, feed: dict) -> str | None:
+    """Return why a runner's file cannot take this batch (a fixed batch axis), or None."""
+    return runner.unsupported(feed) if hasattr(runner, "unsupported") else None
+
+
+def _check_supported(runner: Callable, feed: dict, size: int) -> None:
+    why = _unsupported(runner, feed)
+    if why:
+        from reportgen.errors import ReportgenError
+
+        raise ReportgenError(f"the file cannot run at batch size {size}, the first of batch_sizes: {why}")

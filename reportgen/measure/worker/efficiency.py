@@ -11,10 +11,10 @@ PROBE_SIZE = 2048  # large enough to be compute-bound on a CPU, small enough to 
 PROBE_REPEATS = 8
 
 
-def count_flops(model: torch.nn.Module, example: torch.Tensor) -> int:
+def count_flops(model: torch.nn.Module, args: tuple, kwargs: dict) -> int:
     """Return the FLOPs of one forward pass (multiply-add = 2), as torch's flop counter counts them."""
     with torch.inference_mode(), FlopCounterMode(display=False) as counter:
-        model(example)
+        model(*args, **kwargs)
     return int(counter.get_total_flops())
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 import onnx
 import torch
 
+from reportgen.measure.inputs import batch_axis, item_shape, make_batch, read_inputs
 from reportgen.measure.modelfile import describe_onnx
+from reportgen.measure.worker import signature
 from reportgen.measure.worker.efficiency import count_flops, matmul_peak_gflops
-from reportgen.measure.worker.models import describe_file, load_model, output_names
+from reportgen.measure.worker.models import arguments, describe_file, load_model, output_names
 
 
 def export_model(job: dict) -> dict:
@@ -27,29 +29,38 @@ def export_model(job: dict) -> dict:
     machine's matmul peak with the run's thread count (torch is loaded here anyway).
     """
     loaded = load_model(job["model"])
-    model, example = loaded.module, torch.zeros(job["input_shape"])
+    model, specs = loaded.module, job["inputs"]
+    given = job.get("onnx_file")
+    signature.check(model, specs, signature.onnx_inputs(given) if given else None)
+    samples = read_inputs(job, limit=2)
+    example = arguments(make_batch(samples, specs, 1), specs)
     with torch.inference_mode():
-        names = output_names(model(example))
+        names = output_names(model(*example[0], **example[1]))
     description = {
         "status": "ok",
         "parameters": sum(p.numel() for p in model.parameters()),
         "class_names": loaded.class_names,
-        "input_shape": job["input_shape"],
+        "input_shape": item_shape(specs[0]),
+        "inputs": specs,
         "output_names": names,
         "checkpoint": loaded.checkpoint,
         "flops": _flops(model, example),
         "peak_gflops": matmul_peak_gflops(job["threads"]),
-        "onnx": _onnx(model, example, names, job),
     }
+    # A dynamic batch axis is exported from a batch of 2: an example of 1 lets the exporter fix it at 1.
+    exported = arguments(make_batch(samples, specs, 2), specs) if job["dynamic_batch"] else example
+    description["onnx"] = _onnx(model, exported, names, job)
+    if description["onnx"]["status"] == "ok":
+        description["onnx"]["inputs"] = signature.onnx_binding(description["onnx"]["path"], specs, model)
     if job.get("torchscript_path"):
         description["torchscript"] = _torchscript(model, example, Path(job["torchscript_path"]))
     return description
 
 
-def _flops(model, example) -> int | None:
-    """Count FLOPs where torch's counter can trace the model (not every scripted module)."""
+def _flops(model, example: tuple[tuple, dict]) -> int | None:
+    """Count FLOPs of one sample where torch's counter can trace the model (not every scripted module)."""
     try:
-        return count_flops(model, example)
+        return count_flops(model, *example)
     except Exception:  # an uncountable model is still comparable; the efficiency finding is skipped
         return None
 
@@ -66,7 +77,7 @@ def _onnx(model, example, names: list[str], job: dict) -> dict:
     started = time.perf_counter()
     try:
         if not given:
-            _export(model, example, path, names, job["exporter"], job["opset"])
+            _export(model, example, path, names, job)
         onnx.checker.check_model(str(path), full_check=True)
     except Exception as e:  # an export failure is data: the reference backend still runs
         return {**common, "status": "failed", "error": " ".join(f"{type(e).__name__}: {e}".split())[:2000]}
@@ -88,11 +99,15 @@ def _onnx(model, example, names: list[str], job: dict) -> dict:
     }
 
 
-def _torchscript(model, example, path: Path) -> dict:
+def _torchscript(model, example: tuple[tuple, dict], path: Path) -> dict:
     """Trace the model to a TorchScript file; a failure is recorded, not raised."""
+    args, kwargs = example
     try:
         with torch.no_grad():
-            traced = torch.jit.trace(model, example, check_trace=False)
+            if kwargs:
+                traced = torch.jit.trace(model, example_kwarg_inputs=kwargs, check_trace=False)
+            else:
+                traced = torch.jit.trace(model, args, check_trace=False)
         traced.save(str(path))
     except Exception as e:
         return {
@@ -103,17 +118,38 @@ def _torchscript(model, example, path: Path) -> dict:
     return {"status": "ok", "error": None, **describe_file(str(path), traced.state_dict().values())}
 
 
-def _export(model, example, path: Path, names: list[str], exporter: str, opset: int) -> None:
+def _export(model, example: tuple[tuple, dict], path: Path, names: list[str], job: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    kwargs = dict(input_names=["images"], output_names=names, opset_version=opset)
+    args, kwargs = example
+    specs = [s for s in job["inputs"] if s["shape"]]  # scalars are baked in by both exporters
+    options = dict(input_names=[s["name"] for s in specs], output_names=names, opset_version=job["opset"])
+    dynamic = job["dynamic_batch"]
     # The exporters print progress and advice to stdout; keep the worker's output clean.
     with contextlib.redirect_stdout(io.StringIO()):
-        if exporter == "dynamo":
+        if job["exporter"] == "dynamo":
+            shapes = signature.dynamic_shapes(model, job["inputs"]) if dynamic else None
             torch.onnx.export(
-                model, (example,), str(path), dynamo=True, external_data=False, verbose=False, **kwargs
+                model,
+                args,
+                str(path),
+                kwargs=kwargs or None,
+                dynamo=True,
+                external_data=False,
+                verbose=False,
+                dynamic_shapes=shapes,
+                **options,
             )
         else:
-            torch.onnx.export(model, (example,), str(path), dynamo=False, **kwargs)
+            axes = {s["name"]: {batch_axis(s): "batch"} for s in specs if batch_axis(s) is not None}
+            torch.onnx.export(
+                model,
+                args,
+                str(path),
+                kwargs=kwargs or None,
+                dynamo=False,
+                dynamic_axes=axes if dynamic else None,
+                **options,
+            )
     leftovers = list(path.parent.glob(path.name + ".data"))
     if leftovers:
         raise RuntimeError(

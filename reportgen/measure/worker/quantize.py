@@ -23,12 +23,14 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from reportgen.measure.inputs import bind
+
 QUANTIZED_OPS = ["Conv", "MatMul"]
 
 
 class _Batches(CalibrationDataReader):
-    def __init__(self, input_name: str, batches: list[np.ndarray]):
-        self._items = iter([{input_name: b} for b in batches])
+    def __init__(self, feeds: list[dict[str, np.ndarray]]):
+        self._items = iter(feeds)
 
     def get_next(self):
         return next(self._items, None)
@@ -45,13 +47,15 @@ def quantize(job: dict) -> dict:
     else:
         prepared = target.with_name(target.stem + ".prepared.onnx")
         quant_pre_process(source, prepared, skip_symbolic_shape=True)
+        graph = onnx.load(str(prepared), load_external_data=False).graph
+        names = bind(job["inputs"], [i.name for i in graph.input])["names"]
         with np.load(job["calibration_path"]) as data:
-            batches = [data["inputs"][i : i + 1] for i in range(len(data["inputs"]))]
-        input_name = onnx.load(str(prepared), load_external_data=False).graph.input[0].name
+            count = len(data[next(iter(names))])
+            feeds = [{names[n]: data[n][i] for n in names} for i in range(count)]
         quantize_static(
             prepared,
             target,
-            _Batches(input_name, batches),
+            _Batches(feeds),
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=QUANTIZED_OPS,
             per_channel=True,

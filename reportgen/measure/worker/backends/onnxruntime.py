@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 
+from reportgen.measure.inputs import bind
+
 OPTIMIZATION_LEVELS = {
     "disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
     "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
@@ -14,15 +16,27 @@ OPTIMIZATION_LEVELS = {
 
 
 class OrtRunner:
-    def __init__(self, session: ort.InferenceSession):
+    def __init__(self, session: ort.InferenceSession, settings: dict):
         self.session = session
-        self.input_name = session.get_inputs()[0].name
+        self.inputs = bind(settings["inputs"], [i.name for i in session.get_inputs()])["names"]
         self.output_names = [o.name for o in session.get_outputs()]
-
-    def __call__(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        outputs = self.session.run(self.output_names, {self.input_name: batch})
         # By position, as the PyTorch side names them: a user's file may call them anything.
-        return {f"output{i}": value for i, value in enumerate(outputs)}
+        names = settings.get("output_names") or []
+        self.names = [names[i] if i < len(names) else f"output{i}" for i in range(len(self.output_names))]
+
+    def __call__(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        outputs = self.session.run(self.output_names, {self.inputs[n]: feed[n] for n in self.inputs})
+        return dict(zip(self.names, outputs))
+
+    def unsupported(self, feed: dict[str, np.ndarray]) -> str | None:
+        """Return why the file cannot take this feed's shapes (a fixed axis of another size), or None."""
+        for given in self.session.get_inputs():
+            name = next(n for n, f in self.inputs.items() if f == given.name)
+            shape = feed[name].shape
+            fixed = [(i, d) for i, d in enumerate(given.shape) if isinstance(d, int)]
+            if len(given.shape) != len(shape) or any(shape[i] != d for i, d in fixed):
+                return f"input {given.name} has the fixed shape {given.shape}, not {list(shape)}"
+        return None
 
 
 def load(model_path: str, threads: int, settings: dict) -> OrtRunner:
@@ -33,7 +47,8 @@ def load(model_path: str, threads: int, settings: dict) -> OrtRunner:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = OPTIMIZATION_LEVELS[settings.get("graph_optimization", "all")]
     options.log_severity_level = 3
-    return OrtRunner(ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"]))
+    session = ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
+    return OrtRunner(session, settings)
 
 
 def info(runner: OrtRunner) -> dict:

@@ -13,7 +13,7 @@ def load(model_path: str, threads: int, settings: dict) -> TorchRunner:
     module = torch.jit.load(model_path, map_location="cpu").eval()
     if settings.get("freeze", True):
         module = torch.jit.freeze(module)
-    return TorchRunner(module)
+    return TorchRunner(module, settings["inputs"])
 
 
 def info(runner: TorchRunner) -> dict:

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from reportgen.measure.modelfile import MIB, dominant
@@ -53,14 +54,51 @@ def describe_file(path: str, tensors) -> dict:
 
 
 def output_names(outputs) -> list[str]:
-    """Name a model's outputs output0, output1, ... in the order it returns them (Ultralytics' names)."""
-    return [f"output{i}" for i in range(len(flatten(outputs)))]
+    """Return the stable names of a model's outputs, in the order it returns them (see named_outputs)."""
+    return list(named_outputs(outputs))
+
+
+def named_outputs(outputs) -> dict[str, torch.Tensor]:
+    """Return a model's outputs flattened (tensors, nested tuples/lists/dicts, dataclass-like objects).
+
+    Positional structures are named output0, output1, ... by flat position (Ultralytics' names, and what
+    an ONNX file's outputs line up with); a structure with keys is named by its key path
+    (``logits``, ``hidden_states.0``), so outputs are compared by what they are, not where they sit.
+    """
+    paths = list(_leaves(outputs, ()))
+    if not any(isinstance(key, str) for path, _ in paths for key in path):
+        return {f"output{i}": tensor for i, (_, tensor) in enumerate(paths)}
+    return {".".join(map(str, path)) or "output0": tensor for path, tensor in paths}
 
 
 def flatten(outputs) -> list[torch.Tensor]:
-    """Return a model's outputs as a flat list of tensors (a tensor, or nested tuples/lists of them)."""
-    if isinstance(outputs, torch.Tensor):
-        return [outputs]
-    if isinstance(outputs, dict):
-        outputs = list(outputs.values())
-    return [t for item in outputs for t in flatten(item)]
+    """Return a model's outputs as a flat list of tensors, in the order named_outputs names them."""
+    return list(named_outputs(outputs).values())
+
+
+def _leaves(value, path: tuple):
+    if isinstance(value, torch.Tensor):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, str(key)))
+    elif hasattr(value, "__dataclass_fields__"):
+        for key in value.__dataclass_fields__:
+            yield from _leaves(getattr(value, key), (*path, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    # None and other non-tensors (a dataclass field left unset) carry no output.
+
+
+def arguments(feed: dict, specs: list[dict]) -> tuple[tuple, dict]:
+    """Return forward()'s (args, kwargs) for one feed: tensors, and Python numbers for scalar inputs."""
+    args, kwargs = [], {}
+    for spec in specs:
+        value = feed[spec["name"]]
+        value = value.item() if not spec["shape"] else torch.from_numpy(np.ascontiguousarray(value))
+        if spec["keyword"]:
+            kwargs[spec["name"]] = value
+        else:
+            args.append(value)
+    return tuple(args), kwargs
