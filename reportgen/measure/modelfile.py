@@ -1,7 +1,9 @@
-"""Describe model files: size and bytes per weight dtype (no torch, so any worker can use it)."""
+"""Describe model files: size, bytes per weight dtype and, for ONNX, what the file says of itself
+(producer, exporter, class names). No torch, so any worker and the parent can use it."""
 
 from __future__ import annotations
 
+import ast
 from collections import Counter
 from pathlib import Path
 
@@ -12,7 +14,7 @@ MIB = 2**20
 
 
 def describe_onnx(path: Path) -> dict:
-    """Return the ONNX file's size, its dominant initializer dtype and bytes per dtype."""
+    """Return the ONNX file's size, its dominant initializer dtype, bytes per dtype and metadata."""
     model = onnx.load(str(path), load_external_data=False)
     dtypes = Counter()
     for init in model.graph.initializer:
@@ -26,9 +28,59 @@ def describe_onnx(path: Path) -> dict:
         if entry.key == "location"
     }
     size = path.stat().st_size + sum((path.parent / name).stat().st_size for name in external)
-    return {"path": str(path), "size_mb": size / MIB, **dominant(dtypes)}
+    return {"path": str(path), "size_mb": size / MIB, **dominant(dtypes), **file_metadata(model)}
 
 
 def dominant(dtypes: Counter) -> dict:
     """Return the dtype holding most bytes and the bytes of every dtype."""
     return {"dtype": dtypes.most_common(1)[0][0] if dtypes else None, "dtypes": dict(sorted(dtypes.items()))}
+
+
+def file_metadata(model: onnx.ModelProto) -> dict:
+    """Return what an ONNX file says about itself: its producer, exporter and class names.
+
+    A file the user brings (``export.onnx_file``) was made elsewhere; the report says with what, and
+    Ultralytics files name their classes where the torch model or the config may not.
+    """
+    return {
+        "producer": " ".join(p for p in (model.producer_name, model.producer_version) if p) or None,
+        "made_with": exporter_of(model),
+        "class_names": class_names_of(model),
+    }
+
+
+def exporter_of(model: onnx.ModelProto) -> str | None:
+    """Return which torch.onnx exporter wrote the file: ``dynamo``, ``legacy`` or None (another tool).
+
+    The dynamo exporter records each node's module in metadata (``namespace``, ``pkg.torch.onnx.*``);
+    the TorchScript-based one names nodes by module scope (``/model.0/conv/Conv``) or, before torch
+    1.13, ``Conv_0``. Both write producer_name ``pytorch``.
+    """
+    nodes = model.graph.node
+    if any(
+        p.key == "namespace" or p.key.startswith("pkg.torch.onnx") for n in nodes for p in n.metadata_props
+    ):
+        return "dynamo"
+    if model.producer_name != "pytorch":
+        return None
+    return "dynamo" if nodes and all(n.name.startswith("node_") for n in nodes) else "legacy"
+
+
+def class_names_of(model: onnx.ModelProto) -> list[str] | None:
+    """Return the class names of Ultralytics' metadata (``names``: ``{0: 'person', 1: 'bicycle'}``).
+
+    The value is a Python dict literal: read with ``ast.literal_eval`` (never ``eval``); anything but
+    a dict of consecutive integer keys from 0 to string names (or a list of names) is ignored.
+    """
+    text = next((p.value for p in model.metadata_props if p.key == "names"), None)
+    if text is None or len(text) > MIB:  # a name list, not a payload
+        return None
+    try:
+        names = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if isinstance(names, dict) and sorted(names) == list(range(len(names))):
+        names = [names[i] for i in range(len(names))]
+    if isinstance(names, (list, tuple)) and names and all(isinstance(n, str) for n in names):
+        return list(names)
+    return None

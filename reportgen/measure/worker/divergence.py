@@ -1,26 +1,89 @@
 """Name the first node of an ONNX graph whose output diverges from the PyTorch model's.
 
-The dynamo exporter names ONNX values after the nodes of the torch.export graph (``silu_3``,
-``getitem_7``, ``cat_2``...). Run that graph with an FX interpreter that keeps every intermediate
-tensor, run the ONNX file under ONNX Runtime with every intermediate value added as a graph output
-(optimizations disabled, so the file's own nodes run), and walk the ONNX nodes in topological order
-to the first same-named tensor outside tolerance.
+Two references, by what the file's names allow:
+
+- **The torch graph** (files our dynamo export wrote): the dynamo exporter names ONNX values after the
+  nodes of the torch.export graph (``silu_3``, ``getitem_7``...). Run that graph with an FX
+  interpreter that keeps every intermediate tensor and compare same-named tensors.
+- **A fresh export** (any other file: the legacy TorchScript-based exporter's ``/model.0/conv/Conv``
+  names, other tools, another torch version): export the reference model again with the file's
+  exporter and opset (reexport.py), pair the two graphs' nodes by structure (alignment.py) and
+  compare paired values, both files under ONNX Runtime.
+
+Either way every node output is exposed (onnxvalues.py), the file's nodes are walked in topological
+order, and the first value outside atol/rtol is reported with the node that made it, its weights and
+the PyTorch module its metadata or its scope name records.
 """
 
 from __future__ import annotations
 
+import tempfile
+import time
+from pathlib import Path
+
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 
 from reportgen.measure.inputs import read_inputs
+from reportgen.measure.modelfile import exporter_of
+from reportgen.measure.worker import onnxvalues
+from reportgen.measure.worker.alignment import align
 from reportgen.measure.worker.models import load_model
+from reportgen.measure.worker.reexport import reexport
+
+TORCH_GRAPH = "torch"  # ``against``: the torch graph, else the exporter of the fresh export
 
 
-def _torch_values(model: torch.nn.Module, x: torch.Tensor) -> dict[str, np.ndarray]:
+def first_divergence(job: dict) -> dict:
+    """Compare intermediate tensors; return the first diverging node, or say none diverged."""
+    started = time.perf_counter()
+    model = load_model(job["model"]).module
+    x = _job_input(job)
+    onnx_model = onnx.load(job["onnx_path"])
+    result = None
+    if exporter_of(onnx_model) == "dynamo":  # its names may be the torch graph's: the cheaper search
+        result = _against_torch_graph(model, x, onnx_model, job)
+    if result is None or not result["found"]:
+        try:
+            again = _against_reexport(model, x, onnx_model, job)
+            result = again if result is None or again["found"] else result
+        except Exception as e:  # the exporter cannot write the model again: the torch graph's word stands
+            if result is None:
+                raise
+            result["reexport_error"] = " ".join(f"{type(e).__name__}: {e}".split())[:500]
+    return {**result, "image": job["image"], "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _job_input(job: dict) -> np.ndarray | dict[str, np.ndarray]:
+    """Return the one input this search runs: the worst image of the parity comparison (a feed of
+    named arrays, or the one array of a job written before feeds)."""
+    return read_inputs(job, limit=job["image"] + 1)[job["image"]]
+
+
+def _torch_call(job: dict, x) -> tuple[tuple, dict]:
+    """Return forward()'s (args, kwargs) for the input."""
+    if isinstance(x, dict):
+        from reportgen.measure.worker.models import arguments  # feeds: inputs by name
+
+        return arguments(x, job["inputs"])
+    return (torch.from_numpy(np.ascontiguousarray(x)),), {}
+
+
+def _onnx_feed(job: dict, x, graph: onnx.GraphProto) -> dict[str, np.ndarray]:
+    """Return the input by the file's input names (bound to the config's as every backend binds them)."""
+    names = onnxvalues.fed_inputs(graph)
+    if isinstance(x, dict):
+        from reportgen.measure.inputs import bind  # feeds: inputs by name
+
+        return {file: x[config] for config, file in bind(job["inputs"], names)["names"].items()}
+    return {names[0]: x}
+
+
+def _torch_values(model: torch.nn.Module, call: tuple[tuple, dict]) -> dict[str, np.ndarray]:
     """Return every float tensor the exported graph computes, by node name."""
-    module = torch.export.export(model, (x,)).module()
+    args, kwargs = call
+    module = torch.export.export(model, args, kwargs).module()
     values: dict[str, np.ndarray] = {}
 
     class Recorder(torch.fx.Interpreter):
@@ -31,88 +94,134 @@ def _torch_values(model: torch.nn.Module, x: torch.Tensor) -> dict[str, np.ndarr
             return out
 
     with torch.no_grad():
-        Recorder(module).run(x)
+        # An exported module's graph takes the flattened inputs: positional, then keywords in order.
+        Recorder(module).run(*args, *kwargs.values())
     return values
 
 
-def _onnx_values(path: str, x: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
-    """Return the named intermediate values of the ONNX graph under ONNX Runtime."""
-    model = onnx.load(path)
-    known = {o.name for o in model.graph.output}
-    model.graph.output.extend(
-        onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in names if n not in known
-    )
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.log_severity_level = 3
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    outputs = [o.name for o in session.get_outputs()]
-    return dict(zip(outputs, session.run(outputs, {session.get_inputs()[0].name: x})))
+def _against_torch_graph(model: torch.nn.Module, x, onnx_model: onnx.ModelProto, job: dict) -> dict:
+    """Compare the file's values with the torch graph's same-named tensors."""
+    reference = _torch_values(model, _torch_call(job, x))
+    graph = onnx_model.graph
+    names = [out for node in graph.node for out in node.output if out in reference]
+    got = onnxvalues.values(onnx_model, _onnx_feed(job, x, graph), names)
+    return _walk(graph, got, {name: reference[name] for name in names}, job) | {"against": TORCH_GRAPH}
+
+
+def _against_reexport(model: torch.nn.Module, x, onnx_model: onnx.ModelProto, job: dict) -> dict:
+    """Compare the file's values with those of a fresh export of the reference, node paired to node."""
+    with tempfile.TemporaryDirectory(prefix="reportgen-reexport-") as folder:
+        path = Path(folder) / "reference.onnx"
+        exporter = reexport(model, _torch_call(job, x), onnx_model, path)
+        reference = onnx.load(str(path))
+    graph = onnx_model.graph
+    twins = align(graph, reference.graph)
+    got = onnxvalues.values(onnx_model, _onnx_feed(job, x, graph))
+    theirs = onnxvalues.values(reference, _onnx_feed(job, x, reference.graph))
+    expected = {
+        out: theirs[other]
+        for node, twin in zip(graph.node, twins, strict=True)
+        if twin is not None
+        for out, other in zip(node.output, twin.output, strict=False)
+        if other in theirs
+    }
+    return _walk(graph, got, expected, job, twins) | {
+        "against": exporter,
+        "aligned": sum(t is not None for t in twins),
+        "nodes": sum(n.op_type != "Constant" for n in graph.node),
+    }
+
+
+def _walk(graph: onnx.GraphProto, got: dict, expected: dict, job: dict, twins: list | None = None) -> dict:
+    """Walk the nodes in topological order to the first value outside tolerance of its ``expected``
+    counterpart (the reference's, by the file's value name); describe the node to blame."""
+    verified = {i.name for i in graph.input} | {i.name for i in graph.initializer}
+    compared = 0
+    for index, node in enumerate(graph.node):
+        for out in node.output:
+            value, ref = got.get(out), expected.get(out)
+            if value is None or ref is None or value.shape != ref.shape:
+                continue
+            compared += 1
+            if onnxvalues.same(value, ref, job["atol"], job["rtol"]):
+                verified.add(out)
+                continue
+            return {
+                **_blame(graph, _suspects(graph, index, verified), twins or [None] * len(graph.node)),
+                "diverging_output": out,
+                "max_abs_diff": onnxvalues.max_abs_diff(value, ref),
+                "compared": compared,
+            }
+    return {"status": "ok", "found": False, "compared": compared}
+
+
+def _blame(graph: onnx.GraphProto, region: list[int], twins: list) -> dict:
+    """Describe the prime suspect of an unverified region: its first node that computes (a Constant
+    node only holds a value), with its weights and its module."""
+    first = next((i for i in region if graph.node[i].op_type != "Constant"), region[-1])
+    node, twin, initializers = graph.node[first], twins[first], {i.name for i in graph.initializer}
+    return {
+        "status": "ok",
+        "found": True,
+        "node": _label(node, first),
+        "op_type": node.op_type,
+        "module": _module_path(node) or (_module_path(twin) if twin is not None else None),
+        "initializers": [i for i in node.input if i in initializers],
+        "suspects": [_label(graph.node[i], i) for i in region],
+    }
+
+
+def _label(node: onnx.NodeProto, index: int) -> str:
+    """Return a node's name; an unnamed node (some tools write none) by its op and place in the graph."""
+    return node.name or f"{node.op_type} #{index}"
 
 
 def _module_path(node: onnx.NodeProto) -> str | None:
     """Return the PyTorch module path the exporter recorded for a node (``down4.1.cv1.1``).
 
-    The ``namespace`` metadata reads ``: Net/down4: Sequential/.../down4.1.cv1.1: BatchNorm2d/op: aten.op``;
-    the segment before the op is the innermost module.
+    The dynamo exporter's ``namespace`` metadata reads ``: Net/down4: Sequential/.../down4.1.cv1.1:
+    BatchNorm2d/op: aten.op``: the segment before the op is the innermost module. The legacy
+    exporter's node name is the module scope (scope_name below).
     """
     for prop in node.metadata_props:
         if prop.key == "namespace":
             segments = prop.value.split("/")
             return segments[-2].split(":", 1)[0].strip() or None if len(segments) > 1 else None
-    return None
+    return scope_name(node.name)
 
 
-def _suspects(graph: onnx.GraphProto, diverged: onnx.NodeProto, verified: set[str]) -> list[onnx.NodeProto]:
-    """Return the nodes between the last verified tensors and ``diverged``, in graph order.
+def scope_name(name: str) -> str | None:
+    """Return the module path of a legacy exporter's node name, None for a top-level or other name.
 
-    Not every ONNX value has a same-named torch tensor (a Conv with its BatchNorm folded in, say),
-    so the fault lies in this unverified region; its first node is the prime suspect.
+    ``/down4/down4.1/cv1/cv1.0/Conv`` is ``down4.1.cv1.0``: each scope is the module's attribute name,
+    except that a child of a Sequential or ModuleList carries its parent's (``down4.1``), so a scope
+    that extends the previous one replaces it. ``/model.0/conv/Conv`` (Ultralytics) is ``model.0.conv``.
     """
-    producers = {out: node for node in graph.node for out in node.output}
-    region, stack = {diverged.name}, list(diverged.input)
+    if not name.startswith("/"):
+        return None
+    path: list[str] = []
+    for scope in name.split("/")[1:-1]:
+        if path and scope.startswith(path[-1] + "."):
+            path[-1] = scope
+        elif scope:
+            path.append(scope)
+    return ".".join(path) or None
+
+
+def _suspects(graph: onnx.GraphProto, diverged: int, verified: set[str]) -> list[int]:
+    """Return the nodes between the last verified values and node ``diverged``, in graph order.
+
+    Not every ONNX value has a counterpart in the reference (a Conv with its BatchNorm folded in, a
+    node the alignment could not pair), so the fault lies in this unverified region; its first
+    computing node is the prime suspect.
+    """
+    producers = {out: i for i, node in enumerate(graph.node) for out in node.output}
+    region, stack = {diverged}, list(graph.node[diverged].input)
     while stack:
         value = stack.pop()
-        node = producers.get(value)
-        if value in verified or node is None or node.name in region:
+        index = producers.get(value)
+        if value in verified or index is None or index in region:
             continue
-        region.add(node.name)
-        stack.extend(node.input)
-    return [node for node in graph.node if node.name in region]
-
-
-def first_divergence(job: dict) -> dict:
-    """Compare intermediate tensors; return the first diverging node, or say none diverged."""
-    model = load_model(job["model"]).module
-    x = read_inputs(job, limit=job["image"] + 1)[job["image"]]
-    reference = _torch_values(model, torch.from_numpy(x))
-    graph = onnx.load(job["onnx_path"], load_external_data=False).graph
-    candidates = [(node, out) for node in graph.node for out in node.output if out in reference]
-    values = _onnx_values(job["onnx_path"], x, [out for _, out in candidates])
-    initializers = {i.name for i in graph.initializer}
-    verified = {i.name for i in graph.input} | initializers
-    compared = 0
-    for node, out in candidates:
-        ref, got = reference[out], values.get(out)
-        if got is None or ref.shape != got.shape:
-            continue
-        compared += 1
-        if np.allclose(got, ref, atol=job["atol"], rtol=job["rtol"]):
-            verified.add(out)
-            continue
-        suspects = _suspects(graph, node, verified)
-        first = suspects[0]
-        return {
-            "status": "ok",
-            "found": True,
-            "node": first.name,
-            "op_type": first.op_type,
-            "module": _module_path(first),
-            "initializers": [i for i in first.input if i in initializers],
-            "diverging_output": out,
-            "max_abs_diff": float(np.abs(got.astype(np.float64) - ref).max()),
-            "suspects": [n.name for n in suspects],
-            "compared": compared,
-            "image": job["image"],
-        }
-    return {"status": "ok", "found": False, "compared": compared, "image": job["image"]}
+        region.add(index)
+        stack.extend(graph.node[index].input)
+    return sorted(region)
