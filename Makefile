@@ -49,6 +49,11 @@ format: setup
 train: setup
 	$(PY) -m reportgen.demo.train
 
+# The text demo's transformer and its held-out files (configs/text/): a few minutes on 2 CPU cores.
+.PHONY: train-text
+train-text: setup
+	$(PY) -m reportgen.demo.train_text
+
 bench: setup
 	$(PY) benchmarks/bench_backends.py
 	$(PY) benchmarks/bench_repeatability.py
