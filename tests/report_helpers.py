@@ -128,3 +128,32 @@ def site_tree(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and not p.relative_to(folder).parts[0].startswith(".")
     }
+
+
+def _cell(size: int, ms: float, memory: float) -> dict:
+    latency = {"median": ms, "p90": ms, "n": 20, "robust_cv": 0.01, "round_spread": 0.02, "rounds": 9}
+    return {
+        "status": "ok",
+        "error": None,
+        "latency_ms": latency,
+        "throughput_per_s": size * 1000 / ms,
+        "memory_mb": memory,
+    }
+
+
+def with_batches(demo: dict) -> dict:
+    """The demo as if measured at batch sizes 1 and 8 (batch 8 taking 6x as long); INT8 fixed at 1."""
+    doc = copy.deepcopy(demo)
+    doc["config"]["measurement"]["batch_sizes"] = [1, 8]
+    for b in doc["backends"].values():
+        if b["status"] == "ok":
+            one, memory = b["latency_ms"]["median"], b["memory_mb"]["peak"]
+            b["by_batch_size"] = {"1": _cell(1, one, memory), "8": _cell(8, one * 6, memory + 10)}
+    doc["backends"]["ort-int8-static"]["by_batch_size"]["8"] = {"status": "unsupported", "error": EVIL}
+    doc["backends"]["ort-int8-dynamic"]["by_batch_size"]["8"] = {"status": "failed", "error": None}
+    from reportgen.analysis import rules
+    from reportgen.results.document import check_invariants
+
+    doc["findings"] = rules.findings(doc)
+    check_invariants(doc)
+    return doc

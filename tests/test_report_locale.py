@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 import yaml
-from report_helpers import ROOT, as_version, classification, page_text
+from report_helpers import ROOT, as_version, classification, page_text, with_batches
 
 from reportgen.errors import ReportgenError
 from reportgen.report import locale as locale_module
@@ -154,7 +154,20 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
     other = copy.deepcopy(demo)
     other["environment"]["cpu"] = "AMD EPYC 7763"
     merged = merge.merge([("a", demo), ("b", other)])  # a page with a section per machine
-    documents = [demo, v1, failed, ref_failed, classification(demo), raw, single, slow, detection, merged]
+    batches = with_batches(demo)  # batch sizes: one unsupported by its file, one not measured
+    documents = [
+        demo,
+        v1,
+        failed,
+        ref_failed,
+        classification(demo),
+        raw,
+        single,
+        slow,
+        detection,
+        merged,
+        batches,
+    ]
     used = _render_with_recorded_keys(monkeypatch, documents)
     english = load_catalog("en")
     # Keys a document may need that these renders do not reach (a unit test of each follows).
@@ -168,7 +181,9 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
     families = {f"{prefix}.{code}" for prefix in ("verdict", "badge") for code in codes}
     families |= {f"index.count.{code}" for code in codes if not code.startswith("size.")}  # answers, speed
     assert families <= set(english), sorted(families - set(english))
-    conclusions = {f"conclusion.{c}" for c in codes if c.startswith("answers.") or c in ("failed", "unavailable")}
+    conclusions = {
+        f"conclusion.{c}" for c in codes if c.startswith("answers.") or c in ("failed", "unavailable")
+    }
     assert conclusions <= set(english), sorted(conclusions - set(english))
     literal |= families | conclusions
     literal |= {"examples.reason.agreement", "examples.reason.disagreement"}  # examples.py's reasons

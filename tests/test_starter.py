@@ -94,3 +94,23 @@ def test_schema_is_the_json_schema_of_the_config():
     assert done.returncode == 0 and schema["title"] == "Config"
     assert {"model", "dataset", "backends", "measurement"} <= set(schema["properties"])
     parse_config({}, "defaults")  # the schema's defaults are a valid config
+
+
+@pytest.mark.parametrize("source", [s for s in SOURCES if s != "builtin"])
+def test_a_raw_starter_declares_its_inputs_and_batch_sizes(source):
+    config = parse_config(yaml.safe_load(starter_config(source, "raw")), "starter.yaml")
+    (spec,) = config.model.inputs
+    assert (spec.name, spec.dtype, spec.shape, spec.values.kind) == (
+        "input",
+        "float32",
+        ["batch", 3, 224, 224],
+        "normal",
+    )
+    assert config.dataset.source == "random" and config.measurement.batch_sizes == [1]
+    # The commented second input is a valid entry once uncommented.
+    text = starter_config(source, "raw").replace("    # - name: attention_mask", "    - name: attention_mask")
+    text = text.replace("    #   ", "      ")
+    assert [i.name for i in parse_config(yaml.safe_load(text), "s.yaml").model.inputs] == [
+        "input",
+        "attention_mask",
+    ]

@@ -362,6 +362,25 @@ def recommendation(document: Document) -> list[Finding]:
     return [finding(key, "pass", name, **params)]
 
 
+def batch_sizes(document: Document) -> list[Finding]:
+    """Say which batch size the recommendation is for, and who leads in throughput at the largest."""
+    sizes = document["config"]["measurement"].get("batch_sizes") or [1]
+    if len(sizes) < 2:
+        return []
+    largest = max(sizes)
+    rates = [
+        (name, entry["throughput_per_s"])
+        for name, b in ok_backends(document)
+        if (entry := (b.get("by_batch_size") or {}).get(str(largest), {})).get("status") == "ok"
+    ]
+    if not rates:
+        return []
+    best, throughput = max(rates, key=lambda item: item[1])
+    listed = ", ".join(f"{name} {rate:.1f}/s" for name, rate in sorted(rates, key=lambda item: -item[1]))
+    params = {"batch": sizes[0], "largest": largest, "best": best, "throughput": throughput, "listed": listed}
+    return [finding("recommend.batch", "info", best, **params)]
+
+
 def _keep(document: Document) -> list[Finding]:
     """Keep the reference; the advice names the alternatives as measured or untested, as they were."""
     ref_name = document["reference"]
@@ -386,4 +405,5 @@ RULES: list[Callable[[Document], list[Finding]]] = [
     efficiency,
     method,
     recommendation,
+    batch_sizes,
 ]

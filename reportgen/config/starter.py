@@ -49,9 +49,22 @@ _TASK = {
     "  input_size: 224           # resize the short side to 256, centre-crop 224\n"
     "  mean: [0.485, 0.456, 0.406]  # normalization after scaling to [0, 1]\n"
     "  std: [0.229, 0.224, 0.225]\n",
-    "raw": "  task: raw                   # any tensors: parity and speed only\n"
-    "  input_shape: [1, 3, 224, 224]\n",
+    "raw": """\
+  task: raw                   # any tensors: parity and speed only
+  inputs:                     # one entry per forward() argument, in order
+    - name: input             # the ONNX input's name (keyword: true passes it to forward() by name)
+      dtype: float32          # float32, float16, int64, int32 or bool
+      shape: [batch, 3, 224, 224]  # 'batch' takes each measurement.batch_sizes value; [] is a Python scalar
+      values: {kind: normal}  # integers, normal, uniform, zeros, ones, constant or file (path)
+    # - name: attention_mask  # e.g. a transformer's second input
+    #   dtype: int64
+    #   shape: [batch, 128]
+    #   values: {kind: ones}
+""",
 }
+
+# Image models take one image input; a model fed other tensors declares them (see the raw starter).
+_IMAGE_INPUT = "  # inputs: one image tensor; for other inputs see `reportgen init --task raw`\n"
 
 _DATA = {
     "segmentation": """\
@@ -71,7 +84,7 @@ dataset:
 """,
     "raw": """\
 dataset:
-  source: random              # standard-normal tensors of model.input_shape
+  source: random              # samples made as model.inputs says, from the seed (or read from files)
   images: 20
   seed: 2024
 """,
@@ -93,6 +106,7 @@ backends:                     # each runs in its own fresh process, measured the
     quantization: static
 
 measurement:
+  batch_sizes: [1]            # e.g. [1, 8]: latency, throughput and memory at each (dynamic batch export)
   threads: 2                  # the same for every backend
   warmup_iterations: 10
   min_iterations: 50
@@ -117,4 +131,6 @@ def starter_config(source: str, task: str, version: str = "0.1.0") -> str:
     model = _MODEL[source] + (
         _TASK[task] if source != "builtin" else "  task: segmentation\n  input_size: 160\n"
     )
+    if task != "raw":
+        model += _IMAGE_INPUT
     return head + model + "\n" + data + "\n" + _REST.format(exporter=exporter)

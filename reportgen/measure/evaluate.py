@@ -165,7 +165,7 @@ def _backend_entry(
             "rounds": raw["rounds"],
             "other_cpu_share": raw["other_cpu_share"],
             "steal_share": raw["steal_share"],
-            "fps": 1000.0 / latency["median"],
+            "fps": config.measurement.batch_sizes[0] * 1000.0 / latency["median"],  # items per second
             "memory_mb": raw["memory_mb"],
             "metrics": task.evaluate(decoded[backend.name]["predictions"], data.truths, settings),
         }

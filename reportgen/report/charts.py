@@ -160,6 +160,34 @@ def rounds_figure(results: Document, loc: Locale) -> dict | None:
     return {"data": traces, "layout": horizontal(layout, rows)}
 
 
+def batch_figure(results: Document, loc: Locale) -> dict | None:
+    """Return throughput (items/s) against batch size, one line per backend; None at one batch size."""
+    traces = []
+    for i, name, b in ok_backends(results):
+        sizes = b.get("by_batch_size") or {}
+        measured = sorted((int(k), v) for k, v in sizes.items() if v["status"] == "ok")
+        if len(sizes) < 2 or not measured:
+            continue
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": plain_label(name),
+                "x": [size for size, _ in measured],
+                "y": [rounded(v["throughput_per_s"]) for _, v in measured],
+                "marker": {"size": 8, "color": backend_color(i)},
+                "line": {"color": backend_color(i), "width": 2},
+            }
+        )
+    if not traces:
+        return None
+    layout = base_layout(
+        loc.t("chart.batch.title"), loc.t("chart.axis.batch_size"), loc.t("chart.axis.throughput")
+    )
+    layout["xaxis"] |= {"type": "log", "tickvals": sorted({x for t in traces for x in t["x"]})}
+    return {"data": traces, "layout": with_legend(layout, len(traces))}
+
+
 def _bars(
     results: Document, value: Callable[[Backend], float | None], text: Callable[[Backend], str]
 ) -> list[dict]:

@@ -169,6 +169,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "latency": charts.latency_figure(results, loc),
         "rounds": charts.rounds_figure(results, loc),
         "fps": charts.fps_figure(results, loc),
+        "batch": charts.batch_figure(results, loc),
         "memory": charts.memory_figure(results, loc),
         "size": charts.size_figure(results, loc),
         "agreement": answer_charts.agreement_figure(results, th.min_match_rate, loc),
@@ -201,9 +202,26 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "conclusion": narrative.conclusion(results, verdicts, scores, found, loc),
         "changes": changes(results, previous, th, loc) if previous else None,
         "fp16_vs_fp32": {"float16", "float32"} <= dtypes,
+        "batch": batch_table(results),
         "figures": charts.localized(figures, loc),
         "appendix": appendix(results),
     }
+
+
+def batch_table(results: Document) -> dict | None:
+    """Return every backend's cell per batch size (config order), or None when one size was measured."""
+    sizes = results["config"]["measurement"].get("batch_sizes") or [1]
+    if len(sizes) < 2:
+        return None
+    rows = [
+        (name, [(b.get("by_batch_size") or {}).get(str(size), _NOT_RUN) for size in sizes])
+        for name, b in ordered(results)
+        if b["status"] == "ok"
+    ]
+    return {"sizes": sizes, "rows": rows}
+
+
+_NOT_RUN = {"status": "failed", "error": None}
 
 
 def _summary(verdicts: list[dict], loc: Locale) -> list[dict]:

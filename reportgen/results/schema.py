@@ -87,6 +87,28 @@ class Latency(TypedDict):
     samples: list[Positive]
 
 
+class BatchLatency(TypedDict):
+    """by_batch_size.<n>.latency_ms: the rounds' summary at that batch size (the samples stay out)."""
+
+    median: Positive
+    p90: Positive
+    n: PositiveInteger
+    robust_cv: OptNonNegative
+    round_spread: OptNonNegative
+    rounds: PositiveInteger
+
+
+class BatchSize(TypedDict):
+    """by_batch_size.<n>: one batch size of measurement.batch_sizes; 'unsupported': the file's batch
+    axis is fixed at another size."""
+
+    status: Annotated[str, choice("ok", "failed", "unsupported")]
+    error: OptText
+    latency_ms: NotRequired[BatchLatency]
+    throughput_per_s: NotRequired[Positive]
+    memory_mb: NotRequired[Positive]
+
+
 class Warmup(TypedDict):
     median: Positive
     mean: Positive
@@ -208,6 +230,7 @@ class Backend(TypedDict):
     parity: Parity | None
     speedup: OptPositive
     speedup_interval: OptInterval
+    by_batch_size: NotRequired[dict[str, BatchSize]]  # only when measurement.batch_sizes is not [1]
 
 
 class Finding(TypedDict):
