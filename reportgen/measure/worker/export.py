@@ -50,6 +50,8 @@ def export_model(job: dict) -> dict:
     # A dynamic batch axis is exported from a batch of 2: an example of 1 lets the exporter fix it at 1.
     exported = arguments(make_batch(samples, specs, 2), specs) if job["dynamic_batch"] else example
     description["onnx"] = _onnx(model, exported, names, job)
+    # A given file may name its classes (Ultralytics' metadata) where the torch model does not.
+    description["class_names"] = loaded.class_names or description["onnx"].get("class_names")
     if description["onnx"]["status"] == "ok":
         description["onnx"]["inputs"] = signature.onnx_binding(description["onnx"]["path"], specs, model)
     if job.get("torchscript_path"):
