@@ -137,3 +137,108 @@ def _method_backend(name: str, b: Backend, analysis: dict, ok: list[tuple[str, B
             )
         )
     return out
+
+
+# The rule of too_few: a share is read as a verdict only when its 95% Wilson interval is narrower
+# than this (in points). "50% matched" on 2 detections spans 9-91%: no verdict at all.
+MAX_INTERVAL_POINTS = 10.0
+Z95 = 1.959964  # the standard normal's 97.5th percentile: two-sided 95%
+
+
+def wilson_interval(share: float, n: int) -> tuple[float, float]:
+    """Return the 95% Wilson score interval of a share observed on ``n`` trials ((0, 1) for none).
+
+    Wilson's, not the normal approximation's: it stays inside [0, 1] and is not zero-wide at 0% or
+    100%, which is where agreement figures sit (100% matched on 3 detections is 44-100%).
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    z2 = Z95 * Z95
+    center = (share + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * (share * (1 - share) / n + z2 / (4 * n * n)) ** 0.5 / (1 + z2 / n)
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def enough(share: float, max_points: float = MAX_INTERVAL_POINTS) -> int:
+    """Return the fewest trials whose Wilson interval at ``share`` is narrower than ``max_points``."""
+    low, high = 1, 1
+    while _width(share, high) >= max_points:
+        low, high = high, high * 2
+    while low < high:  # the width shrinks as n grows: bisect to the first n that is narrow enough
+        middle = (low + high) // 2
+        low, high = (middle + 1, high) if _width(share, middle) >= max_points else (low, middle)
+    return high
+
+
+def _width(share: float, n: int) -> float:
+    low, high = wilson_interval(share, n)
+    return (high - low) * 100
+
+
+def too_few(document: Document) -> list[Finding]:
+    """Flag agreement and accuracy figures measured on too few detections or images to mean anything.
+
+    Each figure is a share of some count (matched detections of those compared, correct top-1 of the
+    images, mAP of the ground-truth objects, read as a share of them); the widest interval among the
+    backends is judged by the rule above, and the finding says the count, the interval and the count
+    that would be enough at the share measured.
+    """
+    out = []
+    for figures in (_agreements(document), _accuracies(document)):
+        widest = max(figures, key=lambda f: _width(f[2], f[3]), default=None)
+        if widest is not None and _width(widest[2], widest[3]) >= MAX_INTERVAL_POINTS:
+            out.append(_too_few(document, *widest))
+    return out
+
+
+def _too_few(document: Document, key: str, name: str, share: float, count: int) -> Finding:
+    low, high = wilson_interval(share, count)
+    return finding(
+        key,
+        "warn",
+        None,
+        name=name,
+        ref=document["reference"],
+        count=count,
+        images=document["dataset"]["images"],
+        rate=share * 100,
+        low=low * 100,
+        high=high * 100,
+        width=(high - low) * 100,
+        max=MAX_INTERVAL_POINTS,
+        needed=enough(share),
+    )
+
+
+def _agreements(document: Document) -> list[tuple[str, str, float, int]]:
+    """Return (text key, backend, share, count) of each candidate's agreement with the reference."""
+    out = []
+    for name, b, _ in candidates(document):
+        p = b["parity"]
+        if p and "detection_match_rate" in p:
+            compared = p["matched"] + max(p["unmatched_reference"], p["unmatched_candidate"])
+            out.append(("method.too_few/agreement", name, p["detection_match_rate"], compared))
+        elif p and "top1_agreement" in p:
+            out.append(
+                ("method.too_few/agreement_images", name, p["top1_agreement"], document["dataset"]["images"])
+            )
+    return out
+
+
+def _accuracies(document: Document) -> list[tuple[str, str, float, int]]:
+    """Return (text key, backend, share, count) of each backend's accuracy against ground truth."""
+    out = []
+    for name, b in ok_backends(document):
+        m = b["metrics"] or {}
+        if m.get("map50") is not None and m.get("ground_truth_objects") is not None:
+            out.append(("method.too_few/accuracy", name, m["map50"], m["ground_truth_objects"]))
+        elif m.get("top1_accuracy") is not None:
+            out.append(
+                (
+                    "method.too_few/accuracy_images",
+                    name,
+                    m["top1_accuracy"],
+                    m.get("images") or document["dataset"]["images"],
+                )
+            )
+    return out

@@ -22,7 +22,7 @@ from reportgen.analysis.finding import (
     ok_backends,
     size_ratio,
 )
-from reportgen.analysis.method import biased_backends, method
+from reportgen.analysis.method import biased_backends, method, too_few
 from reportgen.analysis.verdicts import FASTER, SAME, SEVERITY_ORDER, simplicity, speed_verdict
 from reportgen.results.schema import Document, Finding, Parity
 
@@ -404,6 +404,7 @@ RULES: list[Callable[[Document], list[Finding]]] = [
     memory,
     efficiency,
     method,
+    too_few,
     recommendation,
     batch_sizes,
 ]
