@@ -274,3 +274,25 @@ def test_a_missing_argument_is_one_line_naming_config_forward_and_file(tmp_path,
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert "model.inputs: forward() is missing a value for 'sr': the config gives (x); forward(x, sr)" in line
     assert "the ONNX file takes (audio, onnx::Cast_1)" in line
+
+
+def test_outputs_are_named_by_position_or_by_key_path():
+    from dataclasses import dataclass
+
+    import torch
+
+    from reportgen.measure.worker.models import named_outputs
+
+    @dataclass
+    class Output:  # like a transformers ModelOutput, with a field left unset
+        logits: torch.Tensor
+        hidden_states: tuple
+        attentions: object = None
+
+    a, b, c = torch.zeros(1), torch.ones(1), torch.full((1,), 2.0)
+    assert list(named_outputs(a)) == ["output0"]
+    assert list(named_outputs((a, [b, c]))) == ["output0", "output1", "output2"]  # Ultralytics' names
+    assert list(named_outputs({"boxes": a, "extra": {"scores": b}})) == ["boxes", "extra.scores"]
+    named = named_outputs(Output(a, (b, c)))
+    assert list(named) == ["logits", "hidden_states.0", "hidden_states.1"]
+    assert named["hidden_states.1"] is c
