@@ -129,3 +129,73 @@ def test_a_planted_fault_in_a_legacy_exported_file_is_located_by_the_report(tmp_
     # What the file was compared with, and what the file says it was made with.
     assert "with those of a fresh legacy export of the PyTorch model" in page
     assert "made by pytorch " in page and "TorchScript-based (legacy) exporter, at opset 18" in page
+
+
+def _renamed(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Return the file as another tool might write it: no node names, values and weights renumbered."""
+    graph, renamed = model.graph, {}
+    kept = {v.name for v in (*graph.input, *graph.output)}
+    for i, init in enumerate(graph.initializer):
+        renamed[init.name] = f"w{i}"
+        init.name = renamed[init.name]
+    for node in graph.node:
+        renamed.update((out, f"v{len(renamed)}") for out in node.output if out not in kept)
+    for node in graph.node:
+        node.name = ""
+        node.input[:] = [renamed.get(v, v) for v in node.input]
+        node.output[:] = [renamed.get(v, v) for v in node.output]
+    model.producer_name = "othertool"
+    return model
+
+
+@pytest.mark.slow
+def test_a_fault_in_a_file_of_another_tool_is_located_by_structure(tmp_path):
+    import warnings
+
+    import torch
+    from factories.models import two_heads
+
+    from reportgen.config.schema import parse_config
+    from reportgen.measure import inputs
+    from reportgen.measure.tasks import task_settings
+    from reportgen.measure.worker.divergence import first_divergence
+
+    model = {"source": "factory", "factory": "factories.models:two_heads", "task": "raw"}
+    config = parse_config(
+        {"model": {**model, "input_shape": [1, 3, 24, 24]}, "dataset": {"source": "random"}}, "x"
+    )
+    path = tmp_path / "tool.onnx"
+    with warnings.catch_warnings():  # the legacy exporter is deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            two_heads(), (torch.zeros(1, 3, 24, 24),), str(path), dynamo=False, input_names=["input"]
+        )
+    exported = onnx.load(path)
+    (gemm,) = [n for n in exported.graph.node if n.op_type == "Gemm"]  # the head: Linear(8, 5)
+    _plant_into(exported, gemm.input[1])
+    onnx.save(_renamed(exported), path)
+    inputs.store_inputs(None, inputs.generate(config, 2, 0), [], tmp_path / "inputs")
+    job = {
+        "task": "raw",
+        "task_settings": task_settings(config),
+        "dataset_path": str(tmp_path / "inputs"),
+        "model": config.model.model_dump(mode="json"),
+        "inputs": inputs.specs(config),
+        "onnx_path": str(path),
+        "image": 1,
+        "atol": config.parity.atol,
+        "rtol": config.parity.rtol,
+    }
+    found = first_divergence(job)
+    assert found["found"] and found["against"] == "legacy" and found["aligned"] == found["nodes"]
+    assert found["op_type"] == "Gemm" and found["node"].startswith("Gemm #")  # unnamed in the file
+    assert found["module"] == "head"  # from its twin in the fresh export: /head/Gemm
+    weight = next(n for n in onnx.load(path).graph.node if n.op_type == "Gemm").input[1]
+    assert weight in found["initializers"] and found["seconds"] < 60
+
+
+def _plant_into(model: onnx.ModelProto, name: str) -> None:
+    (init,) = [i for i in model.graph.initializer if i.name == name]
+    weights = numpy_helper.to_array(init).copy()
+    weights.flat[0] += 0.5
+    init.CopyFrom(numpy_helper.from_array(weights, name))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from pathlib import Path
 
 import onnx
@@ -47,10 +48,12 @@ def reexport(module: torch.nn.Module, call: tuple[tuple, dict], like: onnx.Model
 def _export(
     module, call: tuple[tuple, dict], path: Path, exporter: str, opset: int | None, inputs: list[str]
 ) -> None:
-    """Export quietly (the exporters print advice to stdout) into one self-contained file."""
+    """Export quietly into one self-contained file: the exporters print advice to stdout, and the
+    legacy one warns that it is deprecated (it is chosen here because the file was made with it)."""
     args, kwargs = call
     options = {"input_names": inputs, "kwargs": kwargs or None, **({"opset_version": opset} if opset else {})}
-    with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+    with contextlib.redirect_stdout(io.StringIO()), torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         if exporter == "dynamo":
             torch.onnx.export(
                 module, args, str(path), dynamo=True, external_data=False, verbose=False, **options
