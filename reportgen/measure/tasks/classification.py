@@ -32,8 +32,10 @@ def to_tensor(prepared: np.ndarray, settings: dict) -> np.ndarray:
 
 
 def decode(outputs: dict[str, np.ndarray], settings: dict) -> np.ndarray:
-    """Return class probabilities (softmax of the first output's logits)."""
-    logits = outputs["output0"].reshape(-1).astype(np.float64)
+    """Return class probabilities (softmax of the first output's logits: ``output0``, or the first
+    named one of a model that returns a dict, such as ``logits``)."""
+    first = outputs["output0"] if "output0" in outputs else next(iter(outputs.values()))
+    logits = first.reshape(-1).astype(np.float64)
     e = np.exp(logits - logits.max())
     return e / e.sum()
 
