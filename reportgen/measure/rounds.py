@@ -46,6 +46,8 @@ def measure(run_worker: Callable[[], dict]) -> dict:
     if result["status"] == "ok":
         samples = result["latency_samples_ms"]
         record |= {"median_ms": statistics.median(samples), "n": len(samples)}
+        # Each round's own load and first call: a compile (torch_compile) is cold in round 1 only.
+        record |= {"load_ms": result["load_ms"], "first_inference_ms": result["first_inference_ms"]}
     return {**result, "round": record}
 
 

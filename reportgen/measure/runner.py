@@ -27,6 +27,7 @@ from reportgen.measure.tasks import task_module, task_settings
 from reportgen.results.document import check_invariants
 
 Progress = Callable[[str], None]
+TORCH_KINDS = ("pytorch", "torch_compile")  # built from the model source, not from a file we made
 
 
 def run(
@@ -75,9 +76,12 @@ def unmeasured(document: dict) -> str | None:
     tells CI.
     """
     backends, ref = document["backends"], document["reference"]
+    if backends[ref]["status"] == "unavailable":
+        return f"the reference {ref} is not available on this machine: {backends[ref]['error']}"
     if backends[ref]["status"] != "ok":
         return f"the reference {ref} failed: {backends[ref]['error']}"
-    others = [n for n in document["backend_order"] if n != ref]
+    # A backend this machine cannot run (no GPU) is not a failure: it neither fails the run nor counts.
+    others = [n for n in document["backend_order"] if n != ref and backends[n]["status"] != "unavailable"]
     if others and all(backends[n]["status"] != "ok" for n in others):
         return f"every backend but the reference failed ({', '.join(others)})"
     return None
@@ -127,7 +131,7 @@ def _model_file(
     config: Config, backend: BackendConfig, model: dict, work_dir: Path, progress: Progress
 ) -> dict:
     """Return the file a backend loads (path, size, dtypes, status), quantizing it first if asked."""
-    if backend.kind == "pytorch":
+    if backend.kind in TORCH_KINDS:
         return {
             **(model["checkpoint"] or {"path": None, "size_mb": None, "dtype": None, "dtypes": None}),
             "status": "ok",
@@ -140,6 +144,8 @@ def _model_file(
     )
     if made["status"] != "ok":
         return {**made, "error": f"{what} failed: {made['error']}"}
+    if backend.precision == "fp16":
+        return _fp16_file(config, model, work_dir, progress)
     if backend.kind == "torchscript" or backend.quantization == "none":
         return made
     target = work_dir / f"model.int8-{backend.quantization}-{backend.calibration_images}.onnx"
@@ -166,6 +172,25 @@ def _model_file(
     from reportgen.measure.modelfile import describe_onnx  # imports onnx: only when quantizing
 
     return {**describe_onnx(target), "status": "ok", "error": None, "quantization": backend.quantization}
+
+
+def _fp16_file(config: Config, model: dict, work_dir: Path, progress: Progress) -> dict:
+    """Return the FP16 conversion of the export, made once per run in a worker (worker/fp16.py)."""
+    target = work_dir / "model.fp16.onnx"
+    if not target.exists():
+        progress("converting the export to FP16 (onnxconverter-common)")
+        job = {"job": "fp16", "onnx_path": model["onnx"]["path"], "output_path": str(target)}
+        stem, m = target.with_suffix(""), config.measurement
+        result = _run_worker(job, stem, m.timeout_s, m.threads)
+        if result["status"] != "ok":
+            return {
+                "status": "failed",
+                "error": f"FP16 conversion failed: {result['error']}",
+                "path": str(target),
+            }
+    from reportgen.measure.modelfile import describe_onnx  # imports onnx: only when converting
+
+    return {**describe_onnx(target), "status": "ok", "error": None, "precision": "fp16"}
 
 
 def _calibration_inputs(config: Config, count: int, work_dir: Path) -> str:
@@ -225,8 +250,7 @@ def _backend_job(
         "inputs": common["inputs"],
         "output_names": common["output_names"],
     }
-    if backend.kind == "onnxruntime":
-        settings |= {"graph_optimization": backend.graph_optimization, "quantization": backend.quantization}
+    settings |= _runtime_settings(backend)
     if backend.kind == "torchscript":
         settings["freeze"] = backend.freeze
     job = {
@@ -235,12 +259,30 @@ def _backend_job(
         "kind": backend.kind,
         "threads": threads,
         "settings": settings,
-        "model_path": common["model"] if backend.kind == "pytorch" else model_file["path"],
+        "model_path": common["model"] if backend.kind in TORCH_KINDS else model_file["path"],
         "measurement": config.measurement.model_dump(),
         "batch_sizes": config.measurement.batch_sizes,
         "outputs_path": str(work_dir / f"{backend.name}.outputs.npz") if number == 1 else None,
     }
+    if backend.kind == "torch_compile":  # one inductor cache per run: round 1 cold, later rounds reuse it
+        job["env"] = {"TORCHINDUCTOR_CACHE_DIR": str(work_dir / "inductor-cache")}
     return job, backend.timeout_s or config.measurement.timeout_s
+
+
+def _runtime_settings(backend: BackendConfig) -> dict:
+    """Return the settings only one kind reads (config/backend_checks.py keeps the others at default)."""
+    if backend.kind == "onnxruntime":
+        return {
+            "graph_optimization": backend.graph_optimization,
+            "quantization": backend.quantization,
+            "precision": backend.precision,
+            "provider": backend.provider,
+        }
+    if backend.kind == "torch_compile":
+        return {"compile_mode": backend.compile_mode, "device": backend.device}
+    if backend.kind in ("pytorch", "openvino"):
+        return {"device": backend.device}
+    return {}
 
 
 def _localize_divergence(
@@ -250,7 +292,9 @@ def _localize_divergence(
     for name in document["backend_order"]:
         backend, entry = config.backend(name), document["backends"][name]
         parity = entry.get("parity")
-        fp32_onnx = backend.kind == "onnxruntime" and backend.quantization == "none"
+        fp32_onnx = (
+            backend.kind == "onnxruntime" and backend.quantization == "none" and backend.precision == "fp32"
+        )
         if not fp32_onnx or not parity or parity["allclose"] or parity.get("letterbox_differs"):
             continue
         progress(f"{name}: outputs differ, comparing intermediate tensors to find the first diverging node")
@@ -276,6 +320,7 @@ def _run_worker(job: dict, stem: Path, timeout_s: float, threads: int) -> dict:
     Path(job["result_path"]).unlink(missing_ok=True)
     # Thread pools are sized before the runtime starts: every runtime gets exactly `threads`.
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    env |= job.get("env", {})  # a runtime's own variables (the job file keeps them; results do not)
     log = stem.with_suffix(".log")
     try:
         with log.open("w") as out:

@@ -22,6 +22,10 @@ def _job_function(kind: str):
         from reportgen.measure.worker.quantize import quantize
 
         return quantize
+    if kind == "fp16":
+        from reportgen.measure.worker.fp16 import convert
+
+        return convert
     if kind == "localize":
         from reportgen.measure.worker.divergence import first_divergence
 
@@ -37,6 +41,11 @@ def main(job_path: str) -> int:
         result = _job_function(job["job"])(job)
     except Exception as e:  # a failed backend is data: record it and let the run go on
         from reportgen.errors import ConfigError, ReportgenError
+        from reportgen.measure.worker.backends.availability import Unavailable
+
+        if isinstance(e, Unavailable):  # no GPU here: a status, not a failure (and no traceback)
+            Path(job["result_path"]).write_text(json.dumps({"status": "unavailable", "error": str(e)}))
+            return 0
 
         # A ReportgenError already speaks to the user; anything else needs its type to be understood.
         message = " ".join((str(e) if isinstance(e, ReportgenError) else f"{type(e).__name__}: {e}").split())

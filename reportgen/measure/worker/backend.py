@@ -72,7 +72,7 @@ def run_backend(job: dict) -> dict:
 
     at_start = _rss_mb()
     module = backend_module(job["kind"])  # the runtime's import cost lands before 'before_load'
-    if job["kind"] == "pytorch":
+    if job["kind"] in ("pytorch", "torch_compile"):
         from reportgen.measure.worker.models import preload
 
         preload(job["model_path"])  # so does a model source's library (ultralytics)

@@ -1,9 +1,11 @@
 """Runtimes behind one small interface. Adding a runtime means adding a module here.
 
 A backend module defines ``load(model_path, threads, settings) -> Runner`` where ``Runner`` is a
-callable taking the input array and returning ``{output name: array}``, and ``info(runner)`` with
-what the runtime really used (providers, ...). Modules are imported lazily, by kind, so the ONNX
-Runtime worker never imports torch.
+callable taking a feed (``{input name: array}``, see measure/inputs.py) and returning ``{output name:
+array}``, and ``info(runner)`` with what the runtime really used (providers, ...). Modules are imported
+lazily, by kind, so the ONNX Runtime worker never imports torch. A ``load`` that finds the machine
+without what the backend needs (a GPU, a provider) raises ``availability.Unavailable``: the backend is
+recorded as not available on this machine, not as failed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ KINDS = {
     "pytorch": "reportgen.measure.worker.backends.pytorch",
     "torchscript": "reportgen.measure.worker.backends.torchscript",
     "onnxruntime": "reportgen.measure.worker.backends.onnxruntime",
+    "openvino": "reportgen.measure.worker.backends.openvino",
+    "torch_compile": "reportgen.measure.worker.backends.torch_compile",
 }
 
 

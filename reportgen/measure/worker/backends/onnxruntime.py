@@ -1,4 +1,5 @@
-"""ONNX Runtime on the CPU execution provider. Never imports torch."""
+"""ONNX Runtime on the CPU execution provider (or a GPU one where the machine has it). Never imports
+torch."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import onnxruntime as ort
 
 from reportgen.measure.inputs import bind
+from reportgen.measure.worker.backends.availability import check_ort_session, ort_providers
 
 OPTIMIZATION_LEVELS = {
     "disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
@@ -47,7 +49,10 @@ def load(model_path: str, threads: int, settings: dict) -> OrtRunner:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = OPTIMIZATION_LEVELS[settings.get("graph_optimization", "all")]
     options.log_severity_level = 3
-    session = ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
+    provider = settings.get("provider", "cpu")
+    providers = ort_providers(provider, ort.get_available_providers())  # Unavailable: no GPU here
+    session = ort.InferenceSession(model_path, options, providers=providers)
+    check_ort_session(provider, session.get_providers())  # a GPU provider that fell back to the CPU
     return OrtRunner(session, settings)
 
 

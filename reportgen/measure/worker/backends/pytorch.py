@@ -5,24 +5,29 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from reportgen.measure.worker.backends.availability import torch_device
 from reportgen.measure.worker.models import arguments, load_model, named_outputs
 
 
 class TorchRunner:
-    def __init__(self, model: torch.nn.Module, specs: list[dict]):
-        self.model, self.specs = model, specs
+    def __init__(self, model: torch.nn.Module, specs: list[dict], device: str = "cpu"):
+        self.model, self.specs, self.device = model, specs, device
 
     def __call__(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         args, kwargs = arguments(feed, self.specs)
+        if self.device != "cpu":  # copied in and (.cpu(), which waits for the GPU) out in every call
+            args = tuple(a.to(self.device) if isinstance(a, torch.Tensor) else a for a in args)
+            kwargs = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
         with torch.inference_mode():
             outputs = named_outputs(self.model(*args, **kwargs))
-        return {name: t.numpy() for name, t in outputs.items()}
+        return {name: t.cpu().numpy() for name, t in outputs.items()}
 
 
 def load(model: dict, threads: int, settings: dict) -> TorchRunner:
     """Load the model described by the config's ``model`` section with ``threads`` intra-op threads."""
     torch.set_num_threads(threads)
-    return TorchRunner(load_model(model).module, settings["inputs"])
+    device = torch_device(settings.get("device", "cpu"))  # Unavailable: no CUDA here
+    return TorchRunner(load_model(model).module.to(device), settings["inputs"], device)
 
 
 def info(runner: TorchRunner) -> dict:
