@@ -25,11 +25,11 @@ import numpy as np
 import onnx
 import torch
 
-from reportgen.measure.inputs import read_inputs
+from reportgen.measure.inputs import bind, read_inputs
 from reportgen.measure.modelfile import exporter_of
 from reportgen.measure.worker import onnxvalues
 from reportgen.measure.worker.alignment import align
-from reportgen.measure.worker.models import load_model
+from reportgen.measure.worker.models import arguments, load_model
 from reportgen.measure.worker.reexport import reexport
 
 TORCH_GRAPH = "torch"  # ``against``: the torch graph, else the exporter of the fresh export
@@ -55,29 +55,15 @@ def first_divergence(job: dict) -> dict:
     return {**result, "image": job["image"], "seconds": round(time.perf_counter() - started, 3)}
 
 
-def _job_input(job: dict) -> np.ndarray | dict[str, np.ndarray]:
-    """Return the one input this search runs: the worst image of the parity comparison (a feed of
-    named arrays, or the one array of a job written before feeds)."""
+def _job_input(job: dict) -> dict[str, np.ndarray]:
+    """Return the one feed this search runs: the worst image of the parity comparison."""
     return read_inputs(job, limit=job["image"] + 1)[job["image"]]
 
 
-def _torch_call(job: dict, x) -> tuple[tuple, dict]:
-    """Return forward()'s (args, kwargs) for the input."""
-    if isinstance(x, dict):
-        from reportgen.measure.worker.models import arguments  # feeds: inputs by name
-
-        return arguments(x, job["inputs"])
-    return (torch.from_numpy(np.ascontiguousarray(x)),), {}
-
-
-def _onnx_feed(job: dict, x, graph: onnx.GraphProto) -> dict[str, np.ndarray]:
-    """Return the input by the file's input names (bound to the config's as every backend binds them)."""
-    names = onnxvalues.fed_inputs(graph)
-    if isinstance(x, dict):
-        from reportgen.measure.inputs import bind  # feeds: inputs by name
-
-        return {file: x[config] for config, file in bind(job["inputs"], names)["names"].items()}
-    return {names[0]: x}
+def _onnx_feed(job: dict, feed: dict[str, np.ndarray], graph: onnx.GraphProto) -> dict[str, np.ndarray]:
+    """Return the feed by the file's input names, bound to the config's as every backend binds them."""
+    names = bind(job["inputs"], onnxvalues.fed_inputs(graph))["names"]
+    return {file: feed[config] for config, file in names.items()}
 
 
 def _torch_values(model: torch.nn.Module, call: tuple[tuple, dict]) -> dict[str, np.ndarray]:
@@ -101,7 +87,7 @@ def _torch_values(model: torch.nn.Module, call: tuple[tuple, dict]) -> dict[str,
 
 def _against_torch_graph(model: torch.nn.Module, x, onnx_model: onnx.ModelProto, job: dict) -> dict:
     """Compare the file's values with the torch graph's same-named tensors."""
-    reference = _torch_values(model, _torch_call(job, x))
+    reference = _torch_values(model, arguments(x, job["inputs"]))
     graph = onnx_model.graph
     names = [out for node in graph.node for out in node.output if out in reference]
     got = onnxvalues.values(onnx_model, _onnx_feed(job, x, graph), names)
@@ -112,7 +98,7 @@ def _against_reexport(model: torch.nn.Module, x, onnx_model: onnx.ModelProto, jo
     """Compare the file's values with those of a fresh export of the reference, node paired to node."""
     with tempfile.TemporaryDirectory(prefix="reportgen-reexport-") as folder:
         path = Path(folder) / "reference.onnx"
-        exporter = reexport(model, _torch_call(job, x), onnx_model, path)
+        exporter = reexport(model, arguments(x, job["inputs"]), onnx_model, path)
         reference = onnx.load(str(path))
     graph = onnx_model.graph
     twins = align(graph, reference.graph)
