@@ -172,6 +172,11 @@ class Divergence(TypedDict, total=False):
     suspects: list[Text]
     compared: Count
     image: Count
+    against: Annotated[str, choice("torch", "legacy", "dynamo")]  # the graph it was compared with
+    aligned: Count  # nodes of the file paired with the fresh export's
+    nodes: Count
+    seconds: NonNegative
+    reexport_error: OptText
 
 
 class Parity(TypedDict):
@@ -283,6 +288,26 @@ class OnnxInfo(TypedDict):
     size_mb: NotRequired[OptPositive]
     dtype: NotRequired[OptText]
     dtypes: NotRequired[dict[str, Count] | None]
+    producer: NotRequired[OptText]  # what the file says made it
+    made_with: NotRequired[OptText]
+    class_names: NotRequired[list[Text] | None]
+    inputs: NotRequired[InputBinding]
+
+
+class InputSpec(TypedDict):
+    """model.inputs[]: one forward() argument."""
+
+    name: Text
+    dtype: Annotated[str, choice("float32", "float16", "int64", "int32", "bool")]
+    shape: list[Any]  # sizes and "batch"
+    keyword: Flag
+
+
+class InputBinding(TypedDict):
+    """How the ONNX file takes the config's inputs: by name, or by position."""
+
+    by: Annotated[str, choice("name", "position")]
+    names: dict[str, Text]
 
 
 class Model(TypedDict):
@@ -293,6 +318,8 @@ class Model(TypedDict):
     flops: OptCount
     input_shape: list[Count]
     output_names: NotRequired[list[Text] | None]  # not in schema-1 files
+    inputs: NotRequired[list[InputSpec] | None]  # not before issue 12
+    input_binding: NotRequired[InputBinding | None]
     class_names: list[Text] | None
     checkpoint: FileInfo | None
     onnx: OnnxInfo | None
