@@ -49,7 +49,7 @@ format: setup
 train: setup
 	$(PY) -m reportgen.demo.train
 
-# The text demo's transformer and its held-out files (configs/text/): a few minutes on 2 CPU cores.
+# The text demo's transformer and its held-out files (configs/text/): about 2 minutes.
 .PHONY: train-text
 train-text: setup
 	$(PY) -m reportgen.demo.train_text
