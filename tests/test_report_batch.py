@@ -42,3 +42,17 @@ def test_the_recommendation_names_its_batch_size(demo):
     assert found["backend"] == max(rates, key=rates.get)
     assert found["params"]["batch"] == 1 and found["params"]["largest"] == 8
     assert "batch size 1" in found["title"] and "batch size 8" in found["title"]
+
+
+def test_declared_inputs_are_described_as_samples_not_images(demo):
+    from report_helpers import classification
+
+    doc = classification(demo)
+    doc["dataset"] = {"source": "random", "seed": 7, "images": 40, "shape": [1, 32], "labelled": True}
+    doc["model"]["inputs"] = [
+        {"name": "input_ids", "dtype": "int64", "shape": ["batch", 32], "keyword": False},
+        {"name": EVIL, "dtype": "int64", "shape": ["batch", 32], "keyword": False},
+    ]
+    page = site.render_report(doc)
+    assert "40 samples of the inputs input_ids int64 [batch, 32]" in page_text(page)
+    assert EVIL not in page

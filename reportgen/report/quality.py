@@ -217,11 +217,22 @@ def dataset_sentence(results: Document, loc: Locale) -> str:
         "path": loc.text(data.get("path")),
         "shape": " × ".join(str(d) for d in data.get("shape") or []) or loc.text(None),
         "source": loc.text(source),
+        "inputs": _inputs_text(results, loc),
     }
     key = f"quality.dataset.{source}" if loc.has(f"quality.dataset.{source}") else "quality.dataset.other"
+    if source == "random" and results["model"].get("inputs"):  # declared by model.inputs (issue 12)
+        key = "quality.dataset.inputs"
     sentence = loc.t(key, **values)
     if data.get("objects") is not None and source != "synthetic":
         sentence += " " + loc.t("quality.dataset.objects", objects=values["objects"])
     if data["labelled"] is False:
         sentence += " " + loc.t("quality.unlabelled")
     return sentence
+
+
+def _inputs_text(results: Document, loc: Locale) -> str:
+    """Return the declared inputs as ``name dtype [batch, 32]``, comma-separated."""
+    specs = results["model"].get("inputs") or []
+    return ", ".join(
+        f"{s['name']} {s['dtype']} [{', '.join(map(str, s['shape']))}]" for s in specs
+    ) or loc.text(None)
