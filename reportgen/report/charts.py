@@ -13,8 +13,22 @@ from collections.abc import Callable
 from reportgen.report.locale import Locale
 from reportgen.results.schema import Backend, Document
 
-# One colour per backend position, so a backend keeps its colour across every chart of a page.
-PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
+# One colour per backend position, so a backend keeps its colour across every chart of a page; twelve,
+# so that configs/demo-all.yaml's eleven backends never share one (seaborn's "deep" and two more).
+PALETTE = (
+    "#4c72b0",
+    "#dd8452",
+    "#55a868",
+    "#c44e52",
+    "#8172b3",
+    "#937860",
+    "#da8bc3",
+    "#8c8c8c",
+    "#ccb974",
+    "#64b5cd",
+    "#2f4b7c",
+    "#a05195",
+)
 # Sequential shades for stages and parts that are not backends (memory stages, dtypes, score parts).
 STAGES = ("#a6c8e8", "#5b9bd5", "#1f4e79")
 PARTS = ("#4c72b0", "#55a868", "#dd8452", "#8172b3", "#937860", "#c44e52", "#8c8c8c")
