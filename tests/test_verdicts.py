@@ -110,3 +110,14 @@ def test_no_difference_under_a_method_mistake_blames_the_method(document):
         "speed.latency/same",
         "onnxruntime",
     ) not in keys
+
+
+def test_a_backend_whose_interval_reaches_the_fastest_ones_is_tied(document):
+    # Its median (3.0x) is below the fastest's interval, but its own interval overlaps it: noise decides.
+    for name in document["backend_order"][1:]:
+        _speed(document, name, 0.5, 0.45, 0.55)
+    _speed(document, "ort-int8-static", 3.7, 3.2, 4.5)
+    _speed(document, "onnxruntime", 3.0, 2.6, 3.8)
+    found = _recommendation(document)
+    assert found["key"] == "recommend.tied" and found["backend"] == "onnxruntime"
+    assert "ort-int8-static 3.70×" in found["params"]["tied"]
