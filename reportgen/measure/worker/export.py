@@ -123,35 +123,19 @@ def _torchscript(model, example: tuple[tuple, dict], path: Path) -> dict:
 def _export(model, example: tuple[tuple, dict], path: Path, names: list[str], job: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     args, kwargs = example
-    specs = [s for s in job["inputs"] if s["shape"]]  # scalars are baked in by both exporters
+    # Only tensors are named: dynamo bakes a Python scalar in, the legacy exporter may keep it as an
+    # input of its own name (bound by position, signature.onnx_binding).
+    specs = [s for s in job["inputs"] if s["shape"]]
     options = dict(input_names=[s["name"] for s in specs], output_names=names, opset_version=job["opset"])
-    dynamic = job["dynamic_batch"]
+    if job["exporter"] == "dynamo":
+        shapes = signature.dynamic_shapes(model, job["inputs"]) if job["dynamic_batch"] else None
+        options |= dict(dynamo=True, external_data=False, verbose=False, dynamic_shapes=shapes)
+    else:
+        axes = {s["name"]: {batch_axis(s): "batch"} for s in specs if batch_axis(s) is not None}
+        options |= dict(dynamo=False, dynamic_axes=axes if job["dynamic_batch"] else None)
     # The exporters print progress and advice to stdout; keep the worker's output clean.
     with contextlib.redirect_stdout(io.StringIO()):
-        if job["exporter"] == "dynamo":
-            shapes = signature.dynamic_shapes(model, job["inputs"]) if dynamic else None
-            torch.onnx.export(
-                model,
-                args,
-                str(path),
-                kwargs=kwargs or None,
-                dynamo=True,
-                external_data=False,
-                verbose=False,
-                dynamic_shapes=shapes,
-                **options,
-            )
-        else:
-            axes = {s["name"]: {batch_axis(s): "batch"} for s in specs if batch_axis(s) is not None}
-            torch.onnx.export(
-                model,
-                args,
-                str(path),
-                kwargs=kwargs or None,
-                dynamo=False,
-                dynamic_axes=axes if dynamic else None,
-                **options,
-            )
+        torch.onnx.export(model, args, str(path), kwargs=kwargs or None, **options)
     leftovers = list(path.parent.glob(path.name + ".data"))
     if leftovers:
         raise RuntimeError(
