@@ -52,14 +52,14 @@ def load(config: Config) -> Dataset:
 def _generated(config: Config) -> Dataset:
     """Samples of model.inputs (generated from the seed or read from files), with labels from a file."""
     data = config.dataset
-    samples = inputs.generate(config, data.images, data.seed)
-    shapes = {s["name"]: s["shape"] for s in inputs.specs(config)}
+    samples, specs = inputs.generate(config, data.images, data.seed), inputs.specs(config)
+    shapes = {s["name"]: s["shape"] for s in specs}
     truths = _file_labels(data.labels_path, data.images) if data.labels == "file" else None
     info = {
         "source": "random",
         "seed": data.seed,
         "images": data.images,
-        "shape": inputs.item_shape(inputs.specs(config)[0]),
+        "shape": inputs.item_shape(specs[0]),
         "inputs": shapes,
         "labelled": truths is not None,
     }

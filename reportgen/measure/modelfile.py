@@ -84,3 +84,10 @@ def class_names_of(model: onnx.ModelProto) -> list[str] | None:
     if isinstance(names, (list, tuple)) and names and all(isinstance(n, str) for n in names):
         return list(names)
     return None
+
+
+def onnx_inputs(path: str) -> list[str]:
+    """Return an ONNX file's input names (old files also list their weights as inputs: not those)."""
+    graph = onnx.load(path, load_external_data=False).graph
+    initializers = {i.name for i in graph.initializer}
+    return [i.name for i in graph.input if i.name not in initializers]

@@ -32,8 +32,3 @@ def evaluate(predictions: list, truths, settings: dict) -> dict:
 
 def compare(reference: list, candidate: list, settings: dict) -> dict:
     return {"disagreeing_images": []}
-
-
-def random_inputs(shape: list[int], count: int, seed: int) -> np.ndarray:
-    """Return ``count`` standard-normal float32 tensors of ``shape`` (stacked on a new first axis)."""
-    return np.random.default_rng(seed).standard_normal((count, *shape), dtype=np.float32)

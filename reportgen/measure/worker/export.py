@@ -16,7 +16,7 @@ import onnx
 import torch
 
 from reportgen.measure.inputs import batch_axis, item_shape, make_batch, read_inputs
-from reportgen.measure.modelfile import describe_onnx
+from reportgen.measure.modelfile import describe_onnx, onnx_inputs
 from reportgen.measure.worker import signature
 from reportgen.measure.worker.efficiency import count_flops, matmul_peak_gflops
 from reportgen.measure.worker.models import arguments, describe_file, load_model, output_names
@@ -31,7 +31,7 @@ def export_model(job: dict) -> dict:
     loaded = load_model(job["model"])
     model, specs = loaded.module, job["inputs"]
     given = job.get("onnx_file")
-    signature.check(model, specs, signature.onnx_inputs(given) if given else None)
+    signature.check(model, specs, onnx_inputs(given) if given else None)
     samples = read_inputs(job, limit=2)
     example = arguments(make_batch(samples, specs, 1), specs)
     with torch.inference_mode():

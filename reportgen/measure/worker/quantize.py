@@ -24,6 +24,7 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from reportgen.measure.inputs import bind
+from reportgen.measure.modelfile import onnx_inputs
 
 QUANTIZED_OPS = ["Conv", "MatMul"]
 
@@ -38,8 +39,6 @@ class _Batches(CalibrationDataReader):
 
 def quantize(job: dict) -> dict:
     """Write the INT8 model ``job['output_path']`` from ``job['onnx_path']``; return what was done."""
-    import onnx
-
     source, target = Path(job["onnx_path"]), Path(job["output_path"])
     started = time.perf_counter()
     if job["mode"] == "dynamic":
@@ -47,8 +46,7 @@ def quantize(job: dict) -> dict:
     else:
         prepared = target.with_name(target.stem + ".prepared.onnx")
         quant_pre_process(source, prepared, skip_symbolic_shape=True)
-        graph = onnx.load(str(prepared), load_external_data=False).graph
-        names = bind(job["inputs"], [i.name for i in graph.input])["names"]
+        names = bind(job["inputs"], onnx_inputs(str(prepared)))["names"]
         with np.load(job["calibration_path"]) as data:
             count = len(data[next(iter(names))])
             feeds = [{names[n]: data[n][i] for n in names} for i in range(count)]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import inspect
 
-import onnx
 import torch
 
 from reportgen.errors import ConfigError, ReportgenError
 from reportgen.measure.inputs import batch_axis, bind
+from reportgen.measure.modelfile import onnx_inputs
 
 POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -74,13 +74,6 @@ def mismatch(problem: str, specs: list[dict], params, onnx_inputs: list[str] | N
     if onnx_inputs is not None:
         line += f"; the ONNX file takes ({', '.join(onnx_inputs)})"
     return line
-
-
-def onnx_inputs(path: str) -> list[str]:
-    """Return an ONNX file's input names (old files also list their weights as inputs: not those)."""
-    graph = onnx.load(path, load_external_data=False).graph
-    initializers = {i.name for i in graph.initializer}
-    return [i.name for i in graph.input if i.name not in initializers]
 
 
 def onnx_binding(path: str, specs: list[dict], model: torch.nn.Module) -> dict:
