@@ -19,7 +19,7 @@ def test_user_text_is_escaped(demo):
     doc["model"]["name"] = f"demo {EVIL}"
     doc["title"] = None  # the default title carries the model name
     doc["environment"]["cpu"] = EVIL
-    doc["findings"][0]["params"]["name"] = EVIL  # through the catalog message
+    doc["backends"]["ort-basic"].update(status="failed", error=EVIL)  # through a finding's message
     doc["examples"][0]["reason"] = EVIL
     doc["examples"][0]["detections"]["pytorch"][0]["class_name"] = EVIL
     doc["config"]["title"] = EVIL

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import statistics
 
-from reportgen.analysis.finding import finding, ok_backends
-from reportgen.results.schema import Backend, Document, Finding
+from reportgen.analysis.finding import Finding, finding, ok_backends
+from reportgen.analysis.verdicts import Thresholds
+from reportgen.results.schema import Backend, Document
 
 COMPILING = ("torch_compile",)
 
 
-def compile_cost(document: Document) -> list[Finding]:
+def compile_cost(document: Document, th: Thresholds) -> list[Finding]:
     """Return, for each compiling backend, its cold and warm first call against the reference's."""
     ref_name = document["reference"]
     ref = document["backends"][ref_name]

@@ -9,11 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from typing_extensions import TypedDict
+
 from reportgen.analysis.verdicts import agreement
 from reportgen.catalog import load_catalog
-from reportgen.results.schema import Backend, Document, Finding, Metrics, Parity
+from reportgen.results.schema import Backend, Document, Metrics, Parity
 
 PARTS = ("title", "evidence", "cause", "recommendation")
+
+
+class Finding(TypedDict):
+    """One finding: its text key and params (the page renders them in its language), its severity
+    and backend (None: the whole run), and its English texts (for logs and tests)."""
+
+    id: str  # the key before its variant: "speed.latency" of "speed.latency/faster"
+    key: str
+    params: dict[str, object]
+    severity: str
+    backend: str | None
+    title: str | None
+    evidence: str | None
+    cause: str | None
+    recommendation: str | None
 
 
 def finding(key: str, severity: str, backend: str | None, **params) -> Finding:
@@ -48,8 +65,24 @@ def candidates(document: Document) -> Iterator[tuple[str, Backend, Backend]]:
                 yield name, backend, reference
 
 
-def agreement_share(parity: Parity) -> float:
-    """Return the share of predictions a candidate agrees on, whatever the task."""
+def speedup_of(document: Document, name: str) -> tuple[float, float, float] | None:
+    """Return a candidate's speed-up over the reference: (value, low, high), > 1 faster; None unless
+    both were timed (without an interval, the value is its own).
+
+    The one door through which the analysis reads a speed-up (verdicts, tie rule, recommendation), so
+    a better estimate (issue 17's time-paired slices) changes every judgement at once, here.
+    """
+    speedup, interval = document["backends"][name]["speedup"], document["backends"][name]["speedup_interval"]
+    if speedup is None:
+        return None
+    low, high = interval or (speedup, speedup)
+    return speedup, low, high
+
+
+def agreement_share(parity: Parity | None) -> float:
+    """Return the share of predictions a candidate agrees on, whatever the task (0: not compared)."""
+    if parity is None:
+        return 0.0
     measured = agreement(parity)
     if measured is not None:
         return measured[1]

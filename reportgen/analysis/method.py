@@ -3,8 +3,9 @@ affected, and which backends' timings they put in doubt (``biased``)."""
 
 from __future__ import annotations
 
-from reportgen.analysis.finding import candidates, finding, ok_backends
-from reportgen.results.schema import Backend, Document, Finding
+from reportgen.analysis.finding import Finding, candidates, finding, ok_backends
+from reportgen.analysis.verdicts import Thresholds
+from reportgen.results.schema import Backend, Document
 
 
 def letterbox(document: Document) -> list[Finding]:
@@ -27,39 +28,35 @@ def letterbox(document: Document) -> list[Finding]:
     return out
 
 
-def biased_backends(document: Document) -> set[str | None]:
+def biased_backends(document: Document, th: Thresholds) -> set[str | None]:
     """Return the backends whose timing a method finding puts in doubt (None: the whole run's)."""
-    return {f["backend"] for f in method(document) if f["severity"] == "warn"}
+    return {f["backend"] for f in method(document, th) if f["severity"] == "warn"}
 
 
-def method(document: Document) -> list[Finding]:
+def method(document: Document, th: Thresholds) -> list[Finding]:
     """Flag measuring mistakes that bias the comparison, each saying how the numbers are affected."""
-    analysis, ok = document["config"]["analysis"], ok_backends(document)
+    ok = ok_backends(document)
     out = []
     if len({b["threads"] for _, b in ok}) > 1:
         detail = ", ".join(f"{n} {b['threads']}" for n, b in ok)
         out.append(finding("method.threads", "warn", None, detail=detail))
     for name, b in ok:
-        out += _method_backend(name, b, analysis, ok)
+        out += _method_backend(name, b, th, ok)
     out += letterbox(document)
     share = document["environment"]["other_cpu_share"]
-    if share is not None and share > analysis["max_other_cpu_share"]:
+    if share is not None and share > th.max_other_cpu_share:
         out.append(
             finding(
                 "method.contention",
                 "warn",
                 None,
                 share=share * 100,
-                max=analysis["max_other_cpu_share"] * 100,
+                max=th.max_other_cpu_share * 100,
             )
         )
     steal = document["environment"]["steal_share"]
-    if steal is not None and steal > analysis["max_other_cpu_share"]:
-        out.append(
-            finding(
-                "method.steal", "warn", None, share=steal * 100, max=analysis["max_other_cpu_share"] * 100
-            )
-        )
+    if steal is not None and steal > th.max_other_cpu_share:
+        out.append(finding("method.steal", "warn", None, share=steal * 100, max=th.max_other_cpu_share * 100))
     rounds = min((len(b["rounds"]) for _, b in ok), default=None)
     if rounds == 1:  # one process is one sample of the machine: its interval is too narrow
         out.append(finding("method.rounds", "warn", None))
@@ -77,14 +74,14 @@ def method(document: Document) -> list[Finding]:
     return out
 
 
-def _method_backend(name: str, b: Backend, analysis: dict, ok: list[tuple[str, Backend]]) -> list[Finding]:
+def _method_backend(name: str, b: Backend, th: Thresholds, ok: list[tuple[str, Backend]]) -> list[Finding]:
     settings, latency = b["settings"], b["latency_ms"]
     params = {
         "name": name,
         "n": latency["n"],
         "cv": latency["robust_cv"] or 0.0,
-        "min": analysis["min_samples"],
-        "max_cv": analysis["max_cv"],
+        "min": th.min_samples,
+        "max_cv": th.max_cv,
         "load_ms": b["load_ms"],
     }
     out = []
@@ -105,12 +102,12 @@ def _method_backend(name: str, b: Backend, analysis: dict, ok: list[tuple[str, B
                 level=level,
             )
         )
-    if latency["n"] < analysis["min_samples"]:
+    if latency["n"] < th.min_samples:
         out.append(finding("method.samples", "warn", name, **params))
-    if latency["robust_cv"] is not None and latency["robust_cv"] > analysis["max_cv"]:
+    if latency["robust_cv"] is not None and latency["robust_cv"] > th.max_cv:
         out.append(finding("method.noise", "warn", name, **params))
     spread = latency["round_spread"]
-    if spread is not None and spread > analysis["max_round_spread"]:
+    if spread is not None and spread > th.max_round_spread:
         medians = ", ".join(f"{r['median_ms']:.2f}" for r in b["rounds"])
         out.append(
             finding(
@@ -119,13 +116,13 @@ def _method_backend(name: str, b: Backend, analysis: dict, ok: list[tuple[str, B
                 name,
                 name=name,
                 spread=spread * 100,
-                max=analysis["max_round_spread"] * 100,
+                max=th.max_round_spread * 100,
                 rounds=len(b["rounds"]),
                 medians=medians,
             )
         )
     share = b.get("other_cpu_share")
-    if share is not None and share > analysis["max_other_cpu_share"]:
+    if share is not None and share > th.max_other_cpu_share:
         out.append(
             finding(
                 "method.contention/backend",
@@ -133,7 +130,7 @@ def _method_backend(name: str, b: Backend, analysis: dict, ok: list[tuple[str, B
                 name,
                 name=name,
                 share=share * 100,
-                max=analysis["max_other_cpu_share"] * 100,
+                max=th.max_other_cpu_share * 100,
             )
         )
     return out
@@ -175,7 +172,7 @@ def _width(share: float, n: int) -> float:
     return (high - low) * 100
 
 
-def too_few(document: Document) -> list[Finding]:
+def too_few(document: Document, th: Thresholds) -> list[Finding]:
     """Flag agreement and accuracy figures measured on too few detections or images to mean anything.
 
     Each figure is a share of some count (matched detections of those compared, correct top-1 of the

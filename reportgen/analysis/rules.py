@@ -10,9 +10,8 @@ from collections.abc import Callable
 
 from reportgen.analysis.compiled import compile_cost
 from reportgen.analysis.finding import (
-    accuracy_of,
+    Finding,
     agreement_share,
-    alternatives,
     candidates,
     finding,
     in_points,
@@ -21,19 +20,24 @@ from reportgen.analysis.finding import (
     is_reduced,
     ok_backends,
     size_ratio,
+    speedup_of,
 )
 from reportgen.analysis.method import biased_backends, method, too_few
-from reportgen.analysis.verdicts import FASTER, SAME, SEVERITY_ORDER, simplicity, speed_verdict
-from reportgen.results.schema import Document, Finding, Parity
+from reportgen.analysis.recommend import advice, batch_sizes
+from reportgen.analysis.verdicts import FASTER, SAME, SEVERITY_ORDER, Thresholds, speed_verdict
+from reportgen.results.schema import Document, Parity
 
 
-def findings(document: Document) -> list[Finding]:
-    """Return every rule's findings, most severe first (stable within a severity)."""
-    found = [f for rule in RULES for f in rule(document)]
+def findings(document: Document, th: Thresholds | None = None) -> list[Finding]:
+    """Return every rule's findings, most severe first (stable within a severity).
+
+    ``th``: the thresholds to judge by, else the document's own (``Thresholds.of``)."""
+    th = th or Thresholds.of(document)
+    found = [f for rule in RULES for f in rule(document, th)]
     return sorted(found, key=lambda f: SEVERITY_ORDER[f["severity"]])
 
 
-def failures(document: Document) -> list[Finding]:
+def failures(document: Document, th: Thresholds) -> list[Finding]:
     """A failed backend is a failure; one this machine cannot run (no GPU) is said, not failed."""
     out = []
     for name in document["backend_order"]:
@@ -45,11 +49,11 @@ def failures(document: Document) -> list[Finding]:
     return out
 
 
-def output_parity(document: Document) -> list[Finding]:
+def output_parity(document: Document, th: Thresholds) -> list[Finding]:
     out = []
     for name, b, _ in candidates(document):
         p = b["parity"]
-        if p.get("letterbox_differs"):  # other tensor shapes by configuration: see letterbox()
+        if p is None or p.get("letterbox_differs"):  # not compared; or other shapes: see letterbox()
             continue
         if p["max_abs_diff"] is None:  # no output had a counterpart of the same name and shape
             mismatch = "; ".join(
@@ -101,10 +105,12 @@ def output_parity(document: Document) -> list[Finding]:
     return out
 
 
-def detection_agreement(document: Document) -> list[Finding]:
-    out, minimum = [], document["config"]["parity"]["min_match_rate"]
+def detection_agreement(document: Document, th: Thresholds) -> list[Finding]:
+    out, minimum = [], th.min_match_rate
     for name, b, _ in candidates(document):
         p = b["parity"]
+        if p is None:  # not compared
+            continue
         if "top1_agreement" in p:
             out.append(_class_agreement(name, document["reference"], p, minimum, is_reduced(b)))
         if "detection_match_rate" not in p:
@@ -148,8 +154,8 @@ def _class_agreement(name: str, ref: str, p: Parity, minimum: float, quantized: 
     return finding("parity.classes/differ", "warn" if quantized else "fail", name, **params)
 
 
-def accuracy(document: Document) -> list[Finding]:
-    out, limit = [], document["config"]["analysis"]["max_map_drop_points"]
+def accuracy(document: Document, th: Thresholds) -> list[Finding]:
+    out, limit = [], th.accuracy_points
     for name, b, ref in candidates(document):
         m, r = b["metrics"], ref["metrics"]
         if "top1_accuracy" in m:
@@ -195,16 +201,18 @@ def accuracy(document: Document) -> list[Finding]:
     return out
 
 
-def speed(document: Document) -> list[Finding]:
+def speed(document: Document, th: Thresholds) -> list[Finding]:
     out = []
-    tolerance = document["config"]["analysis"]["speed_tolerance_pct"] / 100
-    biased = biased_backends(document)
+    biased = biased_backends(document, th)
     for name, b, ref in candidates(document):
-        low, high = b["speedup_interval"]
+        measured = speedup_of(document, name)
+        if measured is None:
+            continue
+        speedup, low, high = measured
         params = {
             "name": name,
             "ref": document["reference"],
-            "speedup": b["speedup"],
+            "speedup": speedup,
             "low": low,
             "high": high,
             "ms": b["latency_ms"]["median"],
@@ -214,7 +222,7 @@ def speed(document: Document) -> list[Finding]:
             "rounds": min(len(b["rounds"]), len(ref["rounds"])),
         }
         suspect = bool(biased & {name, document["reference"], None})
-        verdict = speed_verdict((low, high), tolerance)
+        verdict = speed_verdict((low, high), th.speed_tol)
         if verdict == FASTER:
             key, severity = (
                 ("speed.latency/faster_method", "warn") if suspect else ("speed.latency/faster", "pass")
@@ -234,7 +242,7 @@ def speed(document: Document) -> list[Finding]:
     return out
 
 
-def size(document: Document) -> list[Finding]:
+def size(document: Document, th: Thresholds) -> list[Finding]:
     out, fp16 = [], _measured_fp16(document)
     for name, b, ref in candidates(document):
         if size_ratio(b, ref) is None:  # a factory model without a weights file has no file to compare
@@ -277,10 +285,12 @@ def _measured_fp16(document: Document) -> dict | None:
     return None
 
 
-def memory(document: Document) -> list[Finding]:
+def memory(document: Document, th: Thresholds) -> list[Finding]:
     out = []
     for name, b, ref in candidates(document):
         m, r = b["memory_mb"], ref["memory_mb"]
+        if m["at_start"] is None or r["at_start"] is None:  # a schema-1 file: the runtime's share unknown
+            continue
         params = {
             "name": name,
             "ref": document["reference"],
@@ -302,7 +312,7 @@ def memory(document: Document) -> list[Finding]:
     return out
 
 
-def efficiency(document: Document) -> list[Finding]:
+def efficiency(document: Document, th: Thresholds) -> list[Finding]:
     peak = document["environment"]["peak_gflops"]
     flops = document["model"]["flops"]
     if not peak or not flops:
@@ -322,80 +332,7 @@ def efficiency(document: Document) -> list[Finding]:
     ]
 
 
-def recommendation(document: Document) -> list[Finding]:
-    """Name the fastest configuration that keeps the answers; among those tied with it, the simplest."""
-    minimum = document["config"]["parity"]["min_match_rate"]
-    limit = document["config"]["analysis"]["max_map_drop_points"]
-    tolerance = document["config"]["analysis"]["speed_tolerance_pct"] / 100
-    ref_name, biased = document["reference"], biased_backends(document)
-    if biased & {ref_name, None}:  # every speed-up is measured against a disturbed reference
-        return [finding("recommend.remeasure", "warn", None, ref=ref_name)]
-    keeping = [
-        (n, b, ref)
-        for n, b, ref in candidates(document)
-        if agreement_share(b["parity"]) >= minimum
-        and (accuracy_of(b["metrics"]) or 0) >= (accuracy_of(ref["metrics"]) or 0) - limit / 100
-        and speed_verdict(b["speedup_interval"], tolerance) == FASTER
-        and n not in biased
-    ]
-    if not keeping:
-        return _keep(document)
-    fastest = max(keeping, key=lambda item: item[1]["speedup"])
-    # Where a backend's interval reaches into the fastest one's, their order is noise: name the simplest,
-    # say who is tied. Overlap, not the point estimate inside the interval: on the demo a backend's
-    # median moved between runs by 30% (bench_repeatability), in and out of the fastest's interval.
-    floor = min(fastest[1]["speedup_interval"][0], fastest[1]["speedup"])  # the fastest is tied with itself
-    tied = [item for item in keeping if max(item[1]["speedup_interval"][1], item[1]["speedup"]) >= floor]
-    name, b, ref = min(tied, key=lambda item: simplicity(item[1]))
-    params = {
-        "name": name,
-        "ref": ref_name,
-        "speedup": b["speedup"],
-        "low": b["speedup_interval"][0],
-        "high": b["speedup_interval"][1],
-        "size": size_ratio(b, ref) or 0.0,
-        "rate": agreement_share(b["parity"]) * 100,
-        "delta": in_points((accuracy_of(b["metrics"]) or 0) - (accuracy_of(ref["metrics"]) or 0)),
-    }
-    if len(tied) > 1:
-        others = ", ".join(f"{n} {o['speedup']:.2f}×" for n, o, _ in tied if n != name)
-        return [finding("recommend.tied", "pass", name, **params, tied=others, fastest=fastest[0])]
-    key = "recommend.fastest" if size_ratio(b, ref) else "recommend.fastest/unsized"
-    return [finding(key, "pass", name, **params)]
-
-
-def batch_sizes(document: Document) -> list[Finding]:
-    """Say which batch size the recommendation is for, and who leads in throughput at the largest."""
-    sizes = document["config"]["measurement"].get("batch_sizes") or [1]
-    if len(sizes) < 2:
-        return []
-    largest = max(sizes)
-    rates = [
-        (name, entry["throughput_per_s"])
-        for name, b in ok_backends(document)
-        if (entry := (b.get("by_batch_size") or {}).get(str(largest), {})).get("status") == "ok"
-    ]
-    if not rates:
-        return []
-    best, throughput = max(rates, key=lambda item: item[1])
-    listed = ", ".join(f"{name} {rate:.1f}/s" for name, rate in sorted(rates, key=lambda item: -item[1]))
-    params = {"batch": sizes[0], "largest": largest, "best": best, "throughput": throughput, "listed": listed}
-    return [finding("recommend.batch", "info", best, **params)]
-
-
-def _keep(document: Document) -> list[Finding]:
-    """Keep the reference; the advice names the alternatives as measured or untested, as they were."""
-    ref_name = document["reference"]
-    if document["backends"][ref_name]["status"] != "ok":
-        return []
-    measured, untested = alternatives(document)
-    if not measured:
-        return [finding("recommend.keep", "info", ref_name, ref=ref_name)]
-    listed = {"measured": ", ".join(measured), "untested": ", ".join(untested) or "-"}
-    return [finding("recommend.keep/measured", "info", ref_name, ref=ref_name, **listed)]
-
-
-RULES: list[Callable[[Document], list[Finding]]] = [
+RULES: list[Callable[[Document, Thresholds], list[Finding]]] = [
     failures,
     output_parity,
     detection_agreement,
@@ -407,6 +344,6 @@ RULES: list[Callable[[Document], list[Finding]]] = [
     efficiency,
     method,
     too_few,
-    recommendation,
+    advice,
     batch_sizes,
 ]

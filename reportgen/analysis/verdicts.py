@@ -35,6 +35,11 @@ class Thresholds:
     rtol: float
     regression_latency: float  # the gate: a fraction of the median latency
     regression_accuracy_points: float
+    # The method rules' limits (analysis.*): what makes a timing noisy, short or disturbed.
+    min_samples: int
+    max_cv: float
+    max_round_spread: float
+    max_other_cpu_share: float
     confidence: float = CONFIDENCE
 
     @classmethod
@@ -58,6 +63,10 @@ class Thresholds:
             rtol=pick(parity, ParityConfig, "rtol"),
             regression_latency=pick(analysis, AnalysisConfig, "regression_latency_pct") / 100,
             regression_accuracy_points=pick(analysis, AnalysisConfig, "regression_accuracy_points"),
+            min_samples=int(pick(analysis, AnalysisConfig, "min_samples")),
+            max_cv=pick(analysis, AnalysisConfig, "max_cv"),
+            max_round_spread=pick(analysis, AnalysisConfig, "max_round_spread"),
+            max_other_cpu_share=pick(analysis, AnalysisConfig, "max_other_cpu_share"),
         )
 
     @classmethod

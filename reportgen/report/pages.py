@@ -12,6 +12,7 @@ import json
 import yaml
 
 from reportgen.analysis import score
+from reportgen.analysis.assess import Assessment, assess
 from reportgen.analysis.verdicts import Thresholds, dig, is_ok, ordered
 from reportgen.report import answer_charts, charts, narrative, quality
 from reportgen.report.cells import Metric, change
@@ -159,12 +160,12 @@ def appendix(results: Document) -> dict:
 
 def report_view(results: Document, previous: Document | None, loc: Locale) -> dict:
     """Return everything report.html shows beyond the results document itself."""
-    th = Thresholds.of(results)
+    judged = assess(results)
+    th, scores = judged.thresholds, list(judged.scores)
     backends = ordered(results)
-    verdicts = narrative.verdicts(results, th, loc)
-    found = narrative.findings_view(results, loc)
-    scores = score.scores(results, th.min_match_rate)
-    best = narrative.recommended(results, verdicts)
+    verdicts = narrative.verdicts(judged, loc)
+    found = narrative.findings_view(judged, loc)
+    best = narrative.recommended(judged)
     figures = {
         "latency": charts.latency_figure(results, loc),
         "rounds": charts.rounds_figure(results, loc),
@@ -184,7 +185,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "candidates": backends[1:],
         "colors": {name: i for i, name in enumerate(results["backend_order"])},
         "verdicts": verdicts,
-        "bottom_line": narrative.bottom_line(results, verdicts, found, loc),
+        "bottom_line": narrative.bottom_line(results, judged, found, loc),
         "recommended": best[0] if best else None,
         "headline": headline(results, th, loc),
         "findings": found,
@@ -199,7 +200,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "efficiency": {"peak": peak, "gflop": flops / 1e9} if flops and peak else None,
         "scores": scores,
         "weights": score.WEIGHTS,
-        "conclusion": narrative.conclusion(results, verdicts, scores, found, loc),
+        "conclusion": narrative.conclusion(results, judged, found, loc),
         "changes": changes(results, previous, th, loc) if previous else None,
         "fp16_vs_fp32": {"float16", "float32"} <= dtypes,
         "batch": batch_table(results),
@@ -242,8 +243,8 @@ def _parity(verdicts: list[dict]) -> str:
     return "fail" if "fail" in answers else ("warn" if set(answers) - {"pass"} else "pass")
 
 
-def _best(results: Document, verdicts: list[dict], loc: Locale) -> dict | None:
-    best = narrative.recommended(results, verdicts)
+def _best(judged: Assessment, loc: Locale) -> dict | None:
+    best = narrative.recommended(judged)
     return {"backend": best[0], "speedup": loc.ratio(best[1])} if best else None
 
 
@@ -254,13 +255,14 @@ def machine_anchor(label: str) -> str:
 
 def _machine(label: str, results: Document, loc: Locale) -> dict:
     """Return what the overview and the index say of one machine: its own numbers only."""
-    verdicts = narrative.verdicts(results, Thresholds.of(results), loc)
+    judged = assess(results)
+    verdicts = narrative.verdicts(judged, loc)
     return {
         "label": label,
         "anchor": machine_anchor(label),
         "environment": results["environment"],
         "reference": results["reference"],
-        "best": _best(results, verdicts, loc),
+        "best": _best(judged, loc),
         "parity": _parity(verdicts),
         "summary": _summary(verdicts, loc),
     }
@@ -292,7 +294,8 @@ def index_row(results: Document | Merged, loc: Locale) -> dict:
             "parity": None,
             "machines": machines,
         }
-    verdicts = narrative.verdicts(results, Thresholds.of(results), loc)
+    judged = assess(results)
+    verdicts = narrative.verdicts(judged, loc)
     return {
         "version": results["version"],
         "title": results["title"],
@@ -300,7 +303,7 @@ def index_row(results: Document | Merged, loc: Locale) -> dict:
         "reference": results["reference"],
         "verdicts": verdicts,
         "summary": _summary(verdicts, loc),
-        "best": _best(results, verdicts, loc),
+        "best": _best(judged, loc),
         "parity": _parity(verdicts),
         "machines": None,
     }

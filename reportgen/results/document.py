@@ -39,6 +39,8 @@ def upgrade_v1_to_v2(document: dict) -> dict:
     for backend in doc.get("backends", {}).values():
         for key in ("gflops", "model_path", "weight_dtypes"):
             backend.setdefault(key, None)
+        if backend.get("memory_mb"):
+            backend["memory_mb"].setdefault("at_start", None)
         latency = backend.get("latency_ms")
         if latency and "robust_cv" not in latency:
             latency["robust_cv"] = stats.summarize(latency["samples"])["robust_cv"]

@@ -157,6 +157,7 @@ class _OldLatency(TypedDict):
 class _OldBackend(TypedDict):
     latency_ms: NotRequired[_OldLatency | None]
     parity: NotRequired[dict[str, Any] | None]
+    memory_mb: NotRequired[dict[str, Any] | None]
 
 
 class _OldConfig(TypedDict, total=False):

@@ -36,7 +36,6 @@ from reportgen.results.leaves import (
     OptText,
     Positive,
     PositiveInteger,
-    Scalar,
     Share,
     Text,
     Time,
@@ -120,7 +119,7 @@ class Memory(TypedDict):
     """memory_mb: RSS of the backend's own process (MB), the median over its rounds (a worker always
     reads all four; the page subtracts them)."""
 
-    at_start: NotRequired[Positive]  # not in schema-1 files
+    at_start: OptPositive  # null: a schema-1 file, which did not read it
     before_load: Positive
     after_load: Positive
     peak: Positive
@@ -236,18 +235,6 @@ class Backend(TypedDict):
     speedup: OptPositive
     speedup_interval: OptInterval
     by_batch_size: NotRequired[dict[str, BatchSize]]  # only when measurement.batch_sizes is not [1]
-
-
-class Finding(TypedDict):
-    id: Text
-    key: NotRequired[Text]  # not in upgraded schema-1 files
-    params: NotRequired[dict[str, Scalar]]
-    severity: Annotated[str, choice("pass", "info", "warn", "fail")]
-    backend: OptText
-    title: OptText
-    evidence: OptText
-    cause: OptText
-    recommendation: OptText
 
 
 class Detection(TypedDict):
@@ -394,7 +381,8 @@ class Document(TypedDict):
     reference: Text
     backends: dict[str, Backend]
     backend_order: list[Text]
-    findings: list[Finding]
+    # What reportgen before issue 19 judged at measure time: ignored (analysis/assess.py judges on read).
+    findings: NotRequired[list[dict[str, Any]]]
     examples: list[Example]
 
 

@@ -1,0 +1,164 @@
+"""The one judge: a read results document and today's rules make one typed Assessment.
+
+Results files hold what was measured; nothing judged is read back from them (findings an older
+reportgen stored are ignored). ``render``, ``render --all``, ``--merge``, ``compare`` and ``build``
+call ``assess`` on documents read through results/document.read_results, so every version of an
+archive is judged by the same code, and the page's badges, its findings, its score section, the index
+and the regression gate read one judgement instead of re-deciding it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reportgen.analysis import rules, score
+from reportgen.analysis.finding import Finding, is_reduced, speedup_of
+from reportgen.analysis.recommend import Recommendation, choose
+from reportgen.analysis.verdicts import Thresholds, agreement, is_ok, ordered
+from reportgen.results.schema import Backend, Document
+
+# The codes a badge can have (``memory.*`` are not shown): each has a sentence (verdict.<code>) and a
+# badge (badge.<code>) in every catalog, and those of answers and speed a count on the index.
+BADGE_CODES = (
+    *("failed", "unavailable", "not_comparable"),
+    *("answers.same", "answers.close", "answers.different", "answers.outputs_differ", "answers.unknown"),
+    *("speed.faster", "speed.same", "speed.slower", "speed.unknown"),
+    *("size.smaller", "size.same", "size.larger", "size.larger_dtype", "size.unknown"),
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One judged aspect of a backend: its severity, its code (``verdict.<code>`` and ``badge.<code>``
+    in the catalogs) and the raw values its texts show (formatted by the page's locale)."""
+
+    severity: str
+    code: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BackendVerdicts:
+    """A backend against the reference: ``state`` alone when it could not be compared (failed,
+    unavailable, the reference failed), else its answers, speed, size and memory."""
+
+    name: str
+    state: Verdict | None = None
+    answers: Verdict | None = None
+    speed: Verdict | None = None
+    size: Verdict | None = None
+    memory: Verdict | None = None
+
+    @property
+    def badges(self) -> tuple[Verdict, ...]:
+        """Return the verdicts a page shows as badges, in order."""
+        if self.state is not None:
+            return (self.state,)
+        return tuple(v for v in (self.answers, self.speed, self.size) if v is not None)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything judged of one machine's document."""
+
+    thresholds: Thresholds
+    backends: dict[str, BackendVerdicts]  # every backend but the reference, in page order
+    findings: tuple[Finding, ...]  # most severe first
+    recommendation: Recommendation | None  # None: the reference failed
+    scores: tuple[dict, ...]  # score.scores' rows
+
+
+def assess(document: Document, th: Thresholds | None = None) -> Assessment:
+    """Return the judgement of a read document by today's rules (``th``: else its own thresholds)."""
+    th = th or Thresholds.of(document)
+    found = rules.findings(document, th)
+    return Assessment(
+        thresholds=th,
+        backends={name: _backend(document, name, th, found) for name, _ in ordered(document)[1:]},
+        findings=tuple(found),
+        recommendation=choose(document, th),
+        scores=tuple(score.scores(document, th.min_match_rate)),
+    )
+
+
+def _backend(document: Document, name: str, th: Thresholds, found: list[Finding]) -> BackendVerdicts:
+    ref_name = document["reference"]
+    b, ref = document["backends"][name], document["backends"][ref_name]
+    if b["status"] == "unavailable":  # no GPU here: said, not failed
+        return BackendVerdicts(name, Verdict("info", "unavailable", {"backend": name, "error": b["error"]}))
+    if not is_ok(b):
+        return BackendVerdicts(name, Verdict("fail", "failed", {"backend": name, "error": b["error"]}))
+    if not is_ok(ref):
+        return BackendVerdicts(
+            name, Verdict("fail", "not_comparable", {"backend": name, "reference": ref_name})
+        )
+    return BackendVerdicts(
+        name,
+        answers=answers(b, ref_name, th),
+        speed=_speed(document, name, found),
+        size=size(b, ref, th),
+        memory=memory(b, ref, th),
+    )
+
+
+def answers(b: Backend, reference: str, th: Thresholds) -> Verdict:
+    """Return whether a backend gives the reference's answers; a reduced precision (INT8, FP16)
+    differing is a warning, as its parity findings say."""
+    parity = b["parity"]
+    if parity is None:
+        return Verdict("info", "answers.unknown")
+    differ = "warn" if is_reduced(b) else "fail"
+    allclose, measured = parity["allclose"], agreement(parity)
+    if measured is None:  # a raw model: only its outputs can be compared
+        if allclose:
+            return Verdict("pass", "answers.same", {"reference": reference})
+        return Verdict(differ, "answers.outputs_differ", {"max_abs": parity["max_abs_diff"]})
+    measure, rate = measured
+    values = {"measure": measure, "rate": rate}
+    if allclose and rate >= th.min_match_rate:
+        return Verdict("pass", "answers.same", {"reference": reference})
+    if rate >= th.min_match_rate or allclose:
+        # Outputs off but answers kept (INT8), or outputs kept and only threshold flips lost.
+        return Verdict("warn", "answers.close", values)
+    return Verdict(differ, "answers.different", values)
+
+
+def _speed(document: Document, name: str, found: list[Finding]) -> Verdict:
+    """Return the speed verdict the speed finding made (faster, same or slower, with its severity: a
+    timing a method finding puts in doubt is a warning whatever its direction)."""
+    measured = speedup_of(document, name)
+    latency = [f for f in found if f["backend"] == name and f["id"] == "speed.latency"]
+    if measured is None or not latency:
+        return Verdict("info", "speed.unknown")
+    direction = latency[0]["key"].split("/")[1].split("_")[0]  # faster, same, slower
+    ratio = measured[0] if direction == "faster" else 1 / measured[0]
+    return Verdict(latency[0]["severity"], f"speed.{direction}", {"ratio": ratio})
+
+
+def size(b: Backend, ref: Backend, th: Thresholds) -> Verdict:
+    """Return whether the backend's file is smaller, larger or about the same as the reference's."""
+    mb, ref_mb = b["file_size_mb"], ref["file_size_mb"]
+    if not mb or not ref_mb:
+        return Verdict("info", "size.unknown")
+    ratio = mb / ref_mb
+    if abs(ratio - 1) <= th.size_tol:
+        return Verdict("info", "size.same")
+    if ratio < 1:
+        return Verdict("pass", "size.smaller", {"ratio": 1 / ratio})
+    if b["weight_dtype"] != ref["weight_dtype"]:  # wider weights by design: said, not warned
+        dtypes = {"dtype": b["weight_dtype"], "reference_dtype": ref["weight_dtype"]}
+        return Verdict("info", "size.larger_dtype", {"ratio": ratio, **dtypes})
+    return Verdict("warn", "size.larger", {"ratio": ratio})
+
+
+def memory(b: Backend, ref: Backend, th: Thresholds) -> Verdict:
+    """Return whether the backend's peak memory is lower, higher or about the reference's (a fact for
+    the assessment; the memory findings say why, no badge shows it)."""
+    peak, ref_peak = b["memory_mb"]["peak"], ref["memory_mb"]["peak"]
+    if not peak or not ref_peak:
+        return Verdict("info", "memory.unknown")
+    ratio = peak / ref_peak
+    if abs(ratio - 1) <= th.tolerance("memory"):
+        return Verdict("info", "memory.same", {"ratio": ratio})
+    return Verdict("info", "memory.lower" if ratio < 1 else "memory.higher", {"ratio": ratio})
