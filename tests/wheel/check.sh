@@ -8,7 +8,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$top/.venv/bin/python" -m pip wheel -q --no-deps --no-build-isolation "$top" -w "$work/dist"
 "$python" -m venv "$work/venv"
-"$work/venv/bin/pip" install -q -c "$top/constraints.txt" "$work"/dist/reportgen-*.whl
+# A team's venv already has its torch; reportgen (torch as a range, no runtime by default) must keep it.
+grep -v '^torch==' "$top/constraints.txt" > "$work/constraints-reportgen.txt"
+"$work/venv/bin/pip" install -q -c "$top/constraints.txt" torch
+wheel=$(ls "$work"/dist/reportgen-*.whl)
+"$work/venv/bin/pip" install -q -c "$work/constraints-reportgen.txt" "$wheel"
+"$work/venv/bin/python" -c "import importlib.util as u, sys; sys.exit('onnxruntime came without the extra' if u.find_spec('onnxruntime') else 0)"
+"$work/venv/bin/pip" install -q -c "$work/constraints-reportgen.txt" "reportgen[onnxruntime] @ file://$wheel"
+"$work/venv/bin/python" -c "import torch, sys; sys.exit(0 if torch.__version__ == '2.13.0+cpu' else f'torch {torch.__version__} replaced 2.13.0+cpu')"
+"$work/venv/bin/pip" check
 cd "$work" && mkdir empty && cd empty
 # Nothing of the checkout may be imported: the package must come from the venv's site-packages.
 "$work/venv/bin/python" -c "import reportgen, sys; sys.exit('reportgen imported from the checkout' if '$top' in reportgen.__file__ else 0)"
