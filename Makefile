@@ -64,9 +64,9 @@ clean:
 
 # Ultralytics checkpoints (`model.source: ultralytics`) are tested in their own environment: ultralytics
 # needs torchvision, which pulls torch 2.14.1 (a ~5.5 GB CUDA build), while the default install keeps
-# torch 2.13.0+cpu. pyproject's exact torch pin cannot be overridden by pip, so reportgen goes in with
-# --no-deps and its other requirements (read from pyproject.toml) under constraints.txt without its torch
-# line plus constraints-ultralytics.txt.
+# torch 2.13.0+cpu. The environment is made as a team's would be: its torch first, then reportgen
+# installed the way a user does (with its dependencies, no --no-deps), which must keep that torch
+# (pyproject's torch is a range); pip check proves the result consistent.
 UVENV ?= .venv-ultralytics
 UPY := $(UVENV)/bin/python
 USTAMP := $(UVENV)/.installed
@@ -79,13 +79,12 @@ $(USTAMP): pyproject.toml constraints.txt constraints-ultralytics.txt
 	$(PYTHON) -m venv $(UVENV)
 	$(UPY) -m pip install --quiet --upgrade pip
 	grep -v '^torch==' constraints.txt | cat - constraints-ultralytics.txt > $(UVENV)/constraints.txt
-	$(UPY) -c "import re, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
-	  extras = p['optional-dependencies']; \
-	  print(*[r for r in p['dependencies'] + extras['ultralytics'] + extras['dev'] \
-	          if re.match(r'[\w.-]+', r).group() != 'torch'], sep='\n')" > $(UVENV)/requirements.txt
 	$(UPY) -m pip install --quiet -c $(UVENV)/constraints.txt torch torchvision
-	$(UPY) -m pip install --quiet -c $(UVENV)/constraints.txt -r $(UVENV)/requirements.txt
-	$(UPY) -m pip install --quiet --no-deps -e .
+	# reportgen's install is not told the torch version: it must keep the one installed.
+	grep -v '^torch==' $(UVENV)/constraints.txt > $(UVENV)/constraints-reportgen.txt
+	$(UPY) -m pip install --quiet -c $(UVENV)/constraints-reportgen.txt -e '.[dev,ultralytics]'
+	$(UPY) -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.14.1') else f'torch {torch.__version__} replaced 2.14.1')"
+	$(UPY) -m pip check
 	touch $(USTAMP)
 
 test-ultralytics: setup-ultralytics

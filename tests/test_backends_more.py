@@ -32,12 +32,11 @@ def _with_new_backends(demo: dict) -> dict:
     gpu.update(kind="onnxruntime", status="unavailable", error=NO_GPU, settings={"provider": "cuda"})
     doc["backends"] |= {"ort-fp16": fp16, "openvino": openvino, "ort-cuda": gpu}
     doc["backend_order"] += ["ort-fp16", "openvino", "ort-cuda"]
-    doc["findings"] = rules.findings(doc)
     return doc
 
 
 def _keys(doc: dict, backend: str) -> dict[str, str]:
-    return {f["key"]: f["severity"] for f in doc["findings"] if f["backend"] == backend}
+    return {f["key"]: f["severity"] for f in rules.findings(doc) if f["backend"] == backend}
 
 
 def test_an_unavailable_backend_is_said_not_failed(demo, tmp_path):
@@ -47,7 +46,7 @@ def test_an_unavailable_backend_is_said_not_failed(demo, tmp_path):
     path.write_text(json.dumps(doc))
     assert read_results(path)["backends"]["ort-cuda"]["status"] == "unavailable"
     assert _keys(doc, "ort-cuda") == {"backend.unavailable": "info"}
-    assert not any(f["severity"] == "fail" for f in doc["findings"])
+    assert not any(f["severity"] == "fail" for f in rules.findings(doc))
     assert "ort-cuda" not in {r["backend"] for r in score.scores(doc, 0.98)}
     page = re.sub(r"<[^>]+>", " ", render_report(doc))
     assert "ort-cuda is not available on this machine" in page
@@ -69,7 +68,7 @@ def test_an_unavailable_backend_is_no_regression(demo):
 def test_the_size_advice_cites_the_measured_fp16_file(demo):
     doc = _with_new_backends(demo)
     (advice,) = [
-        f for f in doc["findings"] if f["key"] == "size.file/dtype_fp16" and f["backend"] == "onnxruntime"
+        f for f in rules.findings(doc) if f["key"] == "size.file/dtype_fp16" and f["backend"] == "onnxruntime"
     ]
     assert "untested" not in advice["recommendation"]
     assert (
@@ -78,8 +77,9 @@ def test_the_size_advice_cites_the_measured_fp16_file(demo):
     )
     assert _keys(doc, "ort-fp16")["size.file/fp16"] == "info"
     plain = copy.deepcopy(demo)
-    plain["findings"] = rules.findings(plain)
-    (old,) = [f for f in plain["findings"] if f["key"] == "size.file/dtype" and f["backend"] == "onnxruntime"]
+    (old,) = [
+        f for f in rules.findings(plain) if f["key"] == "size.file/dtype" and f["backend"] == "onnxruntime"
+    ]
     assert "untested in this run" in old["recommendation"]
 
 
@@ -87,7 +87,6 @@ def test_fp16_outputs_differing_are_expected_not_a_failure(demo):
     doc = _with_new_backends(demo)
     parity = doc["backends"]["ort-fp16"]["parity"]
     parity.update(allclose=False, max_abs_diff=3e-3)
-    doc["findings"] = rules.findings(doc)
     assert _keys(doc, "ort-fp16")["parity.outputs/fp16"] == "info"
 
 
@@ -96,7 +95,7 @@ def test_every_new_kind_is_ranked_and_has_its_efficiency(demo):
     ranked = {r["backend"] for r in score.scores(doc, 0.98) if r["rank"]}
     assert {"ort-fp16", "openvino"} <= ranked
     assert {"ort-fp16", "openvino"} <= {
-        f["backend"] for f in doc["findings"] if f["id"] == "efficiency.gflops"
+        f["backend"] for f in rules.findings(doc) if f["id"] == "efficiency.gflops"
     }
 
 
@@ -105,8 +104,7 @@ def test_keeping_the_reference_names_what_was_measured(demo):
     for b in doc["backends"].values():  # nothing faster than the reference any more
         if b["status"] == "ok" and b["speedup"]:
             b["speedup"], b["speedup_interval"] = 1.0, [0.9, 1.1]
-    doc["findings"] = rules.findings(doc)
-    (keep,) = [f for f in doc["findings"] if f["id"] == "recommend.keep"]
+    (keep,) = [f for f in rules.findings(doc) if f["id"] == "recommend.keep"]
     assert keep["key"] == "recommend.keep/measured"
     assert (
         "measured here without beating it: OpenVINO, FP16; untested in this run: TensorRT, torch.compile"
@@ -141,8 +139,7 @@ def test_a_compiling_backend_says_its_cold_and_warm_compile(demo):
         record["first_inference_ms"] = 77_000.0 if number == 0 else 4_000.0 + number
     doc["backends"]["torch-compile"] = compiled
     doc["backend_order"].append("torch-compile")
-    doc["findings"] = rules.findings(doc)
-    (cost,) = [f for f in doc["findings"] if f["id"] == "speed.compile"]
+    (cost,) = [f for f in rules.findings(doc) if f["id"] == "speed.compile"]
     assert cost["key"] == "speed.compile/payback" and cost["backend"] == "torch-compile"
     assert cost["params"]["cold_s"] == 77.0 and 4.0 < cost["params"]["warm_s"] < 4.1
     assert "77.0 s with a cold cache" in cost["title"]
@@ -218,9 +215,9 @@ def test_openvino_fp16_and_gpu_backends_on_the_demo_net(tmp_path):
         assert len(b[name]["error"]) < 300
     assert "CUDAExecutionProvider" in b["ort-cuda"]["error"]
     assert "torch.cuda.is_available() is False" in b["torch-cuda"]["error"]
-    assert not [f for f in doc["findings"] if f["severity"] == "fail"]
+    assert not [f for f in rules.findings(doc) if f["severity"] == "fail"]
     (advice,) = [
-        f for f in doc["findings"] if f["key"] == "size.file/dtype_fp16" and f["backend"] == "onnxruntime"
+        f for f in rules.findings(doc) if f["key"] == "size.file/dtype_fp16" and f["backend"] == "onnxruntime"
     ]
     assert "FP16 export ort-fp16" in advice["recommendation"]
     page = re.sub(r"<[^>]+>", " ", (tmp_path / "site" / "more" / "index.html").read_text())
@@ -256,5 +253,7 @@ def test_torch_compile_compiles_cold_once_then_reads_its_cache(tmp_path):
     assert compiled["load_ms"] < compiled["rounds"][0]["first_inference_ms"]  # compiling is the first call
     assert doc["backends"]["torch-compile-cuda"]["status"] == "unavailable"
     assert [
-        f["key"] for f in doc["findings"] if f["backend"] == "torch-compile" and f["id"] == "speed.compile"
+        f["key"]
+        for f in rules.findings(doc)
+        if f["backend"] == "torch-compile" and f["id"] == "speed.compile"
     ]
