@@ -7,6 +7,7 @@ the analysis and the regression gate judge speed-ups with the same intervals. nu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -97,3 +98,170 @@ def speedup_interval(
     ratios = _bootstrap_medians(ref, rng) / _bootstrap_medians(cand, rng)
     tail = (1 - confidence) / 2 * 100
     return [float(np.percentile(ratios, tail)), float(np.percentile(ratios, 100 - tail))]
+
+
+# --- Time-paired slices (measure/slices.py) -------------------------------------------------------
+# The machine's speed changes over time in states of 10-60 s, about 1.5x apart (README, "Speed
+# method"). Every backend is timed in short slices that alternate with the other backends' slices, so
+# a reference slice and a candidate slice of the same cycle saw the same state: their ratio cancels it.
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One slice of one backend: its round (fresh process), its cycle (the same number for every
+    backend's slice of that pass), when it began (seconds since the run's first slice), its median."""
+
+    round: int
+    cycle: int
+    start_s: float
+    median_ms: float
+
+
+@dataclass(frozen=True)
+class Speedup:
+    """A speed-up (>1: the candidate is faster) with its interval and what it was computed from."""
+
+    value: float
+    low: float
+    high: float
+    pairs: int  # slices paired in time; 0: unpaired (rounds measured at different moments)
+
+    @property
+    def half_width(self) -> float:
+        """The interval's half-width relative to the estimate (0.05: +-5%)."""
+        return (self.high - self.low) / 2 / self.value
+
+
+def slices(records: Sequence[dict], samples_ms: Sequence[float]) -> list[Slice]:
+    """Return a backend's slices from its stored records ({round, cycle, start_s, n}, in time order)
+    and its samples (every slice's, concatenated in the same order)."""
+    parts = split_rounds(samples_ms, [r["n"] for r in records])
+    return [Slice(r["round"], r["cycle"], r["start_s"], float(np.median(p))) for r, p in zip(records, parts)]
+
+
+def paired_log_ratios(reference: Sequence[Slice], candidate: Sequence[Slice]) -> list[np.ndarray]:
+    """Return log(reference / candidate) of the slices of one cycle, one array per round in time order."""
+    by_cycle = {s.cycle: s for s in reference}
+    rounds: dict[int, list[float]] = {}
+    for s in sorted(candidate, key=lambda s: s.cycle):
+        ref = by_cycle.get(s.cycle)
+        if ref is not None:
+            rounds.setdefault(s.round, []).append(np.log(ref.median_ms / s.median_ms))
+    return [np.asarray(v) for _, v in sorted(rounds.items())]
+
+
+def paired_speedup(
+    reference: Sequence[Slice], candidate: Sequence[Slice], confidence: float = 0.95
+) -> Speedup | None:
+    """Return the speed-up from pairs of slices adjacent in time, or None without two pairs.
+
+    The estimate is the median of the pairs' ratios: a stretch where a state slows one runtime only
+    moves a mean, not the median, until it covers half the pairs. Its interval comes from a block
+    bootstrap: rounds (fresh processes) are resampled, then blocks of consecutive pairs inside each
+    (neighbouring pairs share a state, so single pairs are not independent).
+    """
+    rounds = paired_log_ratios(reference, candidate)
+    count = sum(len(r) for r in rounds)
+    if count < 2:
+        return None
+    replicates = _block_bootstrap(rounds, np.random.default_rng(BOOTSTRAP_SEED))
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(replicates, [tail, 100 - tail])
+    value = float(np.median(np.concatenate(rounds)))
+    return Speedup(float(np.exp(value)), float(np.exp(low)), float(np.exp(high)), count)
+
+
+def _block_bootstrap(rounds: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Return bootstrap replicates of the median log ratio: rounds drawn with replacement, then inside
+    each a moving-block resample (block length n^(1/3), the usual rate for a median)."""
+    width = max(len(r) for r in rounds)
+    drawn = np.full((len(rounds), BOOTSTRAP_RESAMPLES, width), np.nan)
+    for i, values in enumerate(rounds):
+        n = len(values)
+        block = max(1, round(n ** (1 / 3)))
+        starts = rng.integers(0, n - block + 1, size=(BOOTSTRAP_RESAMPLES, -(-n // block)))
+        index = (starts[:, :, None] + np.arange(block)).reshape(BOOTSTRAP_RESAMPLES, -1)[:, :n]
+        drawn[i, :, :n] = values[index]
+    picked = rng.integers(0, len(rounds), size=(BOOTSTRAP_RESAMPLES, len(rounds)))
+    if len(rounds) == 1:
+        picked[:] = 0
+    chosen = drawn[picked, np.arange(BOOTSTRAP_RESAMPLES)[:, None], :]  # (replicate, round, pair)
+    return np.nanmedian(chosen.reshape(BOOTSTRAP_RESAMPLES, -1), axis=1)
+
+
+# A state is a level of the reference's slice medians at least this far from the other one; closer
+# levels are the noise inside one state.
+STATE_GAP = 1.15
+STATE_MIN_SHARE = 0.1  # a level holding fewer slices is a few outliers, not a state
+
+
+@dataclass(frozen=True)
+class States:
+    """The machine's speed states seen through one backend's slices: a fast and a slow level (the
+    same level twice when no state change was seen), the share of slices in the slow one, how often
+    the state changed, and each slice's state (True: slow)."""
+
+    fast_ms: float
+    slow_ms: float
+    slow_share: float
+    switches: int
+    slow: tuple[bool, ...]
+
+    @property
+    def seen(self) -> bool:
+        return self.slow_ms > self.fast_ms
+
+
+def speed_states(series: Sequence[Slice]) -> States:
+    """Split a backend's slices (in time order) into a fast and a slow state by their medians.
+
+    The two levels are the split of the log medians that leaves the least spread inside each side
+    (Otsu's threshold, exhaustive: a run has at most a few hundred slices); they are states only when
+    their medians are at least STATE_GAP apart and each holds STATE_MIN_SHARE of the slices.
+    """
+    values = np.log([s.median_ms for s in series])
+    order = np.sort(values)
+    best, threshold = np.inf, None
+    for k in range(1, len(order)):
+        spread = order[:k].var() * k + order[k:].var() * (len(order) - k)
+        if spread < best:
+            best, threshold = spread, (order[k - 1] + order[k]) / 2
+    slow = values > threshold if threshold is not None else np.zeros(len(values), bool)
+    share = float(slow.mean()) if len(values) else 0.0
+    fast_ms, slow_ms = (float(np.exp(np.median(values[m]))) if m.any() else None for m in (~slow, slow))
+    if (
+        fast_ms is None
+        or slow_ms is None
+        or slow_ms < STATE_GAP * fast_ms
+        or not (STATE_MIN_SHARE <= share <= 1 - STATE_MIN_SHARE)
+    ):
+        level = float(np.exp(np.median(values))) if len(values) else 0.0
+        return States(level, level, 0.0, 0, tuple(False for _ in series))
+    return States(fast_ms, slow_ms, share, int(np.count_nonzero(np.diff(slow))), tuple(bool(x) for x in slow))
+
+
+def speedup(reference: dict, candidate: dict, confidence: float = 0.95) -> Speedup:
+    """Return a measured candidate's speed-up over the reference: the one estimate every speed verdict,
+    the tie rule, the recommendation and the report read.
+
+    Both are backend entries of a results document. Paired slices (schema 4) give the paired estimate;
+    a document measured before slices gives the ratio of the round medians with the hierarchical
+    bootstrap over rounds, which cannot cancel the machine's states (``pairs`` is 0 then).
+    """
+    if reference.get("slices") and candidate.get("slices"):
+        paired = paired_speedup(
+            slices(reference["slices"], reference["latency_ms"]["samples"]),
+            slices(candidate["slices"], candidate["latency_ms"]["samples"]),
+            confidence,
+        )
+        if paired is not None:
+            return paired
+    ref, cand = (_rounds_of(b) for b in (reference, candidate))
+    value = float(np.median([np.median(r) for r in ref]) / np.median([np.median(r) for r in cand]))
+    low, high = speedup_interval(ref, cand, confidence)
+    return Speedup(value, low, high, 0)
+
+
+def _rounds_of(backend: dict) -> list[np.ndarray]:
+    """Return a backend entry's samples round by round (each round record counts its samples)."""
+    return split_rounds(backend["latency_ms"]["samples"], [r["n"] for r in backend["rounds"]])

@@ -18,7 +18,7 @@ def _config(tmp_path, version, extra=""):
         textwrap.dedent(f"""\
         version: {version}
         dataset: {{images: 24}}
-        measurement: {{rounds: 3, warmup_iterations: 3, min_iterations: 15, min_time_s: 0.3}}
+        measurement: {{rounds: 3, warmup_iterations: 3, min_iterations: 15, min_time_s: 0.3, max_time_s: 1}}
         site: {{dir: {tmp_path / "site"}}}
         """)
         + textwrap.dedent(extra)
@@ -104,7 +104,12 @@ def _run(tmp_path, config, out):
     )
 
 
-def test_rounds_are_interleaved_and_a_real_slowdown_fails_the_gate(tmp_path):
+def _split(samples: list[float], counts: list[int]) -> list[list[float]]:
+    edges = [sum(counts[:i]) for i in range(len(counts) + 1)]
+    return [samples[a:b] for a, b in zip(edges, edges[1:])]
+
+
+def test_slices_are_interleaved_and_a_real_slowdown_fails_the_gate(tmp_path):
     # Timing session creation inside every call makes ONNX Runtime several times slower: a real
     # slowdown far beyond the noise between rounds, and one that a busy CPU cannot hide (one thread
     # against two can: under load two threads run no faster than one). The gate must catch it
@@ -115,7 +120,7 @@ def test_rounds_are_interleaved_and_a_real_slowdown_fails_the_gate(tmp_path):
             textwrap.dedent(f"""\
             version: {name}
             dataset: {{images: 4}}
-            measurement: {{rounds: 3, warmup_iterations: 3, min_iterations: 15, min_time_s: 0.2}}
+            measurement: {{rounds: 3, warmup_iterations: 3, min_iterations: 15, min_time_s: 0.2, max_time_s: 1}}
             backends:
               - {{name: pytorch, kind: pytorch}}
               - {{name: onnxruntime, kind: onnxruntime, time_load_in_latency: {str(load_in_latency).lower()}}}
@@ -128,13 +133,28 @@ def test_rounds_are_interleaved_and_a_real_slowdown_fails_the_gate(tmp_path):
         done = _run(tmp_path, config, tmp_path / out)
         assert done.returncode == 0, done.stderr
     doc = json.loads((tmp_path / "fast.json").read_text())
-    assert doc["schema_version"] == 3
-    started = sorted((r["started_at"], name) for name, b in doc["backends"].items() for r in b["rounds"])
-    order = [name for _, name in started]
-    assert len(order) == 6 and all(sorted(order[i : i + 2]) == ["onnxruntime", "pytorch"] for i in (0, 2, 4))
+    assert (
+        doc["schema_version"] == 4 and doc["timing"]["rounds"] == 3 and doc["timing"]["stopped"] == "budget"
+    )
     for b in doc["backends"].values():
         assert [r["n"] for r in b["rounds"]] and sum(r["n"] for r in b["rounds"]) == b["latency_ms"]["n"]
         assert b["latency_ms"]["rounds"] == 3 and b["latency_ms"]["round_spread"] is not None
+        assert sum(s["n"] for s in b["slices"]) == b["latency_ms"]["n"]
+    # Every cycle times one slice of each backend, in an order shuffled per cycle, with a pause after
+    # each slice: the slices of all backends, in time order, never overlap and leave the pause between.
+    timeline = sorted(
+        (s["start_s"], s["cycle"], name, sum(samples))
+        for name, b in doc["backends"].items()
+        for s, samples in zip(b["slices"], _split(b["latency_ms"]["samples"], [s["n"] for s in b["slices"]]))
+    )
+    cycles = [c for _, c, _, _ in timeline]
+    assert cycles == sorted(cycles) and len(cycles) == 2 * len(set(cycles)) == 2 * 3 * 4
+    firsts = [timeline[i][2] for i in range(0, len(timeline), 2)]
+    assert set(firsts) == {"pytorch", "onnxruntime"}  # shuffled: not the same backend first every cycle
+    pause = doc["timing"]["pause_s"]
+    for (start, cycle, _, busy_ms), (after, next_cycle, _, _) in zip(timeline, timeline[1:]):
+        if next_cycle == cycle or next_cycle == cycle + 1 and cycle % 4 != 3:  # inside one round
+            assert after - start >= busy_ms / 1000 + 0.8 * pause
     gate = subprocess.run(
         [
             sys.executable,

@@ -1,5 +1,5 @@
-"""Rounds: the interleaved order of the workers, one backend's rounds combined, the machine readings,
-and a schema-2 file (one process per backend) read as one round."""
+"""Rounds: one backend's fresh processes and their slices combined, the machine readings, and a
+schema-2 file (one process per backend) read as one round."""
 
 from __future__ import annotations
 
@@ -12,28 +12,10 @@ from reportgen.measure import environment, rounds, runner
 from reportgen.results.document import SCHEMA_VERSION, latency_rounds, read_results
 
 DATA = Path(__file__).parent / "data"
-NAMES = ["pytorch", "onnxruntime", "torchscript", "ort-int8-static"]
 
 
-def test_every_round_measures_every_backend_once_in_a_shuffled_fixed_order():
-    order = rounds.schedule(NAMES, 5)
-    assert len(order) == 5 and all(sorted(r) == sorted(NAMES) for r in order)
-    assert len({tuple(r) for r in order}) > 1  # shuffled: not the config order every time
-    assert rounds.schedule(NAMES, 5) == order  # a fixed seed: the same config, the same order
-    assert rounds.schedule(NAMES, 5, seed=1) != order
-
-
-def test_interleaving_puts_round_k_of_every_backend_before_round_k_plus_1():
-    flat = [(k, name) for k, names in enumerate(rounds.schedule(NAMES, 3)) for name in names]
-    for name in NAMES:
-        positions = [i for i, (_, n) in enumerate(flat) if n == name]
-        assert [flat[i][0] for i in positions] == [0, 1, 2]
-    # Drift spreads over everyone: no backend gets all its rounds before another one starts.
-    last_first_round = max(i for i, (k, _) in enumerate(flat) if k == 0)
-    assert last_first_round == len(NAMES) - 1
-
-
-def _result(samples: list[float], load_ms: float, peak: float, share: float) -> dict:
+def _result(load_ms: float, peak: float, share: float) -> dict:
+    """One round's result as a live worker returns it when it finishes (measure/worker/backend.py)."""
     return {
         "status": "ok",
         "error": None,
@@ -41,35 +23,36 @@ def _result(samples: list[float], load_ms: float, peak: float, share: float) -> 
         "load_ms": load_ms,
         "first_inference_ms": 2 * load_ms,
         "warmup_samples_ms": [1.0],
-        "latency_samples_ms": samples,
         "memory_mb": {"at_start": 10.0, "before_load": 20.0, "after_load": 30.0, "peak": peak},
-        "round": {
-            "median_ms": samples[len(samples) // 2],
-            "n": len(samples),
-            "other_cpu_share": share,
-            "steal_share": 0.0,
-            "cpu_mhz": None,
-            "started_at": "t",
-        },
+        "round": {"other_cpu_share": share, "steal_share": 0.0, "cpu_mhz": None, "started_at": "t"},
     }
 
 
+def _slice(number: int, cycle: int, start_s: float, samples: list[float]) -> dict:
+    return {"round": number, "cycle": cycle, "start_ns": int(1e9 * (100 + start_s)), "samples": samples}
+
+
 def test_rounds_combine_into_one_backend_with_medians_of_the_process_figures():
-    results = [
-        _result([5.0, 6.0, 7.0], 10.0, 90.0, 0.0),
-        _result([8.0, 9.0], 30.0, 100.0, 0.1),
-        _result([6.0, 6.0, 6.0, 6.0], 20.0, 95.0, 0.2),
+    results = [_result(10.0, 90.0, 0.0), _result(30.0, 100.0, 0.1), _result(20.0, 95.0, 0.2)]
+    timed = [
+        _slice(1, 0, 0.0, [5.0, 6.0]),
+        _slice(1, 1, 1.0, [7.0]),
+        _slice(2, 2, 5.0, [8.0, 9.0]),
+        _slice(3, 3, 9.0, [6.0, 6.0]),
+        _slice(3, 4, 10.0, [6.0, 6.0]),
     ]
-    raw = rounds.combine(results)
+    raw = rounds.combine(results, timed, t0_ns=int(100e9))
     assert raw["latency_rounds_ms"] == [[5.0, 6.0, 7.0], [8.0, 9.0], [6.0, 6.0, 6.0, 6.0]]
     assert raw["load_ms"] == 20.0 and raw["first_inference_ms"] == 40.0 and raw["memory_mb"]["peak"] == 95.0
     assert raw["other_cpu_share"] == pytest.approx(0.1) and [r["n"] for r in raw["rounds"]] == [3, 2, 4]
-
-
-def test_a_failed_round_fails_the_backend():
-    failed = {"status": "failed", "error": "worker exited with code -9", "round": {}}
-    raw = rounds.combine([_result([5.0], 10.0, 90.0, 0.0), failed])
-    assert raw["status"] == "failed" and raw["error"] == "worker exited with code -9"
+    assert [r["median_ms"] for r in raw["rounds"]] == [6.0, 8.5, 6.0]
+    assert raw["slices"] == [
+        {"round": 1, "cycle": 0, "start_s": 0.0, "n": 2},
+        {"round": 1, "cycle": 1, "start_s": 1.0, "n": 1},
+        {"round": 2, "cycle": 2, "start_s": 5.0, "n": 2},
+        {"round": 3, "cycle": 3, "start_s": 9.0, "n": 2},
+        {"round": 3, "cycle": 4, "start_s": 10.0, "n": 2},
+    ]
 
 
 Times = namedtuple("Times", "user nice system idle iowait irq softirq steal guest guest_nice")
@@ -94,7 +77,7 @@ def test_the_cpu_clock_reads_as_mhz_or_nothing():
 
 def test_a_schema_2_file_reads_as_one_round_per_backend():
     doc = read_results(DATA / "results_v2.json")
-    assert doc["schema_version"] == SCHEMA_VERSION == 3
+    assert doc["schema_version"] == SCHEMA_VERSION
     assert doc["config"]["measurement"]["rounds"] == 1 and doc["environment"]["steal_share"] is None
     for backend in doc["backends"].values():
         if backend["status"] != "ok":

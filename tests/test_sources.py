@@ -17,7 +17,7 @@ from reportgen.demo.shapes import CLASS_NAMES, make_dataset
 
 pytestmark = pytest.mark.slow
 FACTORIES = Path(__file__).parent  # the config's folder goes on the import path: factories.models:...
-QUICK = "measurement: {warmup_iterations: 2, min_iterations: 10, min_time_s: 0.2}\n"
+QUICK = "measurement: {warmup_iterations: 2, min_iterations: 10, min_time_s: 0.2, max_time_s: 1}\n"
 
 
 def _run(tmp_path, name, body, expect_ok=True):

@@ -16,11 +16,11 @@ from reportgen.config.schema import Config
 from reportgen.measure import examples, parity
 from reportgen.measure.datasets import Dataset
 from reportgen.measure.tasks import task_module, task_settings
-from reportgen.results.document import SCHEMA_VERSION, latency_rounds
+from reportgen.results.document import SCHEMA_VERSION
 
 
 def document(
-    config: Config, config_path, env: dict, model: dict, data: Dataset, raw: dict, files: dict
+    config: Config, config_path, env: dict, model: dict, data: Dataset, raw: dict, files: dict, timing: dict
 ) -> dict:
     """Return the results document (without findings) of one run."""
     settings = task_settings(config)
@@ -65,6 +65,7 @@ def document(
         "reference": config.reference,
         "backend_order": [b.name for b in config.backends],
         "backends": backends,
+        "timing": timing,
         "examples": examples.pick(data, decoded, backends, config.reference, class_names or [])
         if config.model.task in ("detection", "segmentation")
         else [],
@@ -146,6 +147,7 @@ def _backend_entry(
         "speedup": None,
         "speedup_interval": None,
         "rounds": None,
+        "slices": None,
     }
     if raw["status"] != "ok":
         return entry
@@ -163,6 +165,7 @@ def _backend_entry(
             else None,
             "latency_ms": latency,
             "rounds": raw["rounds"],
+            "slices": raw["slices"],
             "other_cpu_share": raw["other_cpu_share"],
             "steal_share": raw["steal_share"],
             "fps": config.measurement.batch_sizes[0] * 1000.0 / latency["median"],  # items per second
@@ -229,7 +232,7 @@ def _batch_entry(size: int, measured: dict) -> dict:
 
 
 def _add_speed(backends: dict, reference: str, model: dict, batch_size: int) -> None:
-    """Add achieved GFLOP/s to every backend and speed-ups with round-level intervals to candidates."""
+    """Add achieved GFLOP/s to every backend and paired speed-ups with their intervals to candidates."""
     ref = backends.get(reference)
     for name, entry in backends.items():
         if entry["status"] != "ok":
@@ -238,5 +241,5 @@ def _add_speed(backends: dict, reference: str, model: dict, batch_size: int) -> 
             entry["gflops"] = batch_size * model["flops"] / (entry["latency_ms"]["median"] / 1000) / 1e9
         if name == reference or not ref or ref["status"] != "ok":
             continue
-        entry["speedup"] = ref["latency_ms"]["median"] / entry["latency_ms"]["median"]
-        entry["speedup_interval"] = stats.speedup_interval(latency_rounds(ref), latency_rounds(entry))
+        estimate = stats.speedup(ref, entry)
+        entry["speedup"], entry["speedup_interval"] = estimate.value, [estimate.low, estimate.high]

@@ -1,76 +1,60 @@
-"""Rounds: every backend timed in several fresh processes, interleaved across backends.
+"""One backend's rounds combined: the fresh processes' results and the slices they timed.
 
-One process is one sample of the machine: address-space layout, thread placement, allocator state and
-the neighbours of a VM are drawn anew at each start, and on our 2-core VM they moved one backend's
-median between 5.4 and 7.5 ms across six fresh processes while a process's own samples spread 3-9%.
-So each backend is timed in ``measurement.rounds`` fresh workers: round 1 of every backend, then
-round 2, ... (as asv interleaves its rounds), the order inside a round shuffled with a fixed seed, so
-slow drift and bursts of load fall on every backend alike. Round 1 also runs the data-set pass.
+A round is one fresh process of a backend, alive while the parent drives slices of every backend in
+turn (measure/slices.py). Round 1 also runs the data-set pass. What a process measures once (load,
+first call, memory) is summarized over the rounds; its latency samples are its slices' samples.
 """
 
 from __future__ import annotations
 
-import random
 import statistics
-from collections.abc import Callable
-from datetime import datetime, timezone
 
-from reportgen.measure import environment
-
-SCHEDULE_SEED = 0  # fixed: the same config always measures in the same order
 MEMORY_FIELDS = ("at_start", "before_load", "after_load", "peak")
 
 
-def schedule(names: list[str], rounds: int, seed: int = SCHEDULE_SEED) -> list[list[str]]:
-    """Return the order of the workers: one list per round, each a shuffle of ``names``."""
-    rng = random.Random(seed)
-    order = []
-    for _ in range(rounds):
-        names = list(names)
-        rng.shuffle(names)
-        order.append(names)
-    return order
+def combine(results: list[dict], slices: list[dict], t0_ns: int) -> dict:
+    """Return one backend's measurements from its rounds' results in order (the first ran the data-set
+    pass) and its slices ({round, cycle, start_ns, samples}, in time order).
 
-
-def measure(run_worker: Callable[[], dict]) -> dict:
-    """Run one round's worker and return its result with the round's record of the machine."""
-    started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    mhz, contention = environment.cpu_mhz(), environment.CpuContention()
-    result = run_worker()
-    record = {
-        "started_at": started_at,
-        "other_cpu_share": contention.other_share(),
-        "steal_share": contention.steal_share(),
-        "cpu_mhz": mhz,
-    }
-    if result["status"] == "ok":
-        samples = result["latency_samples_ms"]
-        record |= {"median_ms": statistics.median(samples), "n": len(samples)}
-        # Each round's own load and first call: a compile (torch_compile) is cold in round 1 only.
-        record |= {"load_ms": result["load_ms"], "first_inference_ms": result["first_inference_ms"]}
-    return {**result, "round": record}
-
-
-def combine(results: list[dict]) -> dict:
-    """Return one backend's measurements from its rounds in order (the first ran the data-set pass).
-
-    A failed round fails the backend. Load, first-inference and memory figures are the median over
-    the rounds; CPU shares are their mean (each round lasts about as long as the others).
+    Load, first-inference and memory figures are the median over the rounds; CPU shares are their mean
+    (the rounds of a run last about as long as each other). Each round's samples are its slices'.
     """
-    failed = next((r for r in results if r["status"] != "ok"), None)
-    if failed is not None:
-        return failed
-    first, records = results[0], [r["round"] for r in results]
+    samples = {
+        r: [x for s in slices if s["round"] == r for x in s["samples"]] for r in range(1, len(results) + 1)
+    }
+    first, records = results[0], [_record(r, samples[i]) for i, r in enumerate(results, start=1)]
     return {
         **first,
+        "latency_samples_ms": samples[1],
         "load_ms": statistics.median(r["load_ms"] for r in results),
         "first_inference_ms": statistics.median(r["first_inference_ms"] for r in results),
         "memory_mb": {k: statistics.median(r["memory_mb"][k] for r in results) for k in MEMORY_FIELDS},
-        "latency_rounds_ms": [r["latency_samples_ms"] for r in results],
+        "latency_rounds_ms": [samples[i] for i in range(1, len(results) + 1)],
+        "slices": [
+            {
+                "round": s["round"],
+                "cycle": s["cycle"],
+                "start_s": round((s["start_ns"] - t0_ns) / 1e9, 3),
+                "n": len(s["samples"]),
+            }
+            for s in slices
+        ],
         "by_batch_size": {size: _batch_rounds(results, size) for size in first.get("by_batch_size", {})},
         "rounds": records,
         "other_cpu_share": round(statistics.fmean(r["other_cpu_share"] for r in records), 3),
         "steal_share": round(statistics.fmean(r["steal_share"] for r in records), 3),
+    }
+
+
+def _record(result: dict, samples: list[float]) -> dict:
+    """Return one round's record of the machine and of the process: its median, count, load, first call."""
+    return {
+        **result["round"],
+        "median_ms": statistics.median(samples),
+        "n": len(samples),
+        # Each round's own load and first call: a compile (torch_compile) is cold in round 1 only.
+        "load_ms": result["load_ms"],
+        "first_inference_ms": result["first_inference_ms"],
     }
 
 

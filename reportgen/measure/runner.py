@@ -6,22 +6,16 @@ hands their raw outputs to ``evaluate`` (numpy) and assembles the results docume
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from reportgen.analysis import rules
 from reportgen.config.schema import BackendConfig, Config
 from reportgen.demo.shapes import make_dataset
 from reportgen.errors import ConfigError, ReportgenError
-from reportgen.measure import datasets, environment, evaluate, inputs, rounds
+from reportgen.measure import datasets, environment, evaluate, inputs, process, rounds, slices
 from reportgen.measure.inputs import store_inputs
 from reportgen.measure.tasks import task_module, task_settings
 from reportgen.results.document import check_invariants
@@ -58,12 +52,11 @@ def run(
     model = _export(config, common, work_dir, progress, config_path)
     common["output_names"] = model["output_names"]  # every runtime names its outputs as PyTorch does
     files = {b.name: _model_file(config, b, model, work_dir, progress) for b in config.backends}
-    raw = _measure_rounds(config, files, common, work_dir, progress)
+    raw, timing = _measure(config, files, common, work_dir, progress)
     env |= {"other_cpu_share": contention.other_share(), "steal_share": contention.steal_share()}
     progress("decoding outputs, computing metrics and parity")
-    document = evaluate.document(config, config_path, env, model, data, raw, files)
+    document = evaluate.document(config, config_path, env, model, data, raw, files, timing)
     _localize_divergence(config, document, common, files, work_dir, progress)
-    document["findings"] = rules.findings(document)
     check_invariants(document)
     return document
 
@@ -215,33 +208,31 @@ def _calibration_inputs(config: Config, count: int, work_dir: Path) -> str:
     return str(path)
 
 
-def _measure_rounds(
+def _measure(
     config: Config, files: dict, common: dict, work_dir: Path, progress: Progress
-) -> dict[str, dict]:
-    """Time every backend in ``measurement.rounds`` interleaved fresh processes; return each one's raw."""
-    total = config.measurement.rounds
-    results: dict[str, list[dict]] = {b.name: [] for b in config.backends}
+) -> tuple[dict[str, dict], dict]:
+    """Time every runnable backend in rounds of paired slices; return each one's raw and the record of
+    how the measurement went (measure/slices.py)."""
     raw = {b.name: {"status": "failed", "error": files[b.name]["error"]} for b in config.backends}
-    runnable = [b.name for b in config.backends if files[b.name]["status"] == "ok"]
-    for number, order in enumerate(rounds.schedule(runnable, total), start=1):
-        for name in order:
-            if results[name] and results[name][-1]["status"] != "ok":
-                continue  # a failed round ends that backend: its failure is the data
-            backend = config.backend(name)
-            progress(f"round {number}/{total}: measuring {name} ({backend.kind}) in a fresh process")
-            job, timeout = _backend_job(config, backend, files[name], common, work_dir, number)
-            stem = work_dir / f"{name}-round{number}"  # with_suffix keeps every round's job, log, result
-            worker = partial(_run_worker, job, stem, timeout, job["threads"])
-            results[name].append({**rounds.measure(worker), "job": job})
-    for name in runnable:
-        raw[name] = rounds.combine(results[name])
-    return raw
+    jobs = {}
+    for b in config.backends:
+        if files[b.name]["status"] == "ok":
+            job, timeout = _backend_job(config, b, files[b.name], common, work_dir)
+            jobs[b.name] = (job, work_dir / b.name, job["threads"], timeout)
+    if config.reference not in jobs:  # nothing to pair with: the reference's failure is the data
+        return raw, {"design": "paired-slices", "rounds": 0, "stopped": "reference-failed"}
+    plan = slices.Plan.of(config.measurement.model_dump())
+    measured, record = slices.measure(jobs, config.reference, plan, progress)
+    t0 = min((s["start_ns"] for m in measured.values() for s in m.slices), default=0)
+    for name, m in measured.items():
+        raw[name] = m.ended or {**rounds.combine(m.rounds, m.slices, t0), "job": jobs[name][0]}
+    return raw, record
 
 
 def _backend_job(
-    config: Config, backend: BackendConfig, model_file: dict, common: dict, work_dir: Path, number: int
+    config: Config, backend: BackendConfig, model_file: dict, common: dict, work_dir: Path
 ) -> tuple[dict, float]:
-    """Return one round's worker job and its timeout; round 1 also runs the data set (outputs)."""
+    """Return a backend's worker job and its timeout; its first round also runs the data set (outputs)."""
     threads = config.threads_for(backend)
     settings = {
         "warmup_iterations": config.warmup_for(backend),
@@ -262,7 +253,7 @@ def _backend_job(
         "model_path": common["model"] if backend.kind in TORCH_KINDS else model_file["path"],
         "measurement": config.measurement.model_dump(),
         "batch_sizes": config.measurement.batch_sizes,
-        "outputs_path": str(work_dir / f"{backend.name}.outputs.npz") if number == 1 else None,
+        "outputs_path": str(work_dir / f"{backend.name}.outputs.npz"),
     }
     if backend.kind == "torch_compile":  # one inductor cache per run: round 1 cold, later rounds reuse it
         job["env"] = {"TORCHINDUCTOR_CACHE_DIR": str(work_dir / "inductor-cache")}
@@ -314,30 +305,4 @@ def _localize_divergence(
 
 def _run_worker(job: dict, stem: Path, timeout_s: float, threads: int) -> dict:
     """Run one job in a fresh interpreter; a crash or a timeout becomes a failed result."""
-    job = {**job, "result_path": str(stem.with_suffix(".result.json"))}
-    job_path = stem.with_suffix(".job.json")
-    job_path.write_text(json.dumps(job, indent=2))
-    Path(job["result_path"]).unlink(missing_ok=True)
-    # Thread pools are sized before the runtime starts: every runtime gets exactly `threads`.
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    env |= job.get("env", {})  # a runtime's own variables (the job file keeps them; results do not)
-    log = stem.with_suffix(".log")
-    try:
-        with log.open("w") as out:
-            proc = subprocess.run(
-                [sys.executable, "-m", "reportgen.measure.worker", str(job_path)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                timeout=timeout_s,
-            )
-    except subprocess.TimeoutExpired:
-        return {"status": "failed", "error": f"timed out after {timeout_s:g} s (see {log})"}
-    result_path = Path(job["result_path"])
-    if result_path.exists():
-        return json.loads(result_path.read_text())
-    tail = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]
-    return {
-        "status": "failed",
-        "error": f"worker exited with code {proc.returncode}: {tail[0][:500]} (see {log})",
-    }
+    return process.run_job(job, stem, timeout_s, threads)

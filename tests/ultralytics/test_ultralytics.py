@@ -18,7 +18,7 @@ from reportgen.demo.shapes import CLASS_NAMES, make_dataset
 from reportgen.demo.train_ultralytics import label_text
 
 CHECKPOINT = Path(__file__).parent / "yolov8n-seg-shapes.pt"
-QUICK = "measurement: {rounds: 3, warmup_iterations: 2, min_iterations: 10, min_time_s: 0.2}\n"
+QUICK = "measurement: {rounds: 3, warmup_iterations: 2, min_iterations: 10, min_time_s: 0.2, max_time_s: 1}\n"
 WIDTH, HEIGHT, LEFT = 200, 160, 20  # non-square: letterboxed to 160x128 with 16 px bands
 
 

@@ -1,7 +1,8 @@
 """Run one job in this fresh process: ``python -m reportgen.measure.worker JOB.json``.
 
 The parent (measure/runner.py) writes the job; this process writes its result JSON (and, for a
-backend, the raw outputs as .npz). A job imports only what it needs.
+backend, the raw outputs as .npz). A backend job also talks with the parent while it lives (slices,
+measure/slices.py). A job imports only what it needs.
 """
 
 from __future__ import annotations
@@ -30,9 +31,17 @@ def _job_function(kind: str):
         from reportgen.measure.worker.divergence import first_divergence
 
         return first_divergence
-    from reportgen.measure.worker.backend import run_backend
+    from reportgen.measure.worker.backend import serve
 
-    return run_backend
+    return _served(serve)
+
+
+def _served(serve):
+    """A backend job stays alive for a round: it reads the parent's slice commands from the connection
+    whose descriptor the job names (measure/slices.py holds the other end)."""
+    from multiprocessing.connection import Connection
+
+    return lambda job: serve(job, Connection(job["connection_fd"]))
 
 
 def main(job_path: str) -> int:
