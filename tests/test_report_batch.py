@@ -33,7 +33,7 @@ def test_the_batch_section_shows_every_size_and_why_one_is_missing(demo):
 
 def test_the_recommendation_names_its_batch_size(demo):
     doc = with_batches(demo)
-    (found,) = [f for f in doc["findings"] if f["id"] == "recommend.batch"]
+    (found,) = [f for f in rules.findings(doc) if f["id"] == "recommend.batch"]
     rates = {
         n: b["by_batch_size"]["8"]["throughput_per_s"]
         for n, b in doc["backends"].items()

@@ -8,7 +8,7 @@ import re
 
 from report_helpers import candidates, headline_row, page_section, page_text
 
-from reportgen.analysis import score
+from reportgen.analysis import rules, score
 from reportgen.analysis.verdicts import speed_verdict
 from reportgen.report import render as site
 from reportgen.report.locale import fmt_ms, fmt_pct, fmt_ratio
@@ -47,7 +47,7 @@ def test_verdict_banner_has_one_sentence_and_three_badges_per_backend(demo):
     dynamic = {"faster": "faster", "same": "as fast", "slower": "slower"}[_speed(demo, "ort-int8-dynamic")]
     assert dynamic in texts["ort-int8-dynamic"] and "smaller on disk" in texts["ort-int8-dynamic"]
     # The bottom line is the analysis's own recommendation, and its column is marked in the headline.
-    advice = next(f for f in demo["findings"] if f["id"].startswith("recommend."))
+    advice = next(f for f in rules.findings(demo) if f["id"].startswith("recommend."))
     assert page_text(advice["title"]) in page_text(verdict)
     assert 'recommended">' in verdict
 

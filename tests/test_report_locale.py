@@ -10,6 +10,7 @@ import pytest
 import yaml
 from report_helpers import ROOT, as_version, classification, page_text, with_batches
 
+from reportgen.analysis import rules
 from reportgen.analysis.assess import BADGE_CODES
 from reportgen.errors import ReportgenError
 from reportgen.report import locale as locale_module
@@ -186,14 +187,14 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
     assert conclusions <= set(english), sorted(conclusions - set(english))
     literal |= families | conclusions
     literal |= {"examples.reason.agreement", "examples.reason.disagreement"}  # examples.py's reasons
-    rules = {k for k in english if k.startswith("rule.")}
+    rule_texts = {k for k in english if k.startswith("rule.")}
     for code in LOCALES:
         catalog = load_catalog(code)
         assert used <= set(catalog), f"{code}: missing {sorted(used - set(catalog))}"
         assert set(catalog) == set(english), f"{code}: keys differ from en"
         for key, message in catalog.items():
             assert placeholders(message) == placeholders(english[key]), f"{code}: {key}"
-    unused = set(english) - used - literal - rules
+    unused = set(english) - used - literal - rule_texts
     assert not unused, sorted(unused)
     # Findings texts: every "rule.key" that the analysis names has a title in every catalog.
     named = set(
@@ -204,5 +205,5 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
     )
     keys = {k for k in named if f"rule.{k}.title" in english}
     assert len(keys) > 30
-    for f in demo["findings"]:
+    for f in rules.findings(demo):
         assert f"rule.{f['key']}.title" in english

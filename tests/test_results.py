@@ -14,7 +14,7 @@ from reportgen.results import document as results
 from reportgen.results import reader
 
 DATA = Path(__file__).parent / "data"
-GOOD = results.read_results(DATA / "results_v2.json")  # schema 3, as every reader gets it
+GOOD = results.read_results(DATA / "results_v2.json")  # today's schema, as every reader gets it
 
 
 def _document(change=None):
@@ -194,8 +194,12 @@ def test_version_1_file_is_upgraded_on_read():
     v1 = DATA / "results_v1.json"
     assert json.loads(v1.read_text())["schema_version"] == 1
     doc = results.read_results(v1)
-    assert doc["schema_version"] == results.SCHEMA_VERSION == 3
+    assert doc["schema_version"] == results.SCHEMA_VERSION == 4
     assert "max_load_average" not in doc["config"]["analysis"]
+    # Schema 4 stores measurements only: the findings the old run judged are gone (issue 19).
+    assert "findings" not in doc and doc["timing"] is None
+    assert all(b["slices"] is None for b in doc["backends"].values())
+    assert doc["backends"]["onnxruntime"]["memory_mb"]["at_start"] is None  # schema 1 did not read it
     assert (
         doc["backends"]["onnxruntime"]["rounds"][0]["n"] == doc["backends"]["onnxruntime"]["latency_ms"]["n"]
     )

@@ -126,9 +126,7 @@ def edited(draw) -> dict:
     key left out, a list cut short. Many of them are still valid documents (the page must render)."""
     document = copy.deepcopy(draw(st.sampled_from([RAW, CURRENT])))
     for _ in range(draw(st.integers(1, 2))):
-        section = draw(
-            st.sampled_from(["backends", "model", "environment", "dataset", "examples", "findings"])
-        )
+        section = draw(st.sampled_from(["backends", "model", "environment", "dataset", "examples"]))
         path = (section, *draw(path_into(document[section])))
         parent, key = _parent(document, path), path[-1]
         value = parent[key]

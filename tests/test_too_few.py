@@ -10,6 +10,7 @@ from report_helpers import classification, escaped
 
 from reportgen.analysis import rules
 from reportgen.analysis.method import biased_backends, enough, too_few, wilson_interval
+from reportgen.analysis.verdicts import Thresholds
 from reportgen.report import render as site
 from reportgen.report.locale import load_catalog
 
@@ -40,7 +41,7 @@ def test_the_wilson_interval_and_what_is_enough():
 
 
 def test_two_detections_are_too_few_to_judge(demo):
-    found = {f["key"]: f for f in too_few(_few(demo))}
+    found = {f["key"]: f for f in too_few(_few(demo), Thresholds.of(demo))}
     agreement, accuracy = found["method.too_few/agreement"], found["method.too_few/accuracy"]
     assert agreement["severity"] == accuracy["severity"] == "warn"
     assert agreement["params"]["count"] == 2 and agreement["params"]["needed"] == 381
@@ -52,7 +53,7 @@ def test_two_detections_are_too_few_to_judge(demo):
     # A finding on the data set, not on timing: no backend's speed verdict is put in doubt by it.
     assert found.keys() == {"method.too_few/agreement", "method.too_few/accuracy"}
     assert found.keys() <= {f["key"] for f in rules.findings(_few(demo))}
-    assert biased_backends(_few(demo)) == biased_backends(demo)
+    assert biased_backends(_few(demo), Thresholds.of(demo)) == biased_backends(demo, Thresholds.of(demo))
 
 
 def test_the_widest_interval_among_the_backends_is_judged(demo):
@@ -60,14 +61,14 @@ def test_the_widest_interval_among_the_backends_is_judged(demo):
     doc["backends"]["ort-basic"]["parity"].update(
         detection_match_rate=0.75, matched=3, unmatched_reference=1, unmatched_candidate=0
     )
-    (finding,) = [f for f in too_few(doc) if f["key"] == "method.too_few/agreement"]
+    (finding,) = [f for f in too_few(doc, Thresholds.of(demo)) if f["key"] == "method.too_few/agreement"]
     assert finding["params"]["name"] == "ort-basic" and finding["params"]["count"] == 4
 
 
 def test_the_demo_data_set_is_big_enough(demo):
     # 200 images, 559-564 detections compared (99.1-100% matched), 530 objects: intervals under 2 points.
     assert demo["dataset"]["images"] == 200
-    assert too_few(demo) == []
+    assert too_few(demo, Thresholds.of(demo)) == []
     assert not [f for f in rules.findings(demo) if f["id"] == "method.too_few"]
     low, high = wilson_interval(558 / 564, 564)  # the INT8 backends' agreement, the widest
     assert (high - low) * 100 < 2
@@ -75,19 +76,18 @@ def test_the_demo_data_set_is_big_enough(demo):
 
 def test_classification_counts_images(demo):
     doc = classification(demo)  # 50 images, top-1 agreement 96%, accuracy 83-90%
-    found = {f["key"]: f["params"] for f in too_few(doc)}
+    found = {f["key"]: f["params"] for f in too_few(doc, Thresholds.of(demo))}
     assert found["method.too_few/agreement_images"]["count"] == 50
     assert found["method.too_few/accuracy_images"]["count"] == 50
     doc["dataset"]["images"] = 5000
     for b in doc["backends"].values():
         b["metrics"]["images"] = 5000
-    assert too_few(doc) == []
+    assert too_few(doc, Thresholds.of(demo)) == []
 
 
 def test_the_finding_renders_in_both_languages(demo):
     doc = _few(demo)
-    doc["findings"] = rules.findings(doc)
-    finding = next(f for f in doc["findings"] if f["key"] == "method.too_few/agreement")
+    finding = next(f for f in rules.findings(doc) if f["key"] == "method.too_few/agreement")
     assert escaped(finding["title"]) in site.render_report(doc)
     ko = load_catalog("ko")["rule.method.too_few/agreement.title"].format(**finding["params"])
     assert escaped(ko) in site.render_report({**doc, "locale": "ko"})

@@ -20,7 +20,7 @@ from reportgen.errors import ResultsError, SanityError
 from reportgen.files import write_atomic
 from reportgen.results import reader
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def upgrade_v1_to_v2(document: dict) -> dict:
@@ -89,8 +89,21 @@ def upgrade_v2_to_v3(document: dict) -> dict:
     return doc
 
 
+def upgrade_v3_to_v4(document: dict) -> dict:
+    """Schema 4 times backends in time-paired slices (``slices``, ``timing``; issue 17) and stores what
+    was measured only: the findings an older run judged are dropped, the analysis judges on read
+    (issue 19). A schema-3 file has no slices: its speed-ups come from its rounds."""
+    doc = copy.deepcopy(document)
+    doc.pop("findings", None)
+    doc["timing"] = None
+    for backend in doc.get("backends", {}).values():
+        backend["slices"] = None
+    doc["schema_version"] = 4
+    return doc
+
+
 # UPGRADES[n] turns a schema-n document into a schema-(n+1) one.
-UPGRADES: dict[int, Callable[[dict], dict]] = {1: upgrade_v1_to_v2, 2: upgrade_v2_to_v3}
+UPGRADES: dict[int, Callable[[dict], dict]] = {1: upgrade_v1_to_v2, 2: upgrade_v2_to_v3, 3: upgrade_v3_to_v4}
 
 
 def latency_rounds(backend: dict) -> list[np.ndarray]:

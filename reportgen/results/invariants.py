@@ -4,7 +4,7 @@ read (``document.read_results``), the same rules at both doors.
 
 Single values carry their own bounds in the schema (a confidence in [0, 1], counts >= 0, latencies
 > 0, finite numbers, shares in [0, 1]); here: a successful backend holds every measurement, its
-rounds add up to its samples, the reference and the order name the backends there are, a merged
+rounds (and slices) add up to its samples, the reference and the order name the backends there are, a merged
 document's machines carry its version.
 """
 
@@ -85,7 +85,8 @@ def _measured(loc: Loc, backend: Backend) -> Iterator[Problem]:
     if latency["rounds"] != len(rounds):
         text = f"expected {len(rounds)}, the number of rounds, got {shown(latency['rounds'])}"
         yield Problem((*loc, "latency_ms", "rounds"), text)
-    counted = sum(r["n"] for r in rounds)
-    if counted != samples:
-        text = f"expected rounds whose n add up to the {samples} latency_ms.samples, got {counted}"
-        yield Problem((*loc, "rounds"), text)
+    for key in ("rounds", "slices"):  # each splits the same samples, in order
+        counted = sum(r["n"] for r in backend[key] or [])
+        if backend[key] is not None and counted != samples:
+            text = f"expected {key} whose n add up to the {samples} latency_ms.samples, got {counted}"
+            yield Problem((*loc, key), text)

@@ -34,7 +34,6 @@ from reportgen.results.leaves import (
     OptPositiveInteger,
     OptShare,
     OptText,
-    Positive,
     PositiveInteger,
     Share,
     Text,
@@ -42,6 +41,7 @@ from reportgen.results.leaves import (
     choice,
     is_number,
 )
+from reportgen.results.timing import BatchSize, Latency, Memory, Round, SliceRecord, Timing, Warmup
 from reportgen.results.version import EXPECTED, is_version_label
 
 Label = Annotated[str, Leaf(EXPECTED, is_version_label)]
@@ -53,76 +53,6 @@ BOX = Leaf(
     "an [x1, y1, x2, y2] box of numbers",
     lambda v: isinstance(v, list) and len(v) == 4 and all(map(is_number, v)),
 )
-
-
-class Round(TypedDict):
-    """One fresh worker process that timed a backend."""
-
-    median_ms: Positive
-    n: PositiveInteger  # its samples: the next n of latency_ms.samples
-    other_cpu_share: OptShare
-    steal_share: OptShare
-    cpu_mhz: OptPositive
-    started_at: OptText
-    load_ms: NotRequired[OptPositive]  # this round's own load and first call (a cold compile shows here)
-    first_inference_ms: NotRequired[OptPositive]
-
-
-class Latency(TypedDict):
-    """latency_ms: the headline median of the rounds' medians, and statistics over every sample."""
-
-    median: Positive
-    mean: Positive
-    p90: Positive
-    p99: Positive
-    std: NonNegative
-    min: Positive
-    max: Positive
-    n: PositiveInteger
-    cv: OptNonNegative
-    robust_cv: OptNonNegative
-    round_spread: OptNonNegative
-    rounds: PositiveInteger
-    samples: list[Positive]
-
-
-class BatchLatency(TypedDict):
-    """by_batch_size.<n>.latency_ms: the rounds' summary at that batch size (the samples stay out)."""
-
-    median: Positive
-    p90: Positive
-    n: PositiveInteger
-    robust_cv: OptNonNegative
-    round_spread: OptNonNegative
-    rounds: PositiveInteger
-
-
-class BatchSize(TypedDict):
-    """by_batch_size.<n>: one batch size of measurement.batch_sizes; 'unsupported': the file's batch
-    axis is fixed at another size."""
-
-    status: Annotated[str, choice("ok", "failed", "unsupported")]
-    error: OptText
-    latency_ms: NotRequired[BatchLatency]
-    throughput_per_s: NotRequired[Positive]
-    memory_mb: NotRequired[Positive]
-
-
-class Warmup(TypedDict):
-    median: Positive
-    mean: Positive
-    max: Positive
-    n: Count
-
-
-class Memory(TypedDict):
-    """memory_mb: RSS of the backend's own process (MB), the median over its rounds (a worker always
-    reads all four; the page subtracts them)."""
-
-    at_start: OptPositive  # null: a schema-1 file, which did not read it
-    before_load: Positive
-    after_load: Positive
-    peak: Positive
 
 
 class Metrics(TypedDict, total=False):
@@ -225,6 +155,7 @@ class Backend(TypedDict):
     warmup_ms: Warmup | None
     latency_ms: Latency | None
     rounds: list[Round] | None
+    slices: list[SliceRecord] | None  # null: timed before schema 4's paired slices
     fps: OptPositive
     gflops: OptPositive
     other_cpu_share: NotRequired[OptShare]
@@ -365,7 +296,7 @@ class StoredConfig(TypedDict, total=False):
 
 
 class Document(TypedDict):
-    """One machine's results document (schema 3), as every reader gets it."""
+    """One machine's results document (schema 4), as every reader gets it."""
 
     schema_version: PositiveInteger
     version: Label
@@ -381,8 +312,7 @@ class Document(TypedDict):
     reference: Text
     backends: dict[str, Backend]
     backend_order: list[Text]
-    # What reportgen before issue 19 judged at measure time: ignored (analysis/assess.py judges on read).
-    findings: NotRequired[list[dict[str, Any]]]
+    timing: Timing | None  # null: timed before schema 4's paired slices
     examples: list[Example]
 
 
