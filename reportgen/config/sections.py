@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from reportgen.config.outputs import OUTPUTS, Outputs
 from reportgen.config.words import SANE
 from reportgen.config.words import Expect as _Expect
 from reportgen.config.words import cross_error as _cross_error
@@ -182,6 +183,7 @@ class ModelConfig(Section):
         max_length=3,
         description="classification: per-channel standard deviation divided by (ImageNet's).",
     )
+    outputs: Outputs = OUTPUTS
 
 
 class DatasetConfig(Section):

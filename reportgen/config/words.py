@@ -154,6 +154,8 @@ def _walk(
             section, field = (item, None) if _is_section(item) else (section, FieldInfo.from_annotation(item))
         elif isinstance(part, str) and _is_section(annotation) and part in annotation.model_fields:
             section, field = annotation, annotation.model_fields[part]
+        elif typing.get_origin(annotation) is dict:  # a mapping's value (model.outputs' roles)
+            field = FieldInfo.from_annotation(typing.get_args(annotation)[1])
         else:
             return None, None
     if field is None:

@@ -1,7 +1,10 @@
-"""Deterministic synthetic instance-segmentation data: coloured shapes on textured backgrounds.
+"""Deterministic synthetic data for every image task: coloured shapes on textured backgrounds.
 
 Image ``i`` of a data set depends only on ``(seed, i)``, so a data set of 50 images is the first
 50 images of one of 500, and the same seed always gives the same bytes (numpy's PCG64 is stable).
+One sample serves every task: boxes and instance masks (detection, segmentation), the class of a
+single shape (classification, ``max_objects=1``), and a per-pixel class map (semantic segmentation,
+``class_map``: 0 is the background, shape class k is k + 1).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 CLASS_NAMES = ("circle", "square", "triangle", "cross")
+PIXEL_CLASS_NAMES = ("background", *CLASS_NAMES)  # the classes of class_map
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,16 @@ def make_sample(seed: int, index: int, size: int = 160, max_objects: int = 4) ->
     )
 
 
-def make_dataset(seed: int, count: int, size: int = 160, start: int = 0) -> list[Sample]:
+def make_dataset(
+    seed: int, count: int, size: int = 160, start: int = 0, max_objects: int = 4
+) -> list[Sample]:
     """Return ``count`` samples, images ``start .. start+count-1`` of the data set of ``seed``."""
-    return [make_sample(seed, start + i, size) for i in range(count)]
+    return [make_sample(seed, start + i, size, max_objects) for i in range(count)]
+
+
+def class_map(sample: Sample) -> np.ndarray:
+    """Return the sample's (H, W) uint8 map of pixel classes (PIXEL_CLASS_NAMES: 0 is the background)."""
+    pixels = np.zeros(sample.image.shape[:2], np.uint8)
+    for cls, mask in zip(sample.classes, sample.masks):
+        pixels[mask] = cls + 1  # shapes never overlap (make_sample places them apart)
+    return pixels

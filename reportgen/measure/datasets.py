@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reportgen.config.schema import Config
-from reportgen.demo.shapes import CLASS_NAMES, make_dataset
+from reportgen.demo.shapes import CLASS_NAMES, PIXEL_CLASS_NAMES, class_map, make_dataset
 from reportgen.errors import ReportgenError
 from reportgen.measure import inputs
 from reportgen.measure.detections import GroundTruth
@@ -83,10 +83,11 @@ def _file_labels(path: str, count: int) -> list[int]:
 
 
 def _synthetic(config: Config) -> Dataset:
-    size = config.model.input_size
-    samples = make_dataset(config.dataset.seed, config.dataset.images, size)
-    with_masks = config.model.task == "segmentation"
-    truths = [GroundTruth(s.boxes, s.classes, s.masks if with_masks else None) for s in samples]
+    """The shapes, drawn at the input size (so no task's prepare changes them), with the task's truth."""
+    size, task = config.model.input_size, config.model.task
+    samples = make_dataset(
+        config.dataset.seed, config.dataset.images, size, 1 if task == "classification" else 4
+    )
     images = np.stack([s.image for s in samples])
     info = {
         "source": "synthetic",
@@ -96,16 +97,27 @@ def _synthetic(config: Config) -> Dataset:
         "objects": int(sum(len(s.classes) for s in samples)),
         "labelled": True,
     }
+    names = list(PIXEL_CLASS_NAMES if task == "semantic_segmentation" else CLASS_NAMES)
+    truths = [_synthetic_truth(task, s) for s in samples]
     return Dataset(
         images,
         None,
         list(images),
         [f"synthetic {i}" for i in range(len(samples))],
         truths,
-        list(CLASS_NAMES),
+        names,
         info,
         sources=list(images),
     )
+
+
+def _synthetic_truth(task: str, sample):
+    """Return one shapes sample's ground truth in the task's own terms."""
+    if task == "classification":  # one shape per image: its class
+        return int(sample.classes[0])
+    if task == "semantic_segmentation":
+        return class_map(sample)
+    return GroundTruth(sample.boxes, sample.classes, sample.masks if task == "segmentation" else None)
 
 
 def _folder(config: Config) -> Dataset:
@@ -146,7 +158,7 @@ def _folder(config: Config) -> Dataset:
         "labels": data.labels,
         "labelled": labels is not None,
     }
-    if labels is not None and config.model.task in ("detection", "segmentation"):
+    if labels is not None and config.model.task in ("detection", "segmentation", "set_detection"):
         info["objects"] = int(sum(len(t.classes) for t in truths))
     return Dataset(
         stacked,

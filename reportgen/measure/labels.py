@@ -1,4 +1,5 @@
-"""Ground truth of a folder of images: COCO annotations JSON, YOLO txt files, or class subfolders.
+"""Ground truth of a folder of images: COCO annotations JSON, YOLO txt files, class subfolders, or
+PNG masks of class ids (semantic segmentation).
 
 Each reader returns a measure.detections.GroundTruth per image in the image's own pixels (the task's
 prepare_truth moves it with the letterbox), or a class index for subfolders. Malformed labels are
@@ -25,7 +26,7 @@ YOLO_TOLERANCE = 0.05
 
 def for_dataset(
     config: Config, root: Path, files: list[Path]
-) -> CocoLabels | YoloLabels | FolderLabels | None:
+) -> CocoLabels | YoloLabels | FolderLabels | MaskLabels | None:
     """Return the labels the config names for the images ``files`` under ``root`` (None: unlabelled)."""
     kind, labels_path = config.dataset.labels, config.dataset.labels_path
     if kind == "none":
@@ -34,6 +35,8 @@ def for_dataset(
         return FolderLabels(root)
     if kind == "coco":
         return CocoLabels(Path(labels_path or root / "annotations.json"))
+    if kind == "masks":
+        return MaskLabels(files, root, Path(labels_path) if labels_path else None)
     return YoloLabels(files, root, Path(labels_path) if labels_path else None)
 
 
@@ -278,3 +281,41 @@ class FolderLabels:
         """Return the class index of an image, None when it is not inside a class subfolder."""
         parts = image_path.relative_to(self.root).parts
         return self.class_names.index(parts[0]) if len(parts) > 1 else None
+
+
+class MaskLabels:
+    """Semantic segmentation: one PNG per image whose pixel values are class ids (255: not scored), in a
+    folder mirroring the image folder, or (null) where the last ``images`` folder becomes ``annotations``
+    (ADE20K's layout)."""
+
+    def __init__(self, images: list[Path], images_root: Path, folder: Path | None):
+        self.images_root, self.folder = images_root, folder
+        self.class_names, self.warnings = None, []
+        missing = [self.mask_file(image) for image in images if not self.mask_file(image).is_file()]
+        if missing:
+            raise ReportgenError(
+                f"{missing[0]}: dataset.labels: 'masks' expects a PNG mask of class ids for every image "
+                f"({len(missing)} of {len(images)} missing)"
+            )
+
+    def mask_file(self, image_path: Path) -> Path:
+        """Return an image's mask file (same relative path, .png)."""
+        if self.folder is not None:
+            return self.folder / image_path.relative_to(self.images_root).with_suffix(".png")
+        parts = list(image_path.parts)
+        folders = parts[:-1]
+        if "images" in folders:
+            parts[len(folders) - 1 - folders[::-1].index("images")] = "annotations"
+        return Path(*parts).with_suffix(".png")
+
+    def truth(self, image_path: Path, shape: tuple[int, int]) -> np.ndarray:
+        """Return the (H, W) class ids of an image; a mask of another size or mode is a one-line error."""
+        path = self.mask_file(image_path)
+        with Image.open(path) as opened:
+            mask = np.asarray(opened)
+        if mask.ndim != 2 or mask.shape != tuple(shape) or mask.dtype.kind not in "iu":
+            raise ReportgenError(
+                f"{path}: dataset.labels: expected a single-channel PNG of integer class ids of the image's "
+                f"size {shape[1]}x{shape[0]}, got {mask.dtype} of shape {list(mask.shape)}"
+            )
+        return mask

@@ -10,6 +10,10 @@ network, not two pipelines. A task module provides:
 - ``decode(outputs, settings)``: one image's raw outputs to a prediction;
 - ``evaluate(predictions, truths, settings) -> dict``: metrics against ground truth ({} without labels);
 - ``compare(reference, candidate, settings) -> dict``: agreement of two backends' predictions.
+
+A task reads its outputs by role (config/outputs.py), through ``output``: the names model.outputs gives
+that role, else the task's defaults for the common layouts (Hugging Face ``logits``, ``pred_boxes``;
+Ultralytics ``output0``, ``output1``).
 """
 
 from __future__ import annotations
@@ -18,13 +22,19 @@ import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from reportgen.errors import ConfigError
+
 if TYPE_CHECKING:
+    import numpy as np
+
     from reportgen.config.schema import Config
 
 TASKS = {
     "segmentation": "reportgen.measure.tasks.yolo",
     "detection": "reportgen.measure.tasks.yolo",
     "classification": "reportgen.measure.tasks.classification",
+    "set_detection": "reportgen.measure.tasks.set_detection",
+    "semantic_segmentation": "reportgen.measure.tasks.semantic_segmentation",
     "raw": "reportgen.measure.tasks.raw",
 }
 
@@ -43,4 +53,40 @@ def task_settings(config: Config) -> dict:
         **config.postprocess.model_dump(),
         "match_iou": config.parity.match_iou,
         "near_threshold_band": config.parity.near_threshold_band,
+        "outputs": config.model.outputs or {},
     }
+
+
+def role_name(names, settings: dict, role: str, defaults: tuple[str, ...]) -> str | None:
+    """Return the name of the output playing ``role`` among ``names``: the one model.outputs gives it,
+    else the first of the task's default names present; None when there is none."""
+    declared = [name for name, r in settings.get("outputs", {}).items() if r == role]
+    return next((name for name in declared or defaults if name in names), None)
+
+
+def output(
+    outputs: dict[str, np.ndarray], settings: dict, role: str, defaults: tuple[str, ...]
+) -> np.ndarray:
+    """Return the output playing ``role``; raise one line naming the key and the outputs there are."""
+    name = role_name(outputs, settings, role, defaults)
+    if name is None:
+        declared = [n for n, r in settings.get("outputs", {}).items() if r == role]
+        raise ConfigError(
+            f"model.outputs: expected an output with the role {role} ({', '.join(declared or defaults)}), "
+            f"the model returns {', '.join(outputs)}: name the one that plays it, or choose the task that "
+            "fits these outputs"
+        )
+    return outputs[name]
+
+
+def check_outputs(task: str, names, settings: dict) -> None:
+    """Raise one line when the model lacks an output the task needs (right after the export, before
+    any backend runs): each task module's ``OUTPUTS`` maps the roles it needs to their default names."""
+    for role, defaults in task_module(task).OUTPUTS.items():
+        if role_name(names, settings, role, defaults) is None:
+            output(dict.fromkeys(names), settings, role, defaults)
+
+
+def judged(names, settings: dict) -> list[str]:
+    """Return the outputs the parity verdict judges: all but those model.outputs marks ``shown``."""
+    return [name for name in names if settings.get("outputs", {}).get(name) != "shown"]

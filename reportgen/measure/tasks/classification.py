@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from reportgen.measure.tasks import role_name
+
+OUTPUTS: dict = {}  # any model with an output classifies: the logits are the first one unless named
+LOGITS = ("output0", "logits")
 RESIZE_RATIO = 0.875  # resize the short side to size / 0.875, then centre-crop: torchvision's recipe
 
 
@@ -32,10 +36,10 @@ def to_tensor(prepared: np.ndarray, settings: dict) -> np.ndarray:
 
 
 def decode(outputs: dict[str, np.ndarray], settings: dict) -> np.ndarray:
-    """Return class probabilities (softmax of the first output's logits: ``output0``, or the first
-    named one of a model that returns a dict, such as ``logits``)."""
-    first = outputs["output0"] if "output0" in outputs else next(iter(outputs.values()))
-    logits = first.reshape(-1).astype(np.float64)
+    """Return class probabilities: the softmax of the logits (model.outputs' ``logits``, else ``output0``
+    or ``logits``, else the first output)."""
+    name = role_name(outputs, settings, "logits", LOGITS) or next(iter(outputs))
+    logits = outputs[name].reshape(-1).astype(np.float64)
     e = np.exp(logits - logits.max())
     return e / e.sum()
 

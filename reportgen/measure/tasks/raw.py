@@ -6,6 +6,8 @@ import numpy as np
 
 from reportgen.measure.tasks import yolo
 
+OUTPUTS: dict = {}  # no role: every output is compared as it is
+
 
 def prepare(image: np.ndarray, size: int) -> tuple[np.ndarray, dict]:
     """Letterbox images (when a folder feeds a raw model) like the detection task."""

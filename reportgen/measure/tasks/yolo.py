@@ -13,6 +13,12 @@ import numpy as np
 
 from reportgen.measure import metrics, parity
 from reportgen.measure.detections import Detections, GroundTruth, batched_nms
+from reportgen.measure.tasks import output, role_name
+
+# The roles this task needs, with Ultralytics' names for them (config/outputs.py); prototypes are
+# optional (a detection export has none).
+OUTPUTS = {"detections": ("output0",)}
+PROTOTYPES = ("output1",)
 
 PAD_VALUE = 114
 STRIDE = 32  # the nets' total downsampling: a rect letterbox pads to a multiple of it
@@ -103,9 +109,10 @@ def _bilinear_matrix(out_size: int, in_size: int) -> np.ndarray:
 
 def decode(outputs: dict[str, np.ndarray], settings: dict) -> Detections:
     """Turn one image's raw outputs into detections (with masks when prototypes are present)."""
-    protos = outputs["output1"][0] if "output1" in outputs else None
+    protos_name = role_name(outputs, settings, "prototypes", PROTOTYPES)
+    protos = outputs[protos_name][0] if protos_name else None
     num_masks = protos.shape[0] if protos is not None else 0
-    pred = outputs["output0"][0].T.astype(np.float32)
+    pred = output(outputs, settings, "detections", OUTPUTS["detections"])[0].T.astype(np.float32)
     num_classes = pred.shape[1] - 4 - num_masks
     class_scores = pred[:, 4 : 4 + num_classes]
     classes = class_scores.argmax(1)
