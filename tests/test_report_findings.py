@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 
-from report_helpers import ESCAPED, EVIL, escaped, page_section, page_text
+from report_helpers import ESCAPED, EVIL, ROOT, escaped, page_section, page_text
 
 from reportgen.analysis import rules
 from reportgen.report import render as site
 from reportgen.report.locale import load_catalog
+from reportgen.results.document import read_results
 
 
 def test_findings_render_in_the_pages_language_from_their_key(demo):
@@ -26,17 +28,23 @@ def test_findings_render_in_the_pages_language_from_their_key(demo):
     assert advice["title"] not in page
 
 
-def test_stored_findings_are_ignored_the_page_judges_with_todays_rules(demo):
-    # Issue 19: results hold measurements; a file without findings renders the same page, and so does
-    # one whose stored findings an older reportgen wrote (or someone edited).
-    page = site.render_report(demo)
-    without = copy.deepcopy(demo)
-    del without["findings"]
-    assert site.render_report(without) == page
-    edited = copy.deepcopy(demo)
+def test_stored_findings_are_ignored_the_page_judges_with_todays_rules(demo, tmp_path):
+    # Issue 19: results hold measurements. A results file without its findings renders the same page
+    # as with them, and so does one whose findings someone edited: the page judges with today's rules.
+    raw = json.loads((ROOT / "tests" / "data" / "results_demo.json").read_text(encoding="utf-8"))
+    assert raw["findings"]  # written by a reportgen that still stored them
+    without = {k: v for k, v in raw.items() if k != "findings"}
+    edited = copy.deepcopy(raw)
     edited["findings"][0].update(title="Stored English title", severity="fail")
-    assert site.render_report(edited) == page
-    assert "Stored English title" not in page
+    pages = []
+    for name, document in (("with", raw), ("without", without), ("edited", edited)):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        pages.append(site.render_report(read_results(path)))
+    assert pages[0] == pages[1] == pages[2] == site.render_report(demo)
+    assert "Stored English title" not in pages[2]
+    current = {**demo, "findings": edited["findings"]}  # today's schema does not read them either
+    assert site.render_report(current) == pages[0]
 
 
 def test_key_findings_are_the_problems_and_the_recommendation(demo):

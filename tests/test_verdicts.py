@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from documents import set_rounds
 
-from reportgen.analysis import rules
+from reportgen.analysis import assess, recommend, rules
 from reportgen.analysis.verdicts import FASTER, SAME, SLOWER, simplicity, speed_verdict
 from reportgen.results.document import read_results
+from reportgen.stats import Speedup
 
 DATA = Path(__file__).parent / "data"
 
@@ -38,8 +39,16 @@ def test_simplest_is_fp32_with_default_options_first():
 
 
 @pytest.fixture
-def document() -> dict:
-    """The demo document with five steady rounds per backend, so nothing biases the speed findings."""
+def document(monkeypatch) -> dict:
+    """The demo document with five steady rounds per backend, so nothing biases the speed findings;
+    each candidate's speed-up is the hand-made one that ``_speed`` writes (the tie rule alone)."""
+
+    def hand_made(doc: dict, name: str) -> Speedup | None:
+        b = doc["backends"][name]
+        return Speedup(b["speedup"], *b["speedup_interval"], pairs=0) if b["status"] == "ok" else None
+
+    for module in (rules, recommend, assess):  # every reader of finding.speedup_of
+        monkeypatch.setattr(module, "speedup_of", hand_made)
     doc = read_results(DATA / "results_v2.json")
     for b in doc["backends"].values():
         if b["status"] == "ok":

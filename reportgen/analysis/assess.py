@@ -132,7 +132,7 @@ def _speed(document: Document, name: str, found: list[Finding]) -> Verdict:
     if measured is None or not latency:
         return Verdict("info", "speed.unknown")
     direction = latency[0]["key"].split("/")[1].split("_")[0]  # faster, same, slower
-    ratio = measured[0] if direction == "faster" else 1 / measured[0]
+    ratio = measured.value if direction == "faster" else 1 / measured.value
     return Verdict(latency[0]["severity"], f"speed.{direction}", {"ratio": ratio})
 
 

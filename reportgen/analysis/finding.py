@@ -8,9 +8,11 @@ from the same key and params.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 from typing_extensions import TypedDict
 
+from reportgen import stats
 from reportgen.analysis.verdicts import agreement
 from reportgen.catalog import load_catalog
 from reportgen.results.schema import Backend, Document, Metrics, Parity
@@ -65,18 +67,44 @@ def candidates(document: Document) -> Iterator[tuple[str, Backend, Backend]]:
                 yield name, backend, reference
 
 
-def speedup_of(document: Document, name: str) -> tuple[float, float, float] | None:
-    """Return a candidate's speed-up over the reference: (value, low, high), > 1 faster; None unless
-    both were timed (without an interval, the value is its own).
+def speedup_of(document: Document, name: str) -> stats.Speedup | None:
+    """Return a candidate's speed-up over the reference (> 1 faster), None unless both were timed.
 
-    The one door through which the analysis reads a speed-up (verdicts, tie rule, recommendation), so
-    a better estimate (issue 17's time-paired slices) changes every judgement at once, here.
+    The one door through which the analysis reads a speed-up (verdicts, tie rule, recommendation):
+    stats.speedup, from time-paired slices where the document has them, else from its rounds.
     """
-    speedup, interval = document["backends"][name]["speedup"], document["backends"][name]["speedup_interval"]
-    if speedup is None:
+    ref, backend = document["backends"][document["reference"]], document["backends"][name]
+    if ref["status"] != "ok" or backend["status"] != "ok":
         return None
-    low, high = interval or (speedup, speedup)
-    return speedup, low, high
+    return _speedup(_timing(ref), _timing(backend))
+
+
+# A page, the index and the gate judge one document several times, and each estimate bootstraps
+# (~30 ms a pair on the demo): cached by the timings' content, so an edited document is never stale.
+_Timing = tuple[tuple[float, ...], tuple[int, ...], tuple[tuple[int, int, float, int], ...] | None]
+
+
+def _timing(backend: Backend) -> _Timing:
+    slices = backend.get("slices")
+    return (
+        tuple(backend["latency_ms"]["samples"]),
+        tuple(r["n"] for r in backend["rounds"]),
+        None if not slices else tuple((s["round"], s["cycle"], s["start_s"], s["n"]) for s in slices),
+    )
+
+
+@cache
+def _speedup(reference: _Timing, candidate: _Timing) -> stats.Speedup:
+    def entry(timing: _Timing) -> dict:
+        samples, rounds, slices = timing
+        keys = ("round", "cycle", "start_s", "n")
+        return {
+            "latency_ms": {"samples": list(samples)},
+            "rounds": [{"n": n} for n in rounds],
+            "slices": None if slices is None else [dict(zip(keys, s)) for s in slices],
+        }
+
+    return stats.speedup(entry(reference), entry(candidate))
 
 
 def agreement_share(parity: Parity | None) -> float:

@@ -58,22 +58,23 @@ def choose(document: Document, th: Thresholds) -> Recommendation | None:
         if (measured := speedup_of(document, n)) is not None
         and agreement_share(b["parity"]) >= th.min_match_rate
         and (accuracy_of(b["metrics"]) or 0) >= (accuracy_of(ref["metrics"]) or 0) - th.accuracy_points / 100
-        and speed_verdict(measured[1:], th.speed_tol) == FASTER
+        and speed_verdict((measured.low, measured.high), th.speed_tol) == FASTER
         and n not in biased
     ]
     if not keeping:
         return Recommendation(KEEP, None)
-    fastest, (speedup, low, _) = max(keeping, key=lambda item: item[1][0])
+    fastest, top = max(keeping, key=lambda item: item[1].value)
     # Where a backend's interval reaches into the fastest one's, their order is noise: name the simplest,
     # say who is tied. Overlap, not the point estimate inside the interval: on the demo a backend's
     # median moved between runs by 30% (bench_repeatability), in and out of the fastest's interval.
-    floor = min(low, speedup)  # the fastest is tied with itself
-    tied = [(n, s) for n, s in keeping if max(s[2], s[0]) >= floor]
-    name, (value, low, high) = min(tied, key=lambda item: simplicity(document["backends"][item[0]]))
+    floor = min(top.low, top.value)  # the fastest is tied with itself
+    tied = [(n, s) for n, s in keeping if max(s.high, s.value) >= floor]
+    name, chosen = min(tied, key=lambda item: simplicity(document["backends"][item[0]]))
+    interval = (chosen.low, chosen.high)
     if len(tied) == 1:
-        return Recommendation(FASTEST, name, value, (low, high))
-    others = tuple((n, s[0]) for n, s in tied if n != name)
-    return Recommendation(TIED, name, value, (low, high), others, fastest)
+        return Recommendation(FASTEST, name, chosen.value, interval)
+    others = tuple((n, s.value) for n, s in tied if n != name)
+    return Recommendation(TIED, name, chosen.value, interval, others, fastest)
 
 
 def advice(document: Document, th: Thresholds) -> list[Finding]:

@@ -208,7 +208,7 @@ def speed(document: Document, th: Thresholds) -> list[Finding]:
         measured = speedup_of(document, name)
         if measured is None:
             continue
-        speedup, low, high = measured
+        speedup, low, high = measured.value, measured.low, measured.high
         params = {
             "name": name,
             "ref": document["reference"],
@@ -280,7 +280,7 @@ def _measured_fp16(document: Document) -> dict | None:
                 "fp16_mb": b["file_size_mb"],
                 "fp16_rate": agreement_share(b["parity"]) * 100,
                 "fp16_max_abs": b["parity"]["max_abs_diff"] or 0.0,
-                "fp16_speedup": b["speedup"],
+                "fp16_speedup": speedup_of(document, name).value,  # both ran: candidates() says so
             }
     return None
 
