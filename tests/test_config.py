@@ -307,9 +307,9 @@ def test_command_line_overrides_are_validated_like_the_file():
             "model.input_size: expected a multiple of 32 for segmentation, got 100",
         ),
         (
-            "model: {task: classification}\n",
-            "dataset.source: expected 'folder' or 'random' for task classification (synthetic shapes are for"
-            " detection/segmentation), got 'synthetic'",
+            "model: {task: raw}\n",
+            "dataset.source: expected 'folder' or 'random' for task raw (synthetic shapes are images), got "
+            "'synthetic'",
         ),
         (
             "dataset: {source: folder}\n",
@@ -1139,9 +1139,9 @@ DESCRIBED = [
     ),
     (
         "dataset.source",
-        {"model": {"task": "classification"}},
+        {"model": {"task": "raw"}},
         None,
-        "dataset.source: expected 'folder' or 'random' for task classification",
+        "dataset.source: expected 'folder' or 'random' for task raw",
     ),
     (
         "dataset.source",
@@ -1183,7 +1183,7 @@ DESCRIBED = [
         "dataset.labels_path",
         {"model": {"task": "detection"}, "dataset": {"source": "folder", "path": "i", "labels_path": "l"}},
         _make("i/", "l/"),
-        "dataset.labels_path: expected null unless dataset.labels is coco, yolo or file",
+        "dataset.labels_path: expected null unless dataset.labels is coco, yolo, file or masks",
     ),
     ("export.onnx_file", {"export": {"onnx_file": "m.onnx"}}, _make("m.onnx"), None),  # beside the config
     (

@@ -240,7 +240,7 @@ CASES: list[tuple[str, str | bytes, str | None, Callable[[Path], None] | None]] 
         _both(_folder("imgs"), _folder("l")),
     ),
     ("input-shape-not-raw", "model: {input_shape: [1, 3, 8, 8]}\n", "model.input_shape", None),
-    ("classification-on-shapes", "model: {task: classification}\n", "dataset.source", None),
+    ("raw-on-shapes", "model: {task: raw}\n", "dataset.source", None),
     # --- files and folders the config names -----------------------------------------------------
     ("checkpoint-missing", "model: {checkpoint: weights/best.pt}\n", "model.checkpoint", None),
     ("checkpoint-a-folder", "model: {checkpoint: weights}\n", "model.checkpoint", _folder("weights")),

@@ -62,7 +62,7 @@ def combination_problems(config: Config) -> list[InitErrorDetails]:
     """Return the errors of keys that are valid alone but not together (source, task, data, export)."""
     model, data = config.model, config.dataset
     problems = []
-    if model.source in ("torchscript", "ultralytics") and model.checkpoint is None:
+    if model.source in ("torchscript", "ultralytics", "huggingface") and model.checkpoint is None:
         problems.append(cross_error(("model", "checkpoint"), None, f"the {model.source} model file"))
     if model.source == "factory" and model.factory is None:
         problems.append(
@@ -107,12 +107,8 @@ def combination_problems(config: Config) -> list[InitErrorDetails]:
         problems.append(
             cross_error(("model", "input_size"), model.input_size, "a multiple of 32 for " + model.task)
         )
-    if data.source == "synthetic" and model.task not in ("detection", "segmentation"):
-        expected = (
-            "'folder' or 'random' for task "
-            + model.task
-            + " (synthetic shapes are for detection/segmentation)"
-        )
+    if data.source == "synthetic" and (model.task == "raw" or model.inputs):
+        expected = "'folder' or 'random' for task " + model.task + " (synthetic shapes are images)"
         problems.append(cross_error(("dataset", "source"), data.source, expected))
     if data.source == "folder" and data.path is None:
         problems.append(cross_error(("dataset", "path"), None, "the image folder for source folder"))
@@ -135,14 +131,19 @@ def combination_problems(config: Config) -> list[InitErrorDetails]:
     if data.labels == "file" and data.labels_path is None:
         problems.append(cross_error(("dataset", "labels_path"), None, "the .npy of labels for labels: file"))
     fitting = {
-        "coco": ("detection", "segmentation"),
-        "yolo": ("detection", "segmentation"),
+        "coco": ("detection", "segmentation", "set_detection"),
+        "yolo": ("detection", "segmentation", "set_detection"),
+        "masks": ("semantic_segmentation",),
         "folders": ("classification",),
         "file": ("classification",),
     }
     if data.labels in fitting and model.task not in fitting[data.labels]:
         expected = f"labels that fit task {model.task}: " + (
-            "'folders', 'file' or 'none'" if model.task == "classification" else "'coco', 'yolo' or 'none'"
+            "'folders', 'file' or 'none'"
+            if model.task == "classification"
+            else "'masks' or 'none'"
+            if model.task == "semantic_segmentation"
+            else "'coco', 'yolo' or 'none'"
         )
         problems.append(cross_error(("dataset", "labels"), data.labels, expected))
     return problems + _input_problems(config) + _scope_problems(config)
@@ -233,7 +234,8 @@ def _scope_problems(config: Config) -> list[InitErrorDetails]:
         expected = "[] unless model.source is factory (the import path is for the factory)"
         problems.append(cross_error(("model", "python_path"), model.python_path, expected))
     for key in ("mean", "std"):
-        if getattr(model, key) != getattr(defaults, key) and model.task != "classification":
+        normalized = ("classification", "set_detection", "semantic_segmentation")
+        if getattr(model, key) != getattr(defaults, key) and model.task not in normalized:
             expected = (
                 f"the default unless model.task is classification (task {model.task} does not normalize)"
             )
@@ -241,9 +243,10 @@ def _scope_problems(config: Config) -> list[InitErrorDetails]:
     if data.path is not None and data.source != "folder":
         expected = f"null unless dataset.source is folder (source {data.source} reads no folder)"
         problems.append(cross_error(("dataset", "path"), data.path, expected))
-    if data.labels_path is not None and data.labels not in ("coco", "yolo", "file"):
+    if data.labels_path is not None and data.labels not in ("coco", "yolo", "file", "masks"):
         expected = (
-            f"null unless dataset.labels is coco, yolo or file (labels {data.labels} reads no labels path)"
+            f"null unless dataset.labels is coco, yolo, file or masks (labels {data.labels} reads no "
+            "labels path)"
         )
         problems.append(cross_error(("dataset", "labels_path"), data.labels_path, expected))
     return problems

@@ -39,7 +39,11 @@ def _get(data: Any, *keys: str) -> Any:
 def named_paths(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], Any, str]]:
     """Return (key path, value as written, FILE or FOLDER) of every path key set in raw config data."""
     found: list[tuple[tuple[Any, ...], Any, str]] = [
-        (("model", "checkpoint"), _get(data, "model", "checkpoint"), FILE),
+        (
+            ("model", "checkpoint"),
+            _get(data, "model", "checkpoint"),
+            FOLDER if _get(data, "model", "source") == "huggingface" else FILE,
+        ),
         (("export", "onnx_file"), _get(data, "export", "onnx_file"), FILE),
         (("dataset", "path"), _get(data, "dataset", "path"), FOLDER),
     ]
@@ -53,12 +57,12 @@ def named_paths(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], Any, str]]:
             for i, spec in enumerate(inputs)
         ]
     labels = _get(data, "dataset", "labels")
-    if labels in ("coco", "yolo", "file"):
+    if labels in ("coco", "yolo", "file", "masks"):
         found.append(
             (
                 ("dataset", "labels_path"),
                 _get(data, "dataset", "labels_path"),
-                FOLDER if labels == "yolo" else FILE,
+                FOLDER if labels in ("yolo", "masks") else FILE,
             )
         )
     return [(loc, value, kind) for loc, value, kind in found if isinstance(value, str) and value]

@@ -106,15 +106,18 @@ class ModelConfig(Section):
     name: Annotated[str, _Expect("a non-empty string of at most 128 characters")] = Field(
         "reportgen-demo-seg", min_length=1, max_length=128, description="Model name shown in the report."
     )
-    source: Literal["builtin", "torchscript", "factory", "ultralytics"] = Field(
+    source: Literal["builtin", "torchscript", "factory", "ultralytics", "huggingface"] = Field(
         "builtin",
         description="Where the PyTorch model comes from: the shipped demo net, a TorchScript file, a "
-        "`module:function` factory, or an Ultralytics checkpoint (pip install reportgen[ultralytics]).",
+        "`module:function` factory, an Ultralytics checkpoint (pip install reportgen[ultralytics]), or a "
+        "Hugging Face model folder (config.json + safetensors, read locally, never downloaded; needs "
+        "transformers).",
     )
     checkpoint: Annotated[_File | None, _Expect("an existing file")] = Field(
         None,
         description="Model file, relative to the config file: builtin: FP16 weights (null: the shipped "
-        "demo); torchscript/ultralytics: the .pt file; factory: optional weights for the built module.",
+        "demo); torchscript/ultralytics: the .pt file; factory: optional weights for the built module; "
+        "huggingface: the model folder.",
     )
     factory: Annotated[str | None, _Expect("'package.module:function'")] = Field(
         None,
@@ -133,10 +136,13 @@ class ModelConfig(Section):
         description="Allow a pickled full-model checkpoint (torch.load weights_only=False): unpickling runs "
         "code from the file, so only for files you trust.",
     )
-    task: Literal["segmentation", "detection", "classification", "raw"] = Field(
+    task: Literal[
+        "segmentation", "detection", "classification", "set_detection", "semantic_segmentation", "raw"
+    ] = Field(
         "segmentation",
         description="What the model predicts: YOLO-style segmentation or detection outputs, class logits, "
-        "or any tensors (raw: parity and speed only).",
+        "DETR-style query sets (set_detection: class logits and normalized boxes, no NMS), per-pixel class "
+        "logits (semantic_segmentation), or any tensors (raw: parity and speed only).",
     )
     input_size: Annotated[int, SANE, _Expect(note="a multiple of 32 for detection/segmentation")] = Field(
         160,
@@ -201,10 +207,11 @@ class DatasetConfig(Section):
     path: Annotated[_File | None, _Expect("an existing folder")] = Field(
         None, description="folder: the image folder (jpg/png), relative to the config file."
     )
-    labels: Literal["none", "coco", "yolo", "folders", "file"] = Field(
+    labels: Literal["none", "coco", "yolo", "folders", "file", "masks"] = Field(
         "none",
         description="folder: ground truth as COCO JSON, YOLO txt files, or (classification) one subfolder "
         "per class; random, classification: 'file', one integer class per sample in the .npy labels_path; "
+        "semantic_segmentation: 'masks', one PNG of class ids per image (255: not scored); "
         "none: no accuracy, only parity and speed.",
     )
     labels_path: Annotated[_File | None, _Expect("an existing file (coco, file) or folder (yolo)")] = Field(

@@ -230,8 +230,13 @@ class InputBinding(TypedDict):
 
 class Model(TypedDict):
     name: Text
-    task: Annotated[str, choice("segmentation", "detection", "classification", "raw")]
-    source: Annotated[str, choice("builtin", "torchscript", "factory", "ultralytics")]
+    task: Annotated[
+        str,
+        choice(
+            "segmentation", "detection", "classification", "set_detection", "semantic_segmentation", "raw"
+        ),
+    ]
+    source: Annotated[str, choice("builtin", "torchscript", "factory", "ultralytics", "huggingface")]
     parameters: Count
     flops: OptCount
     input_shape: list[Count]

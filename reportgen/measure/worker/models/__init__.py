@@ -21,6 +21,7 @@ SOURCES = {
     "torchscript": "reportgen.measure.worker.models.torchscript",
     "factory": "reportgen.measure.worker.models.factory",
     "ultralytics": "reportgen.measure.worker.models.ultralytics",
+    "huggingface": "reportgen.measure.worker.models.huggingface",
 }
 
 
