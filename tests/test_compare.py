@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from documents import scale_latency, set_rounds, write
 
+from reportgen.analysis import rules
+from reportgen.analysis.assess import assess
 from reportgen.analysis.verdicts import Thresholds
 from reportgen.release import compare, gate_report
 from reportgen.results.document import read_results
@@ -229,8 +231,25 @@ def test_parity_lost_accuracy_down_size_up_are_regressions(results):
 
 def test_a_detection_match_rate_below_the_minimum_loses_parity(results):
     new = copy.deepcopy(results)
-    new["backends"][candidate(new)]["parity"]["detection_match_rate"] = 0.9
+    # 60 detections lost, none near the confidence threshold: the answers differ (the finding fails).
+    new["backends"][candidate(new)]["parity"].update(detection_match_rate=0.9, unmatched_reference=60)
     assert rows(compare.compare(results, new, THRESHOLDS), "regression") == [(candidate(results), "parity")]
+
+
+def test_the_gate_judges_answers_as_the_badge_and_the_finding_do(results):
+    # Issue 19: one judge. Detections lost only to threshold flips, outputs within tolerance: the badge
+    # says close answers (warn), the finding flips (warn), and the gate does not call it lost parity.
+    new = copy.deepcopy(results)
+    name = candidate(new)
+    new["backends"][name]["parity"]["detection_match_rate"] = 0.9  # every unmatched one a flip (none)
+    judged = assess(new).backends[name]
+    (finding,) = [f for f in rules.findings(new) if f["backend"] == name and f["id"] == "parity.detections"]
+    assert (judged.answers.code, judged.answers.severity, finding["severity"]) == (
+        "answers.close",
+        "warn",
+        "warn",
+    )
+    assert rows(compare.compare(results, new, THRESHOLDS), "regression") == []
 
 
 def test_a_backend_that_failed_is_a_regression_and_one_that_recovered_is_not(results):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import re
 import signal
 import stat
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.release import archive
+from reportgen.results.document import read_results
 
 DATA = Path(__file__).parent / "data" / "results_v1.json"
 
@@ -33,7 +33,7 @@ def isolated_git(monkeypatch, tmp_path):
 
 @pytest.fixture
 def results() -> dict:
-    return json.loads(DATA.read_text(encoding="utf-8"))
+    return read_results(DATA)  # build_site takes read documents only
 
 
 def git(*args: str, cwd: Path) -> str:

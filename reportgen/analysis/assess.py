@@ -10,12 +10,12 @@ and the regression gate read one judgement instead of re-deciding it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reportgen.analysis import rules, score
 from reportgen.analysis.finding import Finding, is_reduced, speedup_of
 from reportgen.analysis.recommend import Recommendation, choose
-from reportgen.analysis.verdicts import Thresholds, agreement, is_ok, ordered
+from reportgen.analysis.verdicts import SEVERITY_ORDER, Thresholds, agreement, is_ok, ordered
 from reportgen.results.schema import Backend, Document
 
 # The codes a badge can have (``memory.*`` are not shown): each has a sentence (verdict.<code>) and a
@@ -95,11 +95,19 @@ def _backend(document: Document, name: str, th: Thresholds, found: list[Finding]
         )
     return BackendVerdicts(
         name,
-        answers=answers(b, ref_name, th),
+        answers=_answers(b, ref_name, th, [f for f in found if f["backend"] == name]),
         speed=_speed(document, name, found),
         size=size(b, ref, th),
         memory=memory(b, ref, th),
     )
+
+
+def _answers(b: Backend, reference: str, th: Thresholds, found: list[Finding]) -> Verdict:
+    """Return the answers verdict, at least as severe as the backend's parity findings: a badge never
+    reads better than a finding on the same answers (FP32 outputs beyond the tolerance fail there)."""
+    verdict = answers(b, reference, th)
+    severities = [f["severity"] for f in found if f["id"].startswith("parity.")] + [verdict.severity]
+    return replace(verdict, severity=min(severities, key=SEVERITY_ORDER.__getitem__))
 
 
 def answers(b: Backend, reference: str, th: Thresholds) -> Verdict:

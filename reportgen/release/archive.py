@@ -25,6 +25,7 @@ from reportgen.errors import ReportgenError
 from reportgen.files import OWNER, fsync_folder, owner, owner_is_alive, write_atomic
 from reportgen.report.locale import get_locale
 from reportgen.report.render import previous_version, render_index, render_report
+from reportgen.results import reader
 from reportgen.results.document import dumps, read_results
 from reportgen.results.version import check_version_label
 from reportgen.shipped import templates_dir
@@ -150,7 +151,11 @@ def build_site(
 
     `locale` (a --locale option) renders the page in that language and records it in the archived
     results.json, so that `render --all` renders it in the same language again. `source` names the
-    results (a file) in the message when their version label cannot name a folder."""
+    results (a file) in the message when their version label cannot name a folder.
+
+    ``results`` must come from ``read_results`` (upgraded and checked): pages never hedge on older
+    schemas, so an unread document (an older schema, a broken key) is refused here with one line."""
+    reader.check(results, source)
     site_dir = Path(site_dir)
     if locale is not None and locale != results["locale"]:
         get_locale(locale)  # an unknown locale fails before anything is written

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from reportgen.analysis.assess import Verdict, assess
 from reportgen.analysis.verdicts import FASTER, SLOWER, Thresholds, speed_verdict
 from reportgen.analysis.verdicts import SAME as SAME_SPEED
 from reportgen.config.schema import load_config, parse_config
@@ -84,6 +85,8 @@ def compare(old: Document, new: Document, thresholds: Thresholds) -> dict:
     """Return every backend's changes from OLD to NEW, each judged, and the regressions among them."""
     rows: list[dict] = []
     names = list(new["backend_order"]) + [n for n in old["backend_order"] if n not in new["backend_order"]]
+    # Each side's answers as its page judges them, by today's rules and the gate's thresholds.
+    answers = [{n: b.answers for n, b in assess(doc, thresholds).backends.items()} for doc in (old, new)]
     thresholds = _familywise(thresholds, old, new)
     for name in names:
         before, after = old["backends"].get(name), new["backends"].get(name)
@@ -92,7 +95,8 @@ def compare(old: Document, new: Document, thresholds: Thresholds) -> dict:
         elif after is None:
             rows.append(_row(name, "status", before["status"], None, REMOVED, "not measured in NEW"))
         else:
-            rows += _backend_rows(name, before, after, thresholds)
+            verdicts = (answers[0].get(name), answers[1].get(name))
+            rows += _backend_rows(name, before, after, thresholds, verdicts)
     regressions = [r for r in rows if r["status"] == REGRESSION]
     return {
         "old": _side(old),
@@ -171,14 +175,16 @@ def _text(value) -> str:
     return DASH if value is None else str(value)
 
 
-def _backend_rows(name: str, before: Backend, after: Backend, th: Thresholds) -> list[dict]:
+def _backend_rows(
+    name: str, before: Backend, after: Backend, th: Thresholds, answers: tuple[Verdict | None, Verdict | None]
+) -> list[dict]:
     if before["status"] != "ok" or after["status"] != "ok":
         status = REGRESSION if before["status"] == "ok" else IMPROVED if after["status"] == "ok" else INFO
         if "unavailable" in (before["status"], after["status"]):  # no GPU on one side: not measured, not lost
             status = INFO
         detail = after["error"] or before["error"] or ""
         return [_row(name, "status", before["status"], after["status"], status, detail)]
-    rows = [_latency(name, before, after, th), *_parity(name, before, after, th)]
+    rows = [_latency(name, before, after, th), *_parity(name, before, after, answers)]
     for metric in ACCURACY_METRICS:
         rows += _accuracy(name, metric, before, after, th)
     rows.append(_size(name, before, after, th))
@@ -220,25 +226,24 @@ def _interval_text(interval: list[float], th: Thresholds, rounds: int) -> str:
     return f"{100 * th.confidence:.3g}% CI {fmt_pct(interval[0] - 1)} to {fmt_pct(interval[1] - 1)}, {over}"
 
 
-def _parity_ok(parity: Parity, th: Thresholds) -> bool:
-    rate = parity.get("detection_match_rate")  # detection and segmentation only
-    return parity["allclose"] and (rate is None or rate >= th.min_match_rate)
-
-
-def _parity_text(parity: Parity | None, th: Thresholds) -> str:
-    if not parity:
+def _parity_text(parity: Parity | None, verdict: Verdict | None) -> str:
+    if not parity or verdict is None:
         return DASH
-    verdict = "pass" if _parity_ok(parity, th) else "fail"
     diff, rate = fmt_sci(parity["max_abs_diff"]), fmt_rate(parity.get("detection_match_rate"))
-    return f"{verdict} (max |diff| {diff}, matched {rate})"
+    return f"{verdict.severity} (max |diff| {diff}, matched {rate})"
 
 
-def _parity(name: str, before: Backend, after: Backend, th: Thresholds) -> list[dict]:
+def _parity(
+    name: str, before: Backend, after: Backend, answers: tuple[Verdict | None, Verdict | None]
+) -> list[dict]:
+    """Judge the answers as the report's badge does: kept unless its verdict fails (a reduced precision
+    whose answers moved within its allowance is a warning, not lost parity)."""
     old_p, new_p = before["parity"], after["parity"]
     if not old_p and not new_p:
         return []  # the reference: compared to itself
-    old_ok = _parity_ok(old_p, th) if old_p else None
-    new_ok = _parity_ok(new_p, th) if new_p else None
+    old_ok, new_ok = (
+        None if not p or v is None else v.severity != "fail" for p, v in zip((old_p, new_p), answers)
+    )
     if old_ok and new_ok is False:
         status, detail = REGRESSION, "parity lost"
     elif old_ok is False and new_ok:
@@ -247,7 +252,7 @@ def _parity(name: str, before: Backend, after: Backend, th: Thresholds) -> list[
         status, detail = INFO, "not compared in both"
     else:
         status, detail = SAME, "" if new_ok else "failing in both"
-    texts = (_parity_text(old_p, th), _parity_text(new_p, th), "")
+    texts = (_parity_text(old_p, answers[0]), _parity_text(new_p, answers[1]), "")
     return [_row(name, "parity", old_ok, new_ok, status, detail, texts)]
 
 

@@ -51,7 +51,7 @@ class Timing(TypedDict):
 
     design: Annotated[str, choice("paired-slices")]
     rounds: Count
-    stopped: Annotated[str, choice("precision", "budget", "reference-failed")]
+    stopped: Annotated[str, choice("precision", "budget", "reference-failed", "nothing-to-pair")]
     slice_s: NotRequired[Positive]
     pause_s: NotRequired[NonNegative]
     cycles_per_round: NotRequired[Count]

@@ -1,0 +1,74 @@
+"""One judge (issue 19): the badge, the finding and the gate agree; every archived version is judged
+by today's rules, whatever its schema."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from report_helpers import escaped, page_section
+
+from reportgen.analysis import rules
+from reportgen.analysis.assess import assess
+from reportgen.analysis.verdicts import SEVERITY_ORDER, Thresholds
+from reportgen.release import compare
+from reportgen.results.document import read_results
+
+DATA = Path(__file__).parent / "data"
+
+
+def _worst(findings: list[dict]) -> str:
+    return min((f["severity"] for f in findings), key=SEVERITY_ORDER.__getitem__)
+
+
+def test_the_badge_the_finding_and_the_gate_agree_on_every_backend(demo):
+    judged = assess(demo)
+    found = list(judged.findings)
+    gate = compare.compare(demo, demo, Thresholds.of(demo))
+    kept = {r["backend"]: r["new"] for r in gate["rows"] if r["metric"] == "parity"}
+    assert len(judged.backends) == len(demo["backend_order"]) - 1
+    for name, verdicts in judged.backends.items():
+        mine = [f for f in found if f["backend"] == name]
+        (speed,) = [f for f in mine if f["id"] == "speed.latency"]
+        direction = speed["key"].split("/")[1].split("_")[0]
+        assert (verdicts.speed.code, verdicts.speed.severity) == (f"speed.{direction}", speed["severity"])
+        parity = [f for f in mine if f["id"].startswith("parity.")]
+        # The answers badge never reads better than a finding on the same answers.
+        assert SEVERITY_ORDER[verdicts.answers.severity] <= SEVERITY_ORDER[_worst(parity)], name
+        assert kept[name] == (verdicts.answers.severity != "fail"), name
+    (advice,) = [f for f in found if f["id"].startswith("recommend.") and f["key"] != "recommend.batch"]
+    assert judged.recommendation.backend == advice["backend"]
+
+
+def test_a_biased_timing_is_a_warning_on_the_badge_as_in_the_finding(demo):
+    demo["backends"]["onnxruntime"]["settings"]["warmup_iterations"] = 0  # method.warmup: biased
+    judged = assess(demo)
+    (speed,) = [f for f in judged.findings if f["backend"] == "onnxruntime" and f["id"] == "speed.latency"]
+    assert speed["key"] == "speed.latency/faster_method" and speed["severity"] == "warn"
+    assert judged.backends["onnxruntime"].speed.severity == "warn"
+
+
+def test_render_all_judges_every_schema_with_todays_rules(tmp_path, reportgen):
+    site = tmp_path / "site"
+    raw = {}
+    for version, name in (("0.0.1", "results_v1"), ("0.0.2", "results_v2"), ("0.0.3", "results_demo")):
+        document = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+        assert (
+            document["schema_version"] in (1, 2, 3) and document["findings"]
+        )  # judged by an older reportgen
+        document["version"] = version
+        (site / version).mkdir(parents=True)
+        (site / version / "results.json").write_text(json.dumps(document), encoding="utf-8")
+        raw[version] = document
+    code, _, err = reportgen("render", "--all", "--site-dir", site)
+    assert code == 0, err
+    for version, document in raw.items():
+        page = (site / version / "index.html").read_text(encoding="utf-8")
+        today = rules.findings(read_results(site / version / "results.json"))
+        key = page_section(page, "findings")
+        for f in today:
+            assert escaped(f["title"]) in page, (version, f["key"])
+        stale = {f["title"] for f in document["findings"]} - {f["title"] for f in today}
+        assert not [t for t in stale if t and escaped(t) in page], version
+        assert len(re.findall(r'<li class="finding finding-', key)) >= 1
