@@ -104,6 +104,7 @@ def _crafted_example(demo: dict) -> dict:
             "detections": {"pytorch": reference, "onnxruntime": candidate},
             "ground_truth_objects": 2,
             "image": 7,
+            "name": None,
             "pictures": {},
             "reason": "disagreement",
         }

@@ -136,7 +136,7 @@ def rounds_figure(results: Document, loc: Locale) -> dict | None:
     """Return every round's median per backend as dots, with the median of the rounds as a bar."""
     traces, rows = [], 0
     for i, name, b in ok_backends(results):
-        rounds = b.get("rounds") or []  # since schema 3 (an older document given to build_site lacks them)
+        rounds = b["rounds"] or []
         if len(rounds) < 2:
             continue
         rows += 1
@@ -265,10 +265,8 @@ def size_figure(results: Document, loc: Locale) -> dict | None:
     if not rows:
         return None
     mib = 1024 * 1024  # file_size_mb counts 2^20 bytes, as the file system reports it
-    dtypes = sorted({d for _, b in rows for d in (b.get("weight_dtypes") or {})})  # since schema 2
-    parts = [
-        (dtype, [(b.get("weight_dtypes") or {}).get(dtype, 0) / mib for _, b in rows]) for dtype in dtypes
-    ]
+    dtypes = sorted({d for _, b in rows for d in (b["weight_dtypes"] or {})})
+    parts = [(dtype, [(b["weight_dtypes"] or {}).get(dtype, 0) / mib for _, b in rows]) for dtype in dtypes]
     weights = [sum(values[k] for _, values in parts) for k in range(len(rows))]
     other = [max(b["file_size_mb"] - w, 0.0) for (_, b), w in zip(rows, weights)]
     parts.append((loc.t("chart.size.other"), other))

@@ -127,15 +127,14 @@ def files(results: Document) -> list[dict]:
             continue
         # Documents before per-backend files: the checkpoint for PyTorch, the ONNX file otherwise.
         shared = (model["checkpoint"] if b["kind"] in ("pytorch", "torch_compile") else model["onnx"]) or {}
-        # weight_dtypes and model_path: since schema 2 (an older document given to build_site lacks them)
-        dtypes = b.get("weight_dtypes") or shared.get("dtypes") or {}
+        dtypes = b["weight_dtypes"] or shared.get("dtypes") or {}
         total = sum(dtypes.values())
         breakdown = sorted(dtypes.items(), key=lambda kv: (-kv[1], kv[0])) if total else []
         rows.append(
             {
                 "backend": name,
                 "failed": False,
-                "path": b.get("model_path") or shared.get("path"),
+                "path": b["model_path"] or shared.get("path"),
                 "size": b["file_size_mb"],
                 "dtype": b["weight_dtype"],
                 "breakdown": [(dtype, n / total) for dtype, n in breakdown],
@@ -178,7 +177,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "score": charts.score_figure(scores, score.WEIGHTS, loc),
     }
     dtypes = {b["weight_dtype"] for _, b in backends if is_ok(b)}
-    flops, peak = results["model"].get("flops"), results["environment"].get("peak_gflops")  # since schema 2
+    flops, peak = results["model"]["flops"], results["environment"]["peak_gflops"]
     return {
         "thresholds": th,
         "backends": backends,

@@ -125,7 +125,7 @@ def divergences(results: Document) -> list[dict]:
     """Return where each backend's outputs first diverge from the reference, where that was located."""
     out = []
     for name, b in ordered(results)[1:]:
-        found = b["parity"].get("first_divergence") if b["parity"] else None  # since schema 2
+        found = b["parity"]["first_divergence"] if b["parity"] else None
         if is_ok(b) and found is not None and found.get("found"):
             out.append(
                 {
@@ -164,8 +164,7 @@ def examples(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
     out = []
     for ex in results["examples"]:
         detections = ex["detections"]
-        # backends, pictures, ground_truth_objects: since schema 2 (build_site may get an older document)
-        shown = ex.get("backends") or [n for n in order if n in detections]
+        shown = ex["backends"] or [n for n in order if n in detections]
         dets = {name: detections.get(name) or [] for name in shown}
         others = [n for n in shown if n != reference]
         panels = []
@@ -176,7 +175,7 @@ def examples(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
                 missing = _unmatched(dets[reference], dets[name], th.match_iou)[1]
             else:
                 missing = set()
-            picture = ex.get("pictures", {}).get(name)
+            picture = ex["pictures"].get(name)
             panels.append(
                 {
                     "backend": name,
@@ -194,9 +193,9 @@ def examples(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
         out.append(
             {
                 "image": ex["image"],
-                "name": ex.get("name"),  # not in schema-1 documents
+                "name": ex["name"],
                 "reason": reason,
-                "ground_truth": ex.get("ground_truth_objects"),
+                "ground_truth": ex["ground_truth_objects"],
                 "panels": panels,
                 "differences": sum(p["differences"] for p in panels),
             }

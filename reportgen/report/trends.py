@@ -44,7 +44,7 @@ def _speedup_bounds(backend: Backend) -> list[float] | None:
 
 
 def _round_bounds(backend: Backend) -> list[float] | None:
-    medians = [r["median_ms"] for r in backend.get("rounds") or []]  # since schema 3
+    medians = [r["median_ms"] for r in backend["rounds"] or []]
     return [min(medians), max(medians)] if len(medians) > 1 else None
 
 

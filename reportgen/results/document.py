@@ -98,6 +98,8 @@ def upgrade_v3_to_v4(document: dict) -> dict:
     doc["timing"] = None
     for backend in doc.get("backends", {}).values():
         backend["slices"] = None
+    for example in doc.get("examples", []):
+        example.setdefault("name", None)  # added within schema 3: earlier files lack it
     doc["schema_version"] = 4
     return doc
 

@@ -177,7 +177,7 @@ class Detection(TypedDict):
 
 class Example(TypedDict):
     image: Count
-    name: NotRequired[OptText]
+    name: OptText  # null: a schema-1 file
     reason: Text
     backends: list[Text]
     ground_truth_objects: OptCount
