@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from reportgen import __version__
+from reportgen.catalog import LOCALES
 from reportgen.errors import ReportgenError
 
 console = Console(stderr=True, highlight=False)
@@ -118,7 +119,7 @@ def run(config_path: str | None, demo: bool, out: str | None, version: str | Non
 @cli.command()
 @_config_options
 @click.option("--version", "version", help="report version label (overrides the config)")
-@click.option("--locale", type=click.Choice(["en", "ko"]), help="report language (overrides the config)")
+@click.option("--locale", type=click.Choice(LOCALES), help="report language (overrides the config)")
 @click.option("--force", is_flag=True, help="replace an existing version of the report")
 @click.option(
     "--results",
@@ -179,7 +180,7 @@ def _render_merged(paths: tuple[str, ...], site_dir: Path, force: bool, locale: 
     is_flag=True,
     help="the files are one version measured on several machines: render one report, a section each",
 )
-@click.option("--locale", type=click.Choice(["en", "ko"]), help="report language (overrides the results)")
+@click.option("--locale", type=click.Choice(LOCALES), help="report language (overrides the results)")
 @click.option(
     "--all", "all_versions", is_flag=True, help="re-render every archived version with today's templates"
 )

@@ -12,6 +12,8 @@ from report_helpers import ROOT, as_version, classification, page_text, with_bat
 
 from reportgen.analysis import rules
 from reportgen.analysis.assess import BADGE_CODES
+from reportgen.analysis.finding import PARTS, finding
+from reportgen.analysis.variants import VARIANTS
 from reportgen.errors import ReportgenError
 from reportgen.report import locale as locale_module
 from reportgen.report import render as site
@@ -196,14 +198,29 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
             assert placeholders(message) == placeholders(english[key]), f"{code}: {key}"
     unused = set(english) - used - literal - rule_texts
     assert not unused, sorted(unused)
-    # Findings texts: every "rule.key" that the analysis names has a title in every catalog.
-    named = set(
-        re.findall(
-            r'"([a-z0-9_]+\.[a-z0-9_]+(?:/[a-z0-9_]+)?)"',
-            "".join(p.read_text() for p in (ROOT / "reportgen/analysis").glob("*.py")),
-        )
-    )
-    keys = {k for k in named if f"rule.{k}.title" in english}
-    assert len(keys) > 30
     for f in rules.findings(demo):
         assert f"rule.{f['key']}.title" in english
+
+
+def test_the_catalogs_hold_the_texts_of_every_declared_finding_and_no_other():
+    # Checked against the registry (analysis/variants.py), not by reading the rules' source.
+    for code in LOCALES:
+        catalog = load_catalog(code)
+        texts = {k for k in catalog if k.startswith("rule.")}
+        for key, variant in VARIANTS.items():
+            assert f"rule.{key}.title" in catalog, f"{code}: {key} has no title"
+            for part in PARTS:
+                message = catalog.get(f"rule.{key}.{part}")
+                if message is not None:  # a text may name only the params its rule passes
+                    assert placeholders(message) <= variant.params, f"{code}: rule.{key}.{part}"
+        declared = {f"rule.{key}.{part}" for key in VARIANTS for part in PARTS}
+        assert texts <= declared, f"{code}: texts of undeclared findings {sorted(texts - declared)}"
+
+
+def test_a_finding_outside_its_declaration_is_refused():
+    with pytest.raises(ValueError, match="not declared"):
+        finding("speed.latency/warp", "pass", None)
+    with pytest.raises(ValueError, match="declared"):
+        finding("recommend.keep", "fail", None, ref="pytorch")  # declared info
+    with pytest.raises(ValueError, match="declared"):
+        finding("recommend.keep", "info", None, reference="pytorch")  # declared param: ref

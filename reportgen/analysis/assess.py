@@ -17,6 +17,7 @@ from reportgen.analysis.finding import Finding, is_reduced, speedup_of
 from reportgen.analysis.recommend import Recommendation, choose
 from reportgen.analysis.verdicts import SEVERITY_ORDER, Thresholds, agreement, is_ok, ordered
 from reportgen.results.schema import Backend, Document
+from reportgen.stats import Speedup
 
 # The codes a badge can have (``memory.*`` are not shown): each has a sentence (verdict.<code>) and a
 # badge (badge.<code>) in every catalog, and those of answers and speed a count on the index.
@@ -67,6 +68,7 @@ class Assessment:
     findings: tuple[Finding, ...]  # most severe first
     recommendation: Recommendation | None  # None: the reference failed
     scores: tuple[dict, ...]  # score.scores' rows
+    speedups: dict[str, Speedup]  # every timed candidate's speed-up over the reference (stats.speedup)
 
 
 def assess(document: Document, th: Thresholds | None = None) -> Assessment:
@@ -79,6 +81,7 @@ def assess(document: Document, th: Thresholds | None = None) -> Assessment:
         findings=tuple(found),
         recommendation=choose(document, th),
         scores=tuple(score.scores(document, th.min_match_rate)),
+        speedups={n: s for n, _ in ordered(document)[1:] if (s := speedup_of(document, n)) is not None},
     )
 
 

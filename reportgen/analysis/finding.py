@@ -13,6 +13,7 @@ from functools import cache
 from typing_extensions import TypedDict
 
 from reportgen import stats
+from reportgen.analysis.variants import declared
 from reportgen.analysis.verdicts import agreement
 from reportgen.catalog import load_catalog
 from reportgen.results.schema import Backend, Document, Metrics, Parity
@@ -36,7 +37,9 @@ class Finding(TypedDict):
 
 
 def finding(key: str, severity: str, backend: str | None, **params) -> Finding:
-    """Return one finding of text ``key`` (``rule.<key>.*`` in the catalog), filled from ``params``."""
+    """Return one finding of text ``key`` (``rule.<key>.*`` in the catalog), filled from ``params``;
+    the key, its severity and its params as declared in analysis/variants.py."""
+    declared(key, severity, params)
     catalog = load_catalog("en")
     texts = {part: catalog.get(f"rule.{key}.{part}") for part in PARTS}
     return {

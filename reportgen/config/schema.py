@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from reportgen.catalog import LOCALES
 from reportgen.config import paths, yamlread
 from reportgen.config.checks import backend_problems, combination_problems
 from reportgen.config.sections import (
@@ -224,7 +225,7 @@ class Config(_Section):
     title: Annotated[str | None, _Expect("a string of at most 200 characters")] = Field(
         None, max_length=200, description="Report title; null: a default title."
     )
-    locale: Literal["en", "ko"] = Field("en", description="Language of the report.")
+    locale: Literal[LOCALES] = Field("en", description="Language of the report.")
     reference: Annotated[str, _Expect("the name of a backend of kind 'pytorch'")] = Field(
         "pytorch", description="Name of the pytorch backend the others are compared to."
     )

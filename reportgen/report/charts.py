@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from reportgen.report.locale import Locale
 from reportgen.results.schema import Backend, Document
+from reportgen.stats import Speedup
 
 # One colour per backend position, so a backend keeps its colour across every chart of a page; twelve,
 # so that configs/demo-all.yaml's eleven backends never share one (seaborn's "deep" and two more).
@@ -203,7 +204,7 @@ def batch_figure(results: Document, loc: Locale) -> dict | None:
 
 
 def _bars(
-    results: Document, value: Callable[[Backend], float | None], text: Callable[[Backend], str]
+    results: Document, value: Callable[[Backend], float | None], text: Callable[[str, Backend], str]
 ) -> list[dict]:
     rows = [(i, name, b) for i, name, b in ok_backends(results) if value(b) is not None]
     if not rows:
@@ -214,18 +215,18 @@ def _bars(
             "orientation": "h",
             "y": [plain_label(name) for _, name, _ in rows],
             "x": [rounded(value(b)) for _, _, b in rows],
-            "text": [plain_label(text(b)) for _, _, b in rows],
+            "text": [plain_label(text(name, b)) for _, name, b in rows],
             "textposition": "auto",
             "marker": {"color": [backend_color(i) for i, _, _ in rows]},
         }
     ]
 
 
-def fps_figure(results: Document, loc: Locale) -> dict | None:
-    """Return a bar chart of frames per second (1000 / median latency) per backend."""
+def fps_figure(results: Document, speedups: Mapping[str, Speedup], loc: Locale) -> dict | None:
+    """Return a bar chart of frames per second per backend, each candidate's speed-up beside it."""
 
-    def text(b: Backend) -> str:
-        speedup = f" · {loc.ratio(b['speedup'])}" if b["speedup"] else ""
+    def text(name: str, b: Backend) -> str:
+        speedup = f" · {loc.ratio(speedups[name].value)}" if name in speedups else ""
         return f"{loc.fixed(b['fps'], 1)}{speedup}"
 
     data = _bars(results, lambda b: b["fps"], text)

@@ -8,21 +8,10 @@ from collections.abc import Mapping
 
 from reportgen.analysis.assess import Assessment, BackendVerdicts, Verdict
 from reportgen.analysis.finding import PARTS, Finding
+from reportgen.analysis.variants import VARIANTS
 from reportgen.analysis.verdicts import SEVERITY_ORDER, is_ok, ordered
 from reportgen.report.locale import DASH, Locale
 from reportgen.results.schema import Document
-
-# Which section of the page shows the findings of a rule family (the part of the id before the dot).
-TOPICS = {
-    "parity": "quality",
-    "accuracy": "quality",
-    "speed": "speed",
-    "efficiency": "speed",
-    "memory": "memory",
-    "size": "size",
-    "method": "method",
-    "recommend": "recommendations",
-}
 
 
 def _texts(values: Mapping[str, object], loc: Locale) -> dict[str, object]:
@@ -87,7 +76,7 @@ def localize(finding: Finding, loc: Locale) -> dict:
         "id": finding["id"],
         "severity": finding["severity"],
         "backend": finding["backend"],
-        "topic": TOPICS.get(finding["id"].split(".")[0], "other"),
+        "topic": VARIANTS[finding["key"]].topic,
     }
     for part in PARTS:
         message = f"rule.{finding['key']}.{part}"
@@ -180,24 +169,23 @@ def conclusion(results: Document, judged: Assessment, found: dict, loc: Locale) 
             sentences.append(
                 loc.t(f"conclusion.{code}", backends=", ".join(groups[code]), reference=ref_name)
             )
-    timed = [(n, b) for n, b in ordered(results)[1:] if is_ok(b) and b["speedup"]]
+    timed = [(n, b) for n, b in ordered(results)[1:] if n in judged.speedups]
     if timed:
-        fastest = max(timed, key=lambda item: item[1]["speedup"])
-        slowest = min(timed, key=lambda item: item[1]["speedup"])
+        fastest = max(timed, key=lambda item: judged.speedups[item[0]].value)
+        slowest = min(timed, key=lambda item: judged.speedups[item[0]].value)
         sentences.append(
             loc.t(
                 "conclusion.fastest",
                 backend=fastest[0],
-                speedup=loc.ratio(fastest[1]["speedup"]),
+                speedup=loc.ratio(judged.speedups[fastest[0]].value),
                 latency=loc.ms(fastest[1]["latency_ms"]["median"]),
                 reference=ref_name,
                 reference_latency=loc.ms(ref["latency_ms"]["median"]),
             )
         )
-        if slowest[0] != fastest[0] and slowest[1]["speedup"] < 1:
-            sentences.append(
-                loc.t("conclusion.slowest", backend=slowest[0], speedup=loc.ratio(slowest[1]["speedup"]))
-            )
+        slow = judged.speedups[slowest[0]].value
+        if slowest[0] != fastest[0] and slow < 1:
+            sentences.append(loc.t("conclusion.slowest", backend=slowest[0], speedup=loc.ratio(slow)))
     sized = [(n, b) for n, b in timed if b["file_size_mb"]]
     if sized and ref["file_size_mb"]:
         name, b = min(sized, key=lambda item: item[1]["file_size_mb"])

@@ -13,6 +13,7 @@ import yaml
 
 from reportgen.analysis import score
 from reportgen.analysis.assess import Assessment, assess
+from reportgen.analysis.finding import speedup_of
 from reportgen.analysis.verdicts import Thresholds, dig, is_ok, ordered
 from reportgen.report import answer_charts, charts, narrative, quality
 from reportgen.report.cells import Metric, change
@@ -48,10 +49,10 @@ CHANGES = (
 )
 
 
-def headline(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
+def headline(results: Document, judged: Assessment, loc: Locale) -> list[dict]:
     """Return the headline table: per metric, the reference's value and each backend's with its change."""
     (ref_name, ref), *others = ordered(results)
-    rows = []
+    th, rows = judged.thresholds, []
     for m in HEADLINE:
         fmt = getattr(loc, m.kind)
         values = {name: dig(b, m.path) for name, b in ordered(results)}
@@ -65,7 +66,8 @@ def headline(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
                 failed = {"change": DASH, "severity": severity, "label": loc.t("change.not_comparable")}
                 cells.append({"backend": name, "value": value, **failed})
                 continue
-            interval = b["speedup_interval"] if m.tolerance == "speed" else None
+            speed = judged.speedups.get(name) if m.tolerance == "speed" else None
+            interval = (speed.low, speed.high) if speed else None
             cell = change(values[ref_name], values[name], m, th, loc, interval)
             if (
                 m.id == "file_size"
@@ -93,13 +95,13 @@ def changes(results: Document, previous: Document, th: Thresholds, loc: Locale) 
     metrics = [
         m
         for m in CHANGES
-        if any(dig(b, m.path) is not None or dig(o, m.path) is not None for _, b, o in both)
+        if any(_value(results, n, m) is not None or _value(previous, n, m) is not None for n, _, _ in both)
     ]
     rows = []
     for name, b, old in both:
         cells = []
         for m in metrics:
-            before, after = dig(old, m.path), dig(b, m.path)
+            before, after = _value(previous, name, m), _value(results, name, m)
             fmt = getattr(loc, m.kind)
             cell = {"old": fmt(before), "new": fmt(after), **change(before, after, m, th, loc)}
             was, now = dig(old, ("parity", "allclose")), dig(b, ("parity", "allclose"))
@@ -115,6 +117,14 @@ def changes(results: Document, previous: Document, th: Thresholds, loc: Locale) 
         "added": [n for n in results["backend_order"] if n not in old_names],
         "removed": [n for n in previous["backend_order"] if n not in names],
     }
+
+
+def _value(results: Document, name: str, m: Metric) -> object:
+    """Return a backend's value of a metric; the speed-up is the analysis's estimate (stats.speedup)."""
+    if m.id == "speedup":
+        measured = speedup_of(results, name) if name != results["reference"] else None
+        return measured.value if measured else None
+    return dig(results["backends"][name], m.path)
 
 
 def files(results: Document) -> list[dict]:
@@ -168,7 +178,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
     figures = {
         "latency": charts.latency_figure(results, loc),
         "rounds": charts.rounds_figure(results, loc),
-        "fps": charts.fps_figure(results, loc),
+        "fps": charts.fps_figure(results, judged.speedups, loc),
         "batch": charts.batch_figure(results, loc),
         "memory": charts.memory_figure(results, loc),
         "size": charts.size_figure(results, loc),
@@ -186,7 +196,8 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "verdicts": verdicts,
         "bottom_line": narrative.bottom_line(results, judged, found, loc),
         "recommended": best[0] if best else None,
-        "headline": headline(results, th, loc),
+        "headline": headline(results, judged, loc),
+        "speedups": judged.speedups,
         "findings": found,
         "dataset": quality.dataset_sentence(results, loc),
         "metrics": quality.metric_rows(results, loc),

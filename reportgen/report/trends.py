@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from reportgen.analysis.finding import speedup_of
 from reportgen.report.charts import (
     backend_color,
     base_layout,
@@ -19,7 +20,9 @@ from reportgen.report.charts import (
 from reportgen.report.locale import Locale
 from reportgen.results.schema import Backend, Document
 
-Bounds = Callable[[Backend], list[float] | None]
+# What a trend reads of one version for one backend: a value, and (low, high) around it.
+Value = Callable[[Document, str], float | None]
+Bounds = Callable[[Document, str], list[float] | None]
 
 
 def _backend_names(history: list[Document], include_reference: bool) -> list[str]:
@@ -31,20 +34,36 @@ def _backend_names(history: list[Document], include_reference: bool) -> list[str
     return names
 
 
-def _value(backend: Backend | None, *path: str) -> float | None:
-    """Return a successful backend's value at ``path`` (through nulls: a reference has no parity)."""
-    value: object = backend if backend is not None and backend["status"] == "ok" else None
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return rounded(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+def _ok(r: Document, name: str) -> Backend | None:
+    backend = r["backends"].get(name)  # a version that did not measure this backend: no point
+    return backend if backend is not None and backend["status"] == "ok" else None
 
 
-def _speedup_bounds(backend: Backend) -> list[float] | None:
-    return backend["speedup_interval"]
+def _at(*path: str) -> Value:
+    """Return the reader of a successful backend's value at ``path`` (through nulls: a reference has
+    no parity)."""
+
+    def value(r: Document, name: str) -> float | None:
+        found: object = _ok(r, name)
+        for key in path:
+            found = found.get(key) if isinstance(found, dict) else None
+        return rounded(found) if isinstance(found, (int, float)) and not isinstance(found, bool) else None
+
+    return value
 
 
-def _round_bounds(backend: Backend) -> list[float] | None:
-    medians = [r["median_ms"] for r in backend["rounds"] or []]
+def _speedup(r: Document, name: str) -> float | None:
+    measured = speedup_of(r, name) if name != r["reference"] and name in r["backends"] else None
+    return rounded(measured.value) if measured else None
+
+
+def _speedup_bounds(r: Document, name: str) -> list[float] | None:
+    measured = speedup_of(r, name)  # the analysis's own estimate, as the version's page shows it
+    return [measured.low, measured.high] if measured else None
+
+
+def _round_bounds(r: Document, name: str) -> list[float] | None:
+    medians = [x["median_ms"] for x in r["backends"][name]["rounds"] or []]
     return [min(medians), max(medians)] if len(medians) > 1 else None
 
 
@@ -52,8 +71,7 @@ def _error_bars(history: list[Document], name: str, y: list, bounds: Bounds) -> 
     """Return Plotly error bars from each version's (low, high) around its point; none where unknown."""
     low, high = [], []
     for r, value in zip(history, y):
-        backend = r["backends"].get(name)  # a version that did not measure this backend: no bar
-        interval = bounds(backend) if value is not None else None  # a value: a successful backend
+        interval = bounds(r, name) if value is not None else None  # a value: a successful backend
         low.append(rounded(value - interval[0]) if interval else None)
         high.append(rounded(interval[1] - value) if interval else None)
     return {
@@ -70,7 +88,7 @@ def _trend(
     history: list[Document],
     title: str,
     y_title: str,
-    path: tuple[str, ...],
+    value: Value,
     loc: Locale,
     reference: bool = True,
     bounds: Bounds | None = None,
@@ -79,7 +97,7 @@ def _trend(
     versions = [plain_label(r["version"]) for r in history]
     data = []
     for name in _backend_names(history, reference):
-        y = [_value(r["backends"].get(name), *path) for r in history]
+        y = [value(r, name) for r in history]
         trace = {
             "type": "scatter",
             "mode": "lines+markers",
@@ -106,7 +124,7 @@ def trend_figures(history: list[Document], loc: Locale) -> dict[str, dict]:
             history,
             "chart.trend_latency.title",
             "chart.axis.latency_ms",
-            ("latency_ms", "median"),
+            _at("latency_ms", "median"),
             loc,
             bounds=_round_bounds,
         ),
@@ -114,17 +132,17 @@ def trend_figures(history: list[Document], loc: Locale) -> dict[str, dict]:
             history,
             "chart.trend_speedup.title",
             "chart.axis.speedup",
-            ("speedup",),
+            _speedup,
             loc,
             False,
             bounds=_speedup_bounds,
         ),
-        "size": _trend(history, "chart.trend_size.title", "chart.axis.size_mb", ("file_size_mb",), loc),
+        "size": _trend(history, "chart.trend_size.title", "chart.axis.size_mb", _at("file_size_mb"), loc),
         "max_abs_diff": _trend(
             history,
             "chart.trend_max_abs_diff.title",
             "chart.axis.max_abs_diff",
-            ("parity", "max_abs_diff"),
+            _at("parity", "max_abs_diff"),
             loc,
             False,
         ),
@@ -132,7 +150,7 @@ def trend_figures(history: list[Document], loc: Locale) -> dict[str, dict]:
             history,
             "chart.trend_detections.title",
             "chart.axis.detections",
-            ("metrics", "detections_per_image"),
+            _at("metrics", "detections_per_image"),
             loc,
         ),
     }

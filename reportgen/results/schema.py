@@ -16,11 +16,13 @@ rounds add up to the samples, the reference is a backend) are in reportgen/resul
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import Field
 from typing_extensions import NotRequired, TypedDict
 
+from reportgen.catalog import LOCALES
+from reportgen.config.sections import KINDS, ModelConfig
 from reportgen.results.leaves import (
     Count,
     Flag,
@@ -48,7 +50,8 @@ Label = Annotated[str, Leaf(EXPECTED, is_version_label)]
 Status = Annotated[str, choice("ok", "failed")]
 # A backend may also be "unavailable": the machine lacks what it needs (a GPU, a provider); not a failure.
 BackendStatus = Annotated[str, choice("ok", "failed", "unavailable")]
-KINDS = ("pytorch", "torchscript", "onnxruntime", "openvino", "torch_compile")
+# Declared once, in the config: a results file holds what a config may name.
+TASKS, SOURCES = (get_args(ModelConfig.model_fields[key].annotation) for key in ("task", "source"))
 BOX = Leaf(
     "an [x1, y1, x2, y2] box of numbers",
     lambda v: isinstance(v, list) and len(v) == 4 and all(map(is_number, v)),
@@ -230,13 +233,8 @@ class InputBinding(TypedDict):
 
 class Model(TypedDict):
     name: Text
-    task: Annotated[
-        str,
-        choice(
-            "segmentation", "detection", "classification", "set_detection", "semantic_segmentation", "raw"
-        ),
-    ]
-    source: Annotated[str, choice("builtin", "torchscript", "factory", "ultralytics", "huggingface")]
+    task: Annotated[str, choice(*TASKS)]
+    source: Annotated[str, choice(*SOURCES)]
     parameters: Count
     flops: OptCount
     input_shape: list[Count]
@@ -306,7 +304,7 @@ class Document(TypedDict):
     schema_version: PositiveInteger
     version: Label
     title: OptText
-    locale: Annotated[str, choice("en", "ko")]
+    locale: Annotated[str, choice(*LOCALES)]
     created_at: Time
     reportgen_version: Text
     config: StoredConfig
@@ -327,7 +325,7 @@ class Merged(TypedDict):
     schema_version: PositiveInteger
     version: Label
     title: OptText
-    locale: Annotated[str, choice("en", "ko")]
+    locale: Annotated[str, choice(*LOCALES)]
     created_at: Time
     reportgen_version: Text
     machines: Annotated[list[Document], Field(min_length=1)]
