@@ -1,0 +1,145 @@
+"""Hugging Face models nobody here wrote, end to end through `reportgen build` (model.source: huggingface).
+
+Each is a real transformers architecture built from a small config (random weights, nothing
+downloaded), saved with save_pretrained into a folder, and configured as the README shows: the report
+must carry the metrics of its task.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+transformers = pytest.importorskip("transformers")
+torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.slow
+
+QUICK = {"rounds": 1, "warmup_iterations": 1, "min_iterations": 3, "min_time_s": 0, "max_time_s": 1}
+BACKENDS = [{"name": "pytorch", "kind": "pytorch"}, {"name": "onnxruntime", "kind": "onnxruntime"}]
+SHAPES = {0: "circle", 1: "square", 2: "triangle", 3: "cross"}
+
+
+def _small(kind: str):
+    """Return a tiny model of the architecture ``kind`` (seeded random weights)."""
+    torch.manual_seed(0)
+    t = transformers
+    if kind == "vit":
+        config = t.ViTConfig(
+            image_size=32,
+            patch_size=8,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            num_labels=4,
+            id2label=SHAPES,
+        )
+        return t.ViTForImageClassification(config)
+    if kind == "segformer":
+        config = t.SegformerConfig(
+            num_encoder_blocks=2,
+            depths=[1, 1],
+            sr_ratios=[2, 1],
+            hidden_sizes=[16, 32],
+            patch_sizes=[7, 3],
+            strides=[4, 2],
+            num_attention_heads=[1, 2],
+            mlp_ratios=[2, 2],
+            decoder_hidden_size=32,
+            num_labels=5,
+        )
+        return t.SegformerForSemanticSegmentation(config)
+    if kind == "yolos":
+        config = t.YolosConfig(
+            image_size=[64, 64],
+            patch_size=16,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            num_detection_tokens=10,
+            num_labels=4,
+        )
+        return t.YolosForObjectDetection(config)
+    config = t.BertConfig(
+        vocab_size=100,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        num_labels=3,
+    )
+    return t.BertForSequenceClassification(config)
+
+
+def _build(tmp_path, kind: str, model: dict, dataset: dict, **sections) -> dict:
+    """Save the model folder, write the config, run `reportgen build`; return the results document."""
+    _small(kind).eval().save_pretrained(tmp_path / kind)
+    config = {
+        "version": kind,
+        "model": {"name": kind, "source": "huggingface", "checkpoint": kind, **model},
+        "dataset": {"seed": 3, "images": 6, **dataset},
+        "measurement": QUICK,
+        "backends": BACKENDS,
+        "site": {"dir": "site"},
+        **sections,
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "reportgen", "build", "-c", "config.yaml"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "site" / kind / "index.html").is_file()
+    document = json.loads((tmp_path / "site" / kind / "results.json").read_text())
+    for name, backend in document["backends"].items():
+        assert backend["status"] == "ok", (name, backend["error"])
+    return document
+
+
+def test_segformer_reports_miou_and_pixel_agreement(tmp_path):
+    document = _build(tmp_path, "segformer", {"task": "semantic_segmentation", "input_size": 64}, {})
+    metrics = document["backends"]["onnxruntime"]["metrics"]
+    assert 0 <= metrics["miou"] <= 1 and len(metrics["per_class_iou"]) == 5
+    assert document["model"]["class_names"][0] == "background"
+    parity = document["backends"]["onnxruntime"]["parity"]
+    assert parity["pixel_agreement"] > 0.99 and parity["changed_pixel_share"] < 0.01
+
+
+def test_yolos_reports_box_matching_and_map_without_its_hidden_state(tmp_path):
+    document = _build(
+        tmp_path,
+        "yolos",
+        {"task": "set_detection", "input_size": 64, "outputs": {"last_hidden_state": "shown"}},
+        {},
+        postprocess={"conf_threshold": 0.05},  # random weights: every query is unsure
+    )
+    backend = document["backends"]["onnxruntime"]
+    assert "map50" in backend["metrics"] and backend["metrics"]["ground_truth_objects"] > 0
+    assert backend["parity"]["detection_match_rate"] > 0.9
+    assert {"logits", "pred_boxes", "last_hidden_state"} <= set(backend["parity"]["outputs"])
+
+
+def test_vit_classifies_the_one_shape_images(tmp_path):
+    document = _build(tmp_path, "vit", {"task": "classification", "input_size": 32}, {})
+    assert document["model"]["class_names"] == list(SHAPES.values())
+    backend = document["backends"]["onnxruntime"]
+    assert "top1_accuracy" in backend["metrics"] and backend["parity"]["top1_agreement"] == 1.0
+
+
+def test_bert_binds_its_token_inputs(tmp_path):
+    ids = {"kind": "integers", "low": 0, "high": 100}
+    inputs = [
+        {"name": "input_ids", "dtype": "int64", "shape": ["batch", 16], "values": ids, "keyword": True},
+        {
+            "name": "attention_mask",
+            "dtype": "int64",
+            "shape": ["batch", 16],
+            "values": {"kind": "ones"},
+            "keyword": True,
+        },
+    ]
+    document = _build(tmp_path, "bert", {"task": "classification", "inputs": inputs}, {"source": "random"})
+    assert document["backends"]["onnxruntime"]["parity"]["top1_agreement"] == 1.0
