@@ -166,9 +166,9 @@ def size(b: Backend, ref: Backend, th: Thresholds) -> Verdict:
 def memory(b: Backend, ref: Backend, th: Thresholds) -> Verdict:
     """Return whether the backend's peak memory is lower, higher or about the reference's (a fact for
     the assessment; the memory findings say why, no badge shows it)."""
-    peak, ref_peak = b["memory_mb"]["peak"], ref["memory_mb"]["peak"]
-    if not peak or not ref_peak:
+    if b["memory_mb"] is None or ref["memory_mb"] is None:
         return Verdict("info", "memory.unknown")
+    peak, ref_peak = b["memory_mb"]["peak"], ref["memory_mb"]["peak"]
     ratio = peak / ref_peak
     if abs(ratio - 1) <= th.tolerance("memory"):
         return Verdict("info", "memory.same", {"ratio": ratio})

@@ -120,9 +120,9 @@ def agreement_share(parity: Parity | None) -> float:
     return 1.0 if parity["allclose"] else 0.0  # raw tensors: agreement is output parity
 
 
-def accuracy_of(metrics: Metrics) -> float | None:
+def accuracy_of(metrics: Metrics | None) -> float | None:
     """Return the task's headline accuracy against ground truth (None without labels)."""
-    return metrics.get("map50", metrics.get("top1_accuracy"))
+    return None if metrics is None else metrics.get("map50", metrics.get("top1_accuracy"))
 
 
 def size_ratio(backend: Backend, reference: Backend) -> float | None:

@@ -22,7 +22,8 @@ from reportgen.analysis.finding import (
 )
 from reportgen.analysis.method import biased_backends
 from reportgen.analysis.verdicts import FASTER, Thresholds, simplicity, speed_verdict
-from reportgen.results.schema import Document
+from reportgen.results.schema import Backend, Document
+from reportgen.results.timing import BatchSize
 
 FASTEST, TIED, KEEP, REMEASURE = "fastest", "tied", "keep", "remeasure"
 
@@ -85,7 +86,7 @@ def advice(document: Document, th: Thresholds) -> list[Finding]:
         return []
     if choice.kind == REMEASURE:
         return [finding("recommend.remeasure", "warn", None, ref=ref_name)]
-    if choice.kind == KEEP:
+    if choice.kind == KEEP or choice.backend is None or choice.interval is None:
         return _keep(document)
     name, (low, high) = choice.backend, choice.interval
     b, ref = document["backends"][name], document["backends"][ref_name]
@@ -125,7 +126,9 @@ def batch_sizes(document: Document, th: Thresholds) -> list[Finding]:
     rates = [
         (name, entry["throughput_per_s"])
         for name, b in ok_backends(document)
-        if (entry := (b.get("by_batch_size") or {}).get(str(largest), {})).get("status") == "ok"
+        if (entry := _at_size(b, largest)) is not None
+        and entry["status"] == "ok"
+        and "throughput_per_s" in entry
     ]
     if not rates:
         return []
@@ -133,3 +136,8 @@ def batch_sizes(document: Document, th: Thresholds) -> list[Finding]:
     listed = ", ".join(f"{name} {rate:.1f}/s" for name, rate in sorted(rates, key=lambda item: -item[1]))
     params = {"batch": sizes[0], "largest": largest, "best": best, "throughput": throughput, "listed": listed}
     return [finding("recommend.batch", "info", best, **params)]
+
+
+def _at_size(backend: Backend, size: int) -> BatchSize | None:
+    """Return a backend's measurement at one batch size (None where it was not measured)."""
+    return backend.get("by_batch_size", {}).get(str(size))

@@ -11,7 +11,7 @@ document's machines carry its version.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from reportgen.results.leaves import shown
 from reportgen.results.schema import Backend, Document, Merged
@@ -72,12 +72,13 @@ def problems(document: Document) -> Iterator[Problem]:
 
 
 def _measured(loc: Loc, backend: Backend) -> Iterator[Problem]:
-    missing = [key for key in OK_MEASUREMENTS if backend[key] is None]
+    entry: dict[str, Any] = dict(backend)  # walked by key name below
+    missing = [key for key in OK_MEASUREMENTS if entry[key] is None]
     for key in missing:
         yield Problem((*loc, key), "expected the measurement of a backend whose status is 'ok', got None")
-    if {"latency_ms", "rounds"} & set(missing):
-        return
     latency, rounds = backend["latency_ms"], backend["rounds"]
+    if latency is None or rounds is None:
+        return
     samples = len(latency["samples"])
     if latency["n"] != samples:
         text = f"expected {samples}, the number of latency_ms.samples, got {shown(latency['n'])}"
@@ -86,7 +87,8 @@ def _measured(loc: Loc, backend: Backend) -> Iterator[Problem]:
         text = f"expected {len(rounds)}, the number of rounds, got {shown(latency['rounds'])}"
         yield Problem((*loc, "latency_ms", "rounds"), text)
     for key in ("rounds", "slices"):  # each splits the same samples, in order
-        counted = sum(r["n"] for r in backend[key] or [])
-        if backend[key] is not None and counted != samples:
+        parts = entry[key]
+        counted = sum(r["n"] for r in parts or [])
+        if parts is not None and counted != samples:
             text = f"expected {key} whose n add up to the {samples} latency_ms.samples, got {counted}"
             yield Problem((*loc, key), text)

@@ -41,7 +41,8 @@ def machine_label(environment: dict) -> str:
 
 def labelled(document: dict) -> list[tuple[str, dict]]:
     """Return (label, one-machine document) per machine; the second of two alike gets '-2', and so on."""
-    pairs, seen = [], {}
+    pairs: list[tuple[str, dict]] = []
+    seen: dict[str, int] = {}
     for machine in machine_documents(document):
         base = machine_label(machine.get("environment") or {})
         seen[base] = seen.get(base, 0) + 1

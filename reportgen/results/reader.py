@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 from typing_extensions import NotRequired, TypedDict
 
 from reportgen.errors import ResultsError
@@ -117,7 +118,7 @@ def _adapter(merged: bool) -> TypeAdapter:
     return TypeAdapter(Merged if merged else Document)
 
 
-def _problem(error: dict) -> Problem:
+def _problem(error: ErrorDetails) -> Problem:
     loc, value = tuple(error["loc"]), error.get("input")
     if error["type"] == LEAF_ERROR:
         return Problem(loc, f"{error['msg']}, got {shown(value)}")

@@ -30,6 +30,6 @@ def is_version_label(label: object) -> bool:
 def check_version_label(label: object, source: str) -> str:
     """Return ``label`` if it may name a version; else raise ResultsError (exit 2), one line naming
     ``source`` (a file, or what gave the label) and what was expected."""
-    if not is_version_label(label):
+    if not isinstance(label, str) or not is_version_label(label):
         raise ResultsError(f"{source}: version: expected {EXPECTED}, got {shown(label)}")
     return label
