@@ -236,6 +236,7 @@ class ExportConfig(Section):
 
 
 KINDS = ("pytorch", "torchscript", "onnxruntime", "openvino", "torch_compile")
+TORCH_KINDS = ("pytorch", "torch_compile")  # built from the model source, not from a file the run made
 
 
 class BackendConfig(Section):

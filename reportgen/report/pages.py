@@ -15,6 +15,7 @@ from reportgen.analysis import score
 from reportgen.analysis.assess import Assessment, assess
 from reportgen.analysis.finding import speedup_of
 from reportgen.analysis.verdicts import Thresholds, dig, is_ok, ordered
+from reportgen.config.sections import TORCH_KINDS
 from reportgen.report import answer_charts, charts, narrative, quality
 from reportgen.report.cells import Metric, change
 from reportgen.report.locale import DASH, Locale
@@ -136,7 +137,7 @@ def files(results: Document) -> list[dict]:
             rows.append({"backend": name, "failed": True, "status": b["status"], "error": b["error"]})
             continue
         # Documents before per-backend files: the checkpoint for PyTorch, the ONNX file otherwise.
-        shared = (model["checkpoint"] if b["kind"] in ("pytorch", "torch_compile") else model["onnx"]) or {}
+        shared = (model["checkpoint"] if b["kind"] in TORCH_KINDS else model["onnx"]) or {}
         dtypes = b["weight_dtypes"] or shared.get("dtypes") or {}
         total = sum(dtypes.values())
         breakdown = sorted(dtypes.items(), key=lambda kv: (-kv[1], kv[0])) if total else []
