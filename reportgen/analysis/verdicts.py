@@ -9,7 +9,11 @@ may lack (a metric, an agreement, a config key) is looked up with a default.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
 
 from reportgen.config.schema import AnalysisConfig, Config, ParityConfig
 from reportgen.results.schema import Backend, Document, Parity
@@ -46,10 +50,13 @@ class Thresholds:
     def of(cls, results: Document) -> Thresholds:
         """Return the thresholds of one results document (its stored config; without one, or
         where an older config lacks a key, the schema's defaults)."""
-        config = results.get("config", {})
+        return cls._of_config(results.get("config", {}))
+
+    @classmethod
+    def _of_config(cls, config: Mapping[str, Any]) -> Thresholds:
         parity, analysis = config.get("parity", {}), config.get("analysis", {})
 
-        def pick(section: dict, model: type, key: str) -> float:
+        def pick(section: Mapping[str, Any], model: type[BaseModel], key: str) -> float:
             value = section.get(key)
             return float(model.model_fields[key].default if value is None else value)
 
@@ -72,7 +79,7 @@ class Thresholds:
     @classmethod
     def from_config(cls, config: Config) -> Thresholds:
         """Return the thresholds a validated config sets."""
-        return cls.of({"config": config.model_dump(mode="json")})
+        return cls._of_config(config.model_dump(mode="json"))
 
     def tolerance(self, kind: str) -> float:
         """Return the change below which a metric of this kind counts as unchanged."""
@@ -119,9 +126,10 @@ def is_ok(backend: Backend | None) -> bool:
 def agreement(parity: Parity | None) -> tuple[str, float] | None:
     """Return how the task measured agreement with the reference, and its share in [0, 1]:
     matched detections (detection, segmentation) or top-1 agreement (classification)."""
-    for measure, key in (("detections", "detection_match_rate"), ("top1", "top1_agreement")):
-        if parity is not None and key in parity:
-            return measure, parity[key]
+    if parity is not None and "detection_match_rate" in parity:
+        return "detections", parity["detection_match_rate"]
+    if parity is not None and "top1_agreement" in parity:
+        return "top1", parity["top1_agreement"]
     return None
 
 
@@ -147,7 +155,7 @@ def simplicity(backend: Backend) -> tuple[int, int]:
     """Return a backend's distance from the plain default, lower first: FP32 before FP16 before INT8,
     then the runtime's default options before tuned ones. Among backends tied on speed the simplest is
     named."""
-    settings = backend["settings"]
+    settings = backend["settings"] or {}
     int8 = settings.get("quantization", "none") != "none"
     fp16 = settings.get("precision", "fp32") == "fp16"
     tuned = settings.get("graph_optimization", "all") != "all"
