@@ -3,6 +3,8 @@ slices with known machine states, the states seen, and the stopping rule."""
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
@@ -23,12 +25,21 @@ MEASUREMENT = {
 }
 
 
-def _series(levels_ms: list[float], states: list[float], rounds: int = 3, noise: float = 0.02, seed: int = 0):
+def _series(
+    levels_ms: float,
+    states: list[float],
+    rounds: int = 3,
+    noise: float = 0.02,
+    seed: int = 0,
+    offset: float = 0.0,
+):
     """Slices of one backend per cycle: its level times the machine's state at that cycle, with noise."""
     rng = np.random.default_rng(seed)
     per_round = len(states) // rounds
     return [
-        stats.Slice(1 + c // per_round, c, 3.0 * c, levels_ms * state * (1 + noise * rng.standard_normal()))
+        stats.Slice(
+            1 + c // per_round, c, 3.0 * c + offset, levels_ms * state * (1 + noise * rng.standard_normal())
+        )
         for c, state in enumerate(states)
     ]
 
@@ -45,6 +56,16 @@ def test_the_plan_cuts_the_time_per_round_into_at_least_four_slices_and_spreads_
     assert (short.cycles, short.min_calls, short.max_calls) == (4, 2, 2)
 
 
+def test_every_cycle_puts_each_candidate_between_two_reference_slices_in_a_shuffled_order():
+    rng = random.Random(0)
+    orders = [slices._sandwich(["ref", "a", "b", "c"], "ref", rng) for _ in range(6)]
+    for order in orders:
+        assert order[::2] == ["ref"] * 4 and sorted(order[1::2]) == ["a", "b", "c"]
+    assert len({tuple(o) for o in orders}) > 1  # shuffled per cycle
+    again = random.Random(0)
+    assert [slices._sandwich(["ref", "a", "b", "c"], "ref", again) for _ in range(6)] == orders  # seeded
+
+
 def test_backends_that_fit_stay_alive_together_and_groups_always_hold_the_reference():
     names = ["pytorch", "a", "b", "c"]
     sizes = {"pytorch": 400.0, "a": 300.0, "b": 300.0, "c": 300.0}
@@ -57,9 +78,11 @@ def test_backends_that_fit_stay_alive_together_and_groups_always_hold_the_refere
 
 def test_pairs_in_time_cancel_machine_states_that_unpaired_rounds_do_not():
     states = _states(36)
-    ref, cand = _series(13.0, states), _series(4.0, states, seed=1)
+    ref, cand = _series(13.0, states), _series(4.0, states, seed=1, offset=0.3)
     paired = stats.paired_speedup(ref, cand)
-    assert paired.pairs == 36 and paired.low <= 3.25 <= paired.high and paired.half_width < 0.03
+    assert (
+        paired.pairs == 18 and paired.low <= 3.25 <= paired.high and paired.half_width < 0.03
+    )  # the faster half
     # The same machine, each backend timed at other moments: the reference in slow states, the
     # candidate in fast ones, as rounds in separate processes could fall.
     ref_rounds = [[13.0 * 1.5] * 10 + [13.0] * 2, [13.0 * 1.5] * 12, [13.0] * 12]
@@ -93,10 +116,19 @@ def test_processes_that_disagree_widen_the_interval():
     assert stats.paired_speedup(ref, apart).half_width > 2 * stats.paired_speedup(ref, same).half_width
 
 
+def test_a_candidate_slice_is_paired_with_the_reference_slices_right_before_and_after_it():
+    # The state rises linearly through each cycle: the reference before reads it low, after reads it high.
+    ref = [stats.Slice(1, c, 3.0 * c + t, 10.0 * (1 + 0.1 * t)) for c in range(8) for t in (0.0, 2.0)]
+    cand = [stats.Slice(1, c, 3.0 * c + 1.0, 5.0 * 1.1) for c in range(8)]
+    assert stats.paired_speedup(ref, cand).value == pytest.approx(2.0, rel=0.01)
+    only_before = [s for s in ref if s.start_s % 3 == 0]
+    assert stats.paired_speedup(only_before, cand).value == pytest.approx(10 / 5.5, rel=0.01)
+
+
 def test_only_slices_of_the_same_cycle_are_paired():
     ref = _series(10.0, [1.0] * 12)
     cand = [s for s in _series(5.0, [1.0] * 12) if s.cycle % 2 == 0]  # the candidate missed every other cycle
-    assert stats.paired_speedup(ref, cand).pairs == 6
+    assert stats.paired_speedup(ref, cand).pairs == 3  # the faster half of the 6 pairs
     assert stats.paired_speedup(ref, cand[:1]) is None
 
 

@@ -3,10 +3,11 @@
 The machine's speed changes over time (states of 10-60 s, about 1.5x apart on our VM: README, "Speed
 method"), so two backends timed at different moments disagree by more than the difference between
 them. Here a round starts one fresh process per backend (isolation stays: each has its own runtime,
-threads and memory), then drives them in cycles: every cycle times one short slice of each backend,
-in an order shuffled per cycle, with a pause after each slice so the runtime that just ran lets its
-spinning threads sleep before the next one starts. A reference slice and a candidate slice of the
-same cycle saw the same state; their ratio is what the speed-ups are made of (stats.paired_speedup).
+threads and memory), then drives them in cycles: every cycle times one short slice of each candidate,
+in an order shuffled per cycle, each between two slices of the reference (R a R b R ...), with a
+pause after each slice so the runtime that just ran lets its spinning threads sleep before the next
+one starts. A candidate slice and the reference slices beside it saw the same state of the machine;
+their ratio is what the speed-ups are made of (stats.paired_speedup).
 
 Rounds repeat with fresh processes (process-level effects: layout, thread placement) until the
 speed-ups that decide the recommendation are as precise as ``measurement.precision`` asks, or
@@ -164,7 +165,7 @@ def measure(
         number += 1
         round_started = time.monotonic()
         for group in plan_groups:
-            cycle = _round(jobs, group, number, cycle, plan, rng, measured, progress)
+            cycle = _round(jobs, reference, group, number, cycle, plan, rng, measured, progress)
         longest = max(longest, time.monotonic() - round_started)
         stopped = stop(number, time.monotonic() - started + longest, plan, measured, reference)
     record = {
@@ -215,6 +216,7 @@ def _estimate_mb(job: dict) -> float:
 
 def _round(
     jobs: dict,
+    reference: str,
     group: list[str],
     number: int,
     cycle: int,
@@ -230,9 +232,9 @@ def _round(
     live = {name: w for name in group if (w := _start(jobs[name], name, number, measured[name], progress))}
     progress(f"round {number}: {plan.cycles} cycles of {plan.slice_s:g}-s slices over {', '.join(live)}")
     for _ in range(plan.cycles):
-        order = list(live)
-        rng.shuffle(order)
-        for name in order:
+        for name in _sandwich(list(live), reference, rng):
+            if name not in live:
+                continue  # it died earlier in this cycle
             timed = live[name].time_slice(plan)
             time.sleep(plan.pause_s)  # the runtime that just ran lets its threads sleep
             if timed is None:  # the process died: its result (or the log's last line) says why
@@ -253,6 +255,14 @@ def _round(
             continue
         measured[name].rounds.append({**result, "ready": live[name].ready, "round": record})
     return cycle
+
+
+def _sandwich(names: list[str], reference: str, rng: random.Random) -> list[str]:
+    """Return one cycle's order: the candidates shuffled, each between two slices of the reference
+    (R a R b R ...), so every candidate slice has a reference slice right before and after it."""
+    candidates = [n for n in names if n != reference]
+    rng.shuffle(candidates)
+    return [reference, *(name for candidate in candidates for name in (candidate, reference))]
 
 
 def _start(job_entry: tuple, name: str, number: int, measured: Measured, progress: Progress) -> Worker | None:

@@ -1,9 +1,11 @@
 """The regression gate: compare two results documents per backend and metric, judge each change.
 
-Latency is judged from the rounds, not from two medians: a slowdown counts only when it is larger
-than ``analysis.regression_latency_pct`` *and* the 95% interval of the speed-up over the rounds of both
-documents (the report's own, stats.speedup_interval) lies beyond ``analysis.speed_tolerance_pct``, so
-the noise between processes and runs never fails a build. Parity lost, accuracy down and file size up
+Latency is judged from intervals, not from two medians: a slowdown counts only when it is larger than
+``analysis.regression_latency_pct`` *and* the 95% interval of the change lies beyond
+``analysis.speed_tolerance_pct``, so the noise between processes and runs never fails a build. The
+two runs were timed at different moments; where the same reference ran beside every backend in both,
+a backend's change is measured against it (paired inside each run, the machine's states cancelled),
+else unpaired over the rounds (``_latency``). Parity lost, accuracy down and file size up
 are judged against the other ``analysis.regression_*`` thresholds and ``parity.min_match_rate``.
 Versions merged from several machines are compared machine by machine (``compare_machines``), never
 one machine with another.
@@ -21,11 +23,13 @@ from reportgen.config.schema import load_config, parse_config
 from reportgen.errors import ConfigError, ResultsError
 from reportgen.report.locale import DASH, fmt_mb, fmt_ms, fmt_pct, fmt_rate, fmt_sci
 from reportgen.results import merge
-from reportgen.results.document import is_merged, latency_rounds, machine_documents, read_results
+from reportgen.results.document import is_merged, machine_documents, read_results
 from reportgen.results.schema import Backend, Document, Merged, Parity
 from reportgen.results.version import is_version_label
-from reportgen.stats import speedup_interval
+from reportgen.stats import relative_speedup, unpaired_speedup
 
+# The reference is the same code in both runs when these of the model agree (and its threads and settings).
+YARDSTICK_MODEL_KEYS = ("name", "source", "parameters", "flops", "input_shape", "inputs", "checkpoint")
 # Fractions in [0, 1]; a change is measured in percentage points.
 ACCURACY_METRICS = ("map50", "map50_95", "mask_map50", "precision", "recall")
 # Status of a row: only "regression" fails the gate.
@@ -88,6 +92,7 @@ def compare(old: Document, new: Document, thresholds: Thresholds) -> dict:
     # Each side's answers as its page judges them, by today's rules and the gate's thresholds.
     answers = [{n: b.answers for n, b in assess(doc, thresholds).backends.items()} for doc in (old, new)]
     thresholds = _familywise(thresholds, old, new)
+    yardstick, disturbed = _yardstick(old, new), _disturbed(old, new, thresholds)
     for name in names:
         before, after = old["backends"].get(name), new["backends"].get(name)
         if before is None:
@@ -96,7 +101,8 @@ def compare(old: Document, new: Document, thresholds: Thresholds) -> dict:
             rows.append(_row(name, "status", before["status"], None, REMOVED, "not measured in NEW"))
         else:
             verdicts = (answers[0].get(name), answers[1].get(name))
-            rows += _backend_rows(name, before, after, thresholds, verdicts)
+            measured = yardstick if yardstick and name != new["reference"] else None
+            rows += _backend_rows(name, before, after, thresholds, verdicts, measured, disturbed)
     regressions = [r for r in rows if r["status"] == REGRESSION]
     return {
         "old": _side(old),
@@ -176,7 +182,13 @@ def _text(value) -> str:
 
 
 def _backend_rows(
-    name: str, before: Backend, after: Backend, th: Thresholds, answers: tuple[Verdict | None, Verdict | None]
+    name: str,
+    before: Backend,
+    after: Backend,
+    th: Thresholds,
+    answers: tuple[Verdict | None, Verdict | None],
+    yardstick: tuple[Backend, Backend] | None,
+    disturbed: str | None,
 ) -> list[dict]:
     if before["status"] != "ok" or after["status"] != "ok":
         status = REGRESSION if before["status"] == "ok" else IMPROVED if after["status"] == "ok" else INFO
@@ -184,7 +196,7 @@ def _backend_rows(
             status = INFO
         detail = after["error"] or before["error"] or ""
         return [_row(name, "status", before["status"], after["status"], status, detail)]
-    rows = [_latency(name, before, after, th), *_parity(name, before, after, answers)]
+    rows = [_latency(name, before, after, th, yardstick, disturbed), *_parity(name, before, after, answers)]
     for metric in ACCURACY_METRICS:
         rows += _accuracy(name, metric, before, after, th)
     rows.append(_size(name, before, after, th))
@@ -196,24 +208,42 @@ def _backend_rows(
     return rows
 
 
-def _latency(name: str, before: Backend, after: Backend, th: Thresholds) -> dict:
+def _latency(
+    name: str, before: Backend, after: Backend, th: Thresholds, yardstick: tuple | None, disturbed: str | None
+) -> dict:
+    """Judge a backend's latency change from OLD to NEW.
+
+    Two documents were measured at different moments, so none of their slices pair. Where the same
+    reference (``yardstick``: OLD's and NEW's reference entries) ran beside every backend in both runs,
+    a backend's change is judged relative to it: the ratio of its paired speed-ups, which cancels the
+    machine's speed states of both runs (stats.relative_speedup). Otherwise, and for the reference
+    itself, the medians are compared unpaired, with the machine's states inside the interval. A run
+    that other processes disturbed (``disturbed`` says which) is not judged on speed, and says so.
+    """
     # Both succeeded, so both were timed (the reader guarantees it): a positive median each.
     old_ms, new_ms = before["latency_ms"]["median"], after["latency_ms"]["median"]
     change = new_ms / old_ms - 1
-    # The same round-level interval as the report's speed-ups: median(old) / median(new), > 1 faster.
-    speedup = speedup_interval(latency_rounds(before), latency_rounds(after), th.confidence)
-    interval = [1 / speedup[1], 1 / speedup[0]]  # shown as new / old, > 1 slower
-    verdict = speed_verdict(speedup, th.speed_tol)
-    if change > th.regression_latency and verdict == SLOWER:
+    if yardstick is not None:
+        estimate = relative_speedup(yardstick[0], before, yardstick[1], after, th.confidence)
+        how = "against the same reference timed beside it in both runs"
+    else:
+        estimate = unpaired_speedup(before, after, th.confidence)
+        how = _unpaired(min(len(before["rounds"]), len(after["rounds"])))
+    judged = 1 / estimate.value - 1  # > 0: slower
+    interval = [1 / estimate.high, 1 / estimate.low]  # shown as new / old, > 1 slower
+    verdict = speed_verdict((estimate.low, estimate.high), th.speed_tol)
+    if judged > th.regression_latency and verdict == SLOWER:
         status = REGRESSION
-    elif change < -th.regression_latency and verdict == FASTER:
+    elif judged < -th.regression_latency and verdict == FASTER:
         status = IMPROVED
     else:
         status = SAME
-    rounds = min(len(before["rounds"]), len(after["rounds"]))
-    detail = _interval_text(interval, th, rounds)
+    low, high = (fmt_pct(x - 1) for x in interval)
+    detail = f"{fmt_pct(judged)}, {100 * th.confidence:.3g}% CI {low} to {high}, {how}"
     if verdict == SAME_SPEED:
         detail = f"within the noise ({detail})"
+    if disturbed and status != SAME:
+        status, detail = INFO, f"not judged: {disturbed} ({detail})"
     threads_old, threads_new = before["threads"], after["threads"]
     if threads_old != threads_new:
         detail += f"; threads {threads_old} -> {threads_new}"
@@ -221,9 +251,34 @@ def _latency(name: str, before: Backend, after: Backend, th: Thresholds) -> dict
     return _row(name, "latency_median_ms", old_ms, new_ms, status, detail, texts, interval)
 
 
-def _interval_text(interval: list[float], th: Thresholds, rounds: int) -> str:
-    over = f"over {rounds} rounds" if rounds > 1 else "of one process: ignores the variance between processes"
-    return f"{100 * th.confidence:.3g}% CI {fmt_pct(interval[0] - 1)} to {fmt_pct(interval[1] - 1)}, {over}"
+def _disturbed(old: Document, new: Document, th: Thresholds) -> str | None:
+    """Return which run other processes disturbed beyond ``analysis.max_other_cpu_share``, or None."""
+    for label, doc in (("OLD", old), ("NEW", new)):
+        share = doc["environment"]["other_cpu_share"]
+        if share is not None and share > th.max_other_cpu_share:
+            took, limit = (f"{100 * x:.0f}%" for x in (share, th.max_other_cpu_share))
+            return f"other processes took {took} of the CPU during {label} (over {limit})"
+    return None
+
+
+def _unpaired(rounds: int) -> str:
+    if rounds == 1:
+        return "of one process: ignores the variance between processes"
+    return f"over {rounds} rounds, unpaired: the machine's speed states of both runs stay in it"
+
+
+def _yardstick(old: Document, new: Document) -> tuple[Backend, Backend] | None:
+    """Return OLD's and NEW's reference entries when the reference is the same code in both runs (same
+    model, weights file, inputs, torch, threads and settings) and both were timed in paired slices;
+    else None: then no backend's change can be measured against it."""
+    ref_old, ref_new = (doc["backends"].get(doc["reference"]) for doc in (old, new))
+    if old["reference"] != new["reference"] or not (_timed(ref_old) and _timed(ref_new)):
+        return None
+    if not (ref_old.get("slices") and ref_new.get("slices")):
+        return None
+    same_model = all(old["model"].get(k) == new["model"].get(k) for k in YARDSTICK_MODEL_KEYS)
+    same_run = ref_old["threads"] == ref_new["threads"] and ref_old["settings"] == ref_new["settings"]
+    return (ref_old, ref_new) if same_model and same_run else None
 
 
 def _parity_text(parity: Parity | None, verdict: Verdict | None) -> str:
