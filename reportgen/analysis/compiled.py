@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import statistics
 
-from reportgen.analysis.finding import Finding, finding, ok_backends
+from reportgen.analysis.finding import Finding, candidates, finding
 from reportgen.analysis.verdicts import Thresholds
-from reportgen.results.schema import Backend, Document
+from reportgen.results.schema import Document, Measured
 
 COMPILING = ("torch_compile",)
 
@@ -20,11 +20,10 @@ COMPILING = ("torch_compile",)
 def compile_cost(document: Document, th: Thresholds) -> list[Finding]:
     """Return, for each compiling backend, its cold and warm first call against the reference's."""
     ref_name = document["reference"]
-    ref = document["backends"][ref_name]
     out = []
-    for name, b in ok_backends(document):
+    for name, b, ref in candidates(document):
         firsts = _first_calls(b)
-        if b["kind"] not in COMPILING or not firsts or ref["status"] != "ok" or name == ref_name:
+        if b["kind"] not in COMPILING or not firsts:
             continue
         warm = firsts[1:]
         saved_ms = ref["latency_ms"]["median"] - b["latency_ms"]["median"]
@@ -44,7 +43,7 @@ def compile_cost(document: Document, th: Thresholds) -> list[Finding]:
     return out
 
 
-def _first_calls(backend: Backend) -> list[float]:
+def _first_calls(backend: Measured) -> list[float]:
     """Return each round's first call (ms) in the order the rounds ran; [] for files without them."""
     firsts = [r.get("first_inference_ms") for r in backend["rounds"]]
     return [f for f in firsts if f is not None] if all(f is not None for f in firsts) else []

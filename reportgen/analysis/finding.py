@@ -16,7 +16,7 @@ from reportgen import stats
 from reportgen.analysis.variants import declared
 from reportgen.analysis.verdicts import agreement
 from reportgen.catalog import load_catalog
-from reportgen.results.schema import Backend, Document, Metrics, Parity
+from reportgen.results.schema import Backend, Document, Measured, Metrics, Parity, measured
 
 PARTS = ("title", "evidence", "cause", "recommendation")
 
@@ -41,30 +41,32 @@ def finding(key: str, severity: str, backend: str | None, **params) -> Finding:
     the key, its severity and its params as declared in analysis/variants.py."""
     declared(key, severity, params)
     catalog = load_catalog("en")
-    texts = {part: catalog.get(f"rule.{key}.{part}") for part in PARTS}
+    title, evidence, cause, recommendation = (
+        text.format(**params) if (text := catalog.get(f"rule.{key}.{part}")) else None for part in PARTS
+    )
     return {
         "id": key.split("/")[0],
         "key": key,
         "severity": severity,
         "backend": backend,
         "params": params,
-        **{part: text.format(**params) if text else None for part, text in texts.items()},
+        "title": title,
+        "evidence": evidence,
+        "cause": cause,
+        "recommendation": recommendation,
     }
 
 
-def ok_backends(document: Document) -> list[tuple[str, Backend]]:
+def ok_backends(document: Document) -> list[tuple[str, Measured]]:
     """Return (name, backend) of the backends that ran to the end, in config order."""
-    return [
-        (n, document["backends"][n])
-        for n in document["backend_order"]
-        if document["backends"][n]["status"] == "ok"
-    ]
+    found = ((n, measured(document["backends"][n])) for n in document["backend_order"])
+    return [(n, b) for n, b in found if b is not None]
 
 
-def candidates(document: Document) -> Iterator[tuple[str, Backend, Backend]]:
+def candidates(document: Document) -> Iterator[tuple[str, Measured, Measured]]:
     """Yield (name, backend, reference backend) for every successful non-reference backend."""
-    reference = document["backends"][document["reference"]]
-    if reference["status"] == "ok":
+    reference = measured(document["backends"][document["reference"]])
+    if reference is not None:
         for name, backend in ok_backends(document):
             if name != document["reference"]:
                 yield name, backend, reference
@@ -76,8 +78,8 @@ def speedup_of(document: Document, name: str) -> stats.Speedup | None:
     The one door through which the analysis reads a speed-up (verdicts, tie rule, recommendation):
     stats.speedup, from time-paired slices where the document has them, else from its rounds.
     """
-    ref, backend = document["backends"][document["reference"]], document["backends"][name]
-    if ref["status"] != "ok" or backend["status"] != "ok":
+    ref, backend = measured(document["backends"][document["reference"]]), measured(document["backends"][name])
+    if ref is None or backend is None:
         return None
     return _speedup(_timing(ref), _timing(backend))
 
@@ -87,7 +89,7 @@ def speedup_of(document: Document, name: str) -> stats.Speedup | None:
 _Timing = tuple[tuple[float, ...], tuple[int, ...], tuple[tuple[int, int, float, int], ...] | None]
 
 
-def _timing(backend: Backend) -> _Timing:
+def _timing(backend: Measured) -> _Timing:
     slices = backend.get("slices")
     return (
         tuple(backend["latency_ms"]["samples"]),
@@ -125,7 +127,7 @@ def accuracy_of(metrics: Metrics | None) -> float | None:
     return None if metrics is None else metrics.get("map50", metrics.get("top1_accuracy"))
 
 
-def size_ratio(backend: Backend, reference: Backend) -> float | None:
+def size_ratio(backend: Backend | Measured, reference: Backend | Measured) -> float | None:
     """Return the backend's file size over the reference's (None where either is unknown)."""
     if backend["file_size_mb"] and reference["file_size_mb"]:
         return backend["file_size_mb"] / reference["file_size_mb"]
@@ -138,17 +140,17 @@ def in_points(difference: float) -> float:
     return 0.0 if abs(points) < 0.05 else points
 
 
-def is_quantized(backend: Backend) -> bool:
+def is_quantized(backend: Backend | Measured) -> bool:
     """Return whether the backend runs an INT8 file."""
-    return backend["settings"].get("quantization", "none") != "none"
+    return (backend["settings"] or {}).get("quantization", "none") != "none"
 
 
-def is_fp16(backend: Backend) -> bool:
+def is_fp16(backend: Backend | Measured) -> bool:
     """Return whether the backend runs an FP16 conversion of the export (onnxruntime precision: fp16)."""
-    return backend["settings"].get("precision", "fp32") == "fp16"
+    return (backend["settings"] or {}).get("precision", "fp32") == "fp16"
 
 
-def is_reduced(backend: Backend) -> bool:
+def is_reduced(backend: Backend | Measured) -> bool:
     """Return whether the backend runs in less than FP32 by design (INT8 or FP16): its answers may move."""
     return is_quantized(backend) or is_fp16(backend)
 

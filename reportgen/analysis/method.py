@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reportgen.analysis.finding import Finding, candidates, finding, ok_backends
 from reportgen.analysis.verdicts import Thresholds
-from reportgen.results.schema import Backend, Document
+from reportgen.results.schema import Document, Measured
 
 
 def letterbox(document: Document) -> list[Finding]:
@@ -74,7 +74,7 @@ def method(document: Document, th: Thresholds) -> list[Finding]:
     return out
 
 
-def _method_backend(name: str, b: Backend, th: Thresholds, ok: list[tuple[str, Backend]]) -> list[Finding]:
+def _method_backend(name: str, b: Measured, th: Thresholds, ok: list[tuple[str, Measured]]) -> list[Finding]:
     settings, latency = b["settings"], b["latency_ms"]
     params = {
         "name": name,
@@ -226,15 +226,16 @@ def _accuracies(document: Document) -> list[tuple[str, str, float, int]]:
     """Return (text key, backend, share, count) of each backend's accuracy against ground truth."""
     out = []
     for name, b in ok_backends(document):
-        m = b["metrics"] or {}
-        if m.get("map50") is not None and m.get("ground_truth_objects") is not None:
-            out.append(("method.too_few/accuracy", name, m["map50"], m["ground_truth_objects"]))
-        elif m.get("top1_accuracy") is not None:
+        m = b["metrics"]
+        share, objects = m.get("map50"), m.get("ground_truth_objects")
+        if share is not None and objects is not None:
+            out.append(("method.too_few/accuracy", name, share, objects))
+        elif (top1 := m.get("top1_accuracy")) is not None:
             out.append(
                 (
                     "method.too_few/accuracy_images",
                     name,
-                    m["top1_accuracy"],
+                    top1,
                     m.get("images") or document["dataset"]["images"],
                 )
             )

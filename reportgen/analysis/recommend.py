@@ -22,7 +22,7 @@ from reportgen.analysis.finding import (
 )
 from reportgen.analysis.method import biased_backends
 from reportgen.analysis.verdicts import FASTER, Thresholds, simplicity, speed_verdict
-from reportgen.results.schema import Backend, Document
+from reportgen.results.schema import Document, Measured
 from reportgen.results.timing import BatchSize
 
 FASTEST, TIED, KEEP, REMEASURE = "fastest", "tied", "keep", "remeasure"
@@ -138,6 +138,6 @@ def batch_sizes(document: Document, th: Thresholds) -> list[Finding]:
     return [finding("recommend.batch", "info", best, **params)]
 
 
-def _at_size(backend: Backend, size: int) -> BatchSize | None:
+def _at_size(backend: Measured, size: int) -> BatchSize | None:
     """Return a backend's measurement at one batch size (None where it was not measured)."""
     return backend.get("by_batch_size", {}).get(str(size))

@@ -158,8 +158,9 @@ def accuracy(document: Document, th: Thresholds) -> list[Finding]:
     out, limit = [], th.accuracy_points
     for name, b, ref in candidates(document):
         m, r = b["metrics"], ref["metrics"]
-        if "top1_accuracy" in m:
-            delta = in_points(m["top1_accuracy"] - r["top1_accuracy"])
+        acc, ref_acc = m.get("top1_accuracy"), r.get("top1_accuracy")
+        if acc is not None and ref_acc is not None:
+            delta = in_points(acc - ref_acc)
             key = "accuracy.top1/dropped" if delta < -limit else "accuracy.top1/kept"
             out.append(
                 finding(
@@ -168,27 +169,29 @@ def accuracy(document: Document, th: Thresholds) -> list[Finding]:
                     name,
                     name=name,
                     ref=document["reference"],
-                    acc=m["top1_accuracy"] * 100,
-                    ref_acc=r["top1_accuracy"] * 100,
+                    acc=acc * 100,
+                    ref_acc=ref_acc * 100,
                     delta=delta,
                     drop=-delta,
-                    top5=m["top5_accuracy"] * 100,
+                    top5=(m.get("top5_accuracy") or 0.0) * 100,
                     limit=limit,
                 )
             )
-        if m.get("map50") is None or r.get("map50") is None:
+        mine, theirs = m.get("map50"), r.get("map50")
+        if mine is None or theirs is None:
             continue
+        delta = in_points(mine - theirs)
         params = {
             "name": name,
             "ref": document["reference"],
-            "map": m["map50"],
-            "ref_map": r["map50"],
-            "delta": in_points(m["map50"] - r["map50"]),
-            "drop": (r["map50"] - m["map50"]) * 100,
+            "map": mine,
+            "ref_map": theirs,
+            "delta": delta,
+            "drop": (theirs - mine) * 100,
             "mask": m.get("mask_map50") or 0.0,
             "limit": limit,
         }
-        dropped = params["delta"] < -limit
+        dropped = delta < -limit
         boxes_only = "_box" if m.get("mask_map50") is None else ""  # no mask metric: say nothing of masks
         out.append(
             finding(
@@ -274,13 +277,14 @@ def size(document: Document, th: Thresholds) -> list[Finding]:
 def _measured_fp16(document: Document) -> dict | None:
     """Return the first measured FP16 backend's size, parity and speed as finding params, or None."""
     for name, b, _ in candidates(document):
-        if is_fp16(b) and b["file_size_mb"]:
+        parity, speedup = b["parity"], speedup_of(document, name)
+        if is_fp16(b) and b["file_size_mb"] and parity is not None and speedup is not None:
             return {
                 "fp16": name,
                 "fp16_mb": b["file_size_mb"],
-                "fp16_rate": agreement_share(b["parity"]) * 100,
-                "fp16_max_abs": b["parity"]["max_abs_diff"] or 0.0,
-                "fp16_speedup": speedup_of(document, name).value,  # both ran: candidates() says so
+                "fp16_rate": agreement_share(parity) * 100,
+                "fp16_max_abs": parity["max_abs_diff"] or 0.0,
+                "fp16_speedup": speedup.value,
             }
     return None
 
@@ -289,21 +293,22 @@ def memory(document: Document, th: Thresholds) -> list[Finding]:
     out = []
     for name, b, ref in candidates(document):
         m, r = b["memory_mb"], ref["memory_mb"]
-        if m["at_start"] is None or r["at_start"] is None:  # a schema-1 file: the runtime's share unknown
+        start, ref_start = m["at_start"], r["at_start"]
+        if start is None or ref_start is None:  # a schema-1 file: the runtime's share unknown
             continue
+        runtime, ref_runtime = m["before_load"] - start, r["before_load"] - ref_start
+        model, ref_model = m["after_load"] - m["before_load"], r["after_load"] - r["before_load"]
         params = {
             "name": name,
             "ref": document["reference"],
             "peak": m["peak"],
             "ref_peak": r["peak"],
-            "runtime": m["before_load"] - m["at_start"],
-            "ref_runtime": r["before_load"] - r["at_start"],
-            "model": m["after_load"] - m["before_load"],
-            "ref_model": r["after_load"] - r["before_load"],
+            "runtime": runtime,
+            "ref_runtime": ref_runtime,
+            "model": model,
+            "ref_model": ref_model,
         }
-        runtime_dominates = abs(params["runtime"] - params["ref_runtime"]) > abs(
-            params["model"] - params["ref_model"]
-        )
+        runtime_dominates = abs(runtime - ref_runtime) > abs(model - ref_model)
         out.append(
             finding(
                 "memory.peak/runtime" if runtime_dominates else "memory.peak/model", "info", name, **params
@@ -323,12 +328,13 @@ def efficiency(document: Document, th: Thresholds) -> list[Finding]:
             "info",
             name,
             name=name,
-            gflops=b["gflops"],
+            gflops=gflops,
             peak=peak,
-            share=b["gflops"] / peak * 100,
+            share=gflops / peak * 100,
             gflop=flops / 1e9,
         )
         for name, b in ok_backends(document)
+        if (gflops := b["gflops"]) is not None
     ]
 
 

@@ -22,8 +22,11 @@ differ, so no weighting should recommend it.
 
 from __future__ import annotations
 
+from typing import Any
+
+from reportgen.analysis.finding import ok_backends
 from reportgen.analysis.verdicts import agreement
-from reportgen.results.schema import Backend, Document
+from reportgen.results.schema import Document, Measured
 
 WEIGHTS: dict[str, float] = {"parity": 0.30, "accuracy": 0.20, "speed": 0.30, "size": 0.10, "memory": 0.10}
 
@@ -32,7 +35,7 @@ def _float(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _parity(backend: Backend) -> float | None:
+def _parity(backend: Measured) -> float | None:
     parity = backend["parity"]
     measured = agreement(parity)
     if measured is not None:
@@ -41,7 +44,7 @@ def _parity(backend: Backend) -> float | None:
     return None if cosine is None else 100 * max(cosine, 0.0)
 
 
-def _accuracy(backend: Backend) -> float | None:
+def _accuracy(backend: Measured) -> float | None:
     metrics = backend["metrics"]
     value = _float(metrics.get("map50_95"))
     return _float(metrics.get("top1_accuracy")) if value is None else value
@@ -62,11 +65,7 @@ def _relative(values: dict[str, float | None], better: str) -> dict[str, float |
 def scores(results: Document, min_match_rate: float) -> list[dict]:
     """Return one row per successful backend: its sub-scores, overall score, rank and eligibility."""
     reference = results["reference"]
-    ok = {
-        name: results["backends"][name]
-        for name in results["backend_order"]
-        if results["backends"][name]["status"] == "ok"
-    }
+    ok = dict(ok_backends(results))
     if not ok:
         return []
     parts = {
@@ -76,7 +75,7 @@ def scores(results: Document, min_match_rate: float) -> list[dict]:
         "size": _relative({n: _float(b["file_size_mb"]) for n, b in ok.items()}, "lower"),
         "memory": _relative({n: _float(b["memory_mb"]["peak"]) for n, b in ok.items()}, "lower"),
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in ok:
         sub = {part: parts[part][name] for part in WEIGHTS}
         weight = sum(WEIGHTS[p] for p, v in sub.items() if v is not None)

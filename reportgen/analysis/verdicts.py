@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from reportgen.config.schema import AnalysisConfig, Config, ParityConfig
-from reportgen.results.schema import Backend, Document, Parity
+from reportgen.results.schema import Backend, Document, Measured, Parity
 
 CONFIDENCE = 0.95  # of every interval the report and the regression gate print
 # Most severe first: findings, verdict parts and their groups are sorted by it.
@@ -151,7 +151,7 @@ def speed_verdict(interval: list[float] | tuple[float, float], tolerance: float)
     return SAME
 
 
-def simplicity(backend: Backend) -> tuple[int, int]:
+def simplicity(backend: Backend | Measured) -> tuple[int, int]:
     """Return a backend's distance from the plain default, lower first: FP32 before FP16 before INT8,
     then the runtime's default options before tuned ones. Among backends tied on speed the simplest is
     named."""

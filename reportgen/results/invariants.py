@@ -14,22 +14,10 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from reportgen.results.leaves import shown
-from reportgen.results.schema import Backend, Document, Merged
+from reportgen.results.schema import OK_MEASUREMENTS, Backend, Document, Merged
 
 Loc = tuple[str | int, ...]
 
-# What a successful backend has measured; a failed one may hold null in their place.
-OK_MEASUREMENTS = (
-    "threads",
-    "settings",
-    "load_ms",
-    "first_inference_ms",
-    "latency_ms",
-    "rounds",
-    "fps",
-    "memory_mb",
-    "metrics",
-)
 # What a successful export describes of its file (a failed one has no file).
 OK_EXPORT = ("size_mb", "dtype", "dtypes", "export_s")
 

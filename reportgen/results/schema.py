@@ -16,7 +16,7 @@ rounds add up to the samples, the reference is a backend) are in reportgen/resul
 
 from __future__ import annotations
 
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, cast, get_args
 
 from pydantic import Field
 from typing_extensions import NotRequired, TypedDict
@@ -36,6 +36,7 @@ from reportgen.results.leaves import (
     OptPositiveInteger,
     OptShare,
     OptText,
+    Positive,
     PositiveInteger,
     Share,
     Text,
@@ -140,35 +141,65 @@ class Parity(TypedDict):
     max_abs_probability_delta: NotRequired[NonNegative]
 
 
-class Backend(TypedDict):
-    """backends.<name>: one runtime configuration. A failed one may hold null where a measurement
-    would be; a successful one holds every measurement (invariants.OK_MEASUREMENTS)."""
+class _Entry(TypedDict):
+    """What every backend entry holds, whatever its status."""
 
     kind: Annotated[str, choice(*KINDS)]
     status: BackendStatus
     error: OptText
-    threads: OptPositiveInteger
-    settings: dict[str, Any] | None
     model_path: OptText
     file_size_mb: OptPositive
     weight_dtype: OptText
     weight_dtypes: dict[str, Count] | None
-    load_ms: OptPositive
-    first_inference_ms: OptPositive
     warmup_ms: Warmup | None
-    latency_ms: Latency | None
-    rounds: list[Round] | None
     slices: list[SliceRecord] | None  # null: timed before schema 4's paired slices
-    fps: OptPositive
     gflops: OptPositive
     other_cpu_share: NotRequired[OptShare]
     steal_share: NotRequired[OptShare]
-    memory_mb: Memory | None
-    metrics: Metrics | None
     parity: Parity | None
     speedup: OptPositive
     speedup_interval: OptInterval
     by_batch_size: NotRequired[dict[str, BatchSize]]  # only when measurement.batch_sizes is not [1]
+
+
+class Backend(_Entry):
+    """backends.<name>: one runtime configuration. A failed one may hold null where a measurement
+    would be; a successful one holds every measurement (``Measured``)."""
+
+    threads: OptPositiveInteger
+    settings: dict[str, Any] | None
+    load_ms: OptPositive
+    first_inference_ms: OptPositive
+    latency_ms: Latency | None
+    rounds: list[Round] | None
+    fps: OptPositive
+    memory_mb: Memory | None
+    metrics: Metrics | None
+
+
+class Measured(_Entry):
+    """A backend whose status is "ok": the same keys, its measurements never null (invariants.py
+    checks it at every read and write; the analysis reads successful backends through this type)."""
+
+    threads: PositiveInteger
+    settings: dict[str, Any]
+    load_ms: Positive
+    first_inference_ms: Positive
+    latency_ms: Latency
+    rounds: list[Round]
+    fps: Positive
+    memory_mb: Memory
+    metrics: Metrics
+
+
+# What a successful backend has measured; a failed one may hold null in their place.
+OK_MEASUREMENTS = tuple(key for key in Measured.__annotations__ if key not in _Entry.__annotations__)
+
+
+def measured(backend: Backend) -> Measured | None:
+    """Return a backend that ran to the end as ``Measured`` (a read document's invariants hold every
+    measurement of it), else None."""
+    return cast(Measured, backend) if backend["status"] == "ok" else None
 
 
 class Detection(TypedDict):
