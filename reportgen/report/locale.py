@@ -11,13 +11,15 @@ import math
 from datetime import datetime
 from functools import cache
 
+from typing_extensions import TypeIs
+
 from reportgen.catalog import LOCALES, load_catalog, placeholders  # noqa: F401 (re-exported)
 from reportgen.errors import ReportgenError
 
 DASH = "—"
 
 
-def _finite(x: object) -> bool:
+def _finite(x: object) -> TypeIs[float]:  # ints too: an int is a float to the type checker
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reportgen.analysis.assess import Assessment, BackendVerdicts, Verdict
-from reportgen.analysis.finding import PARTS, Finding
+from reportgen.analysis.finding import PARTS, Finding, ok_backends
 from reportgen.analysis.variants import VARIANTS
-from reportgen.analysis.verdicts import SEVERITY_ORDER, is_ok, ordered
+from reportgen.analysis.verdicts import SEVERITY_ORDER, is_ok
 from reportgen.report.locale import DASH, Locale
-from reportgen.results.schema import Document
+from reportgen.results.schema import Document, measured
 
 
 def _texts(values: Mapping[str, object], loc: Locale) -> dict[str, object]:
@@ -25,7 +25,7 @@ def _texts(values: Mapping[str, object], loc: Locale) -> dict[str, object]:
         elif key != "measure":
             out[key] = value
     if "measure" in values:
-        out["agreement"] = loc.t(f"agreement.{values['measure']}", rate=loc.rate(values["rate"]))
+        out["agreement"] = loc.t(f"agreement.{values['measure']}", rate=out["rate"])
     return out
 
 
@@ -151,11 +151,12 @@ def conclusion(results: Document, judged: Assessment, found: dict, loc: Locale) 
     env = results["environment"]
     setup = {"cpu": env["cpu"] or DASH, "threads": loc.num(env["threads"])}
     sentences = [loc.t("conclusion.setup", **setup, count=loc.num(len(judged.backends)), reference=ref_name)]
-    if not is_ok(ref):
+    reference = measured(ref)
+    if reference is None:
         return [*sentences, loc.t("conclusion.reference_failed", reference=ref_name)]
     groups: dict[str, list[str]] = {}
-    for b in judged.backends.values():
-        groups.setdefault((b.state or b.answers).code, []).append(b.name)
+    for verdicts in judged.backends.values():
+        groups.setdefault(verdicts.badges[0].code, []).append(verdicts.name)  # its state, or its answers
     for code in (
         "answers.same",
         "answers.close",
@@ -169,7 +170,7 @@ def conclusion(results: Document, judged: Assessment, found: dict, loc: Locale) 
             sentences.append(
                 loc.t(f"conclusion.{code}", backends=", ".join(groups[code]), reference=ref_name)
             )
-    timed = [(n, b) for n, b in ordered(results)[1:] if n in judged.speedups]
+    timed = [(n, b) for n, b in ok_backends(results) if n in judged.speedups]
     if timed:
         fastest = max(timed, key=lambda item: judged.speedups[item[0]].value)
         slowest = min(timed, key=lambda item: judged.speedups[item[0]].value)
@@ -180,23 +181,24 @@ def conclusion(results: Document, judged: Assessment, found: dict, loc: Locale) 
                 speedup=loc.ratio(judged.speedups[fastest[0]].value),
                 latency=loc.ms(fastest[1]["latency_ms"]["median"]),
                 reference=ref_name,
-                reference_latency=loc.ms(ref["latency_ms"]["median"]),
+                reference_latency=loc.ms(reference["latency_ms"]["median"]),
             )
         )
         slow = judged.speedups[slowest[0]].value
         if slowest[0] != fastest[0] and slow < 1:
             sentences.append(loc.t("conclusion.slowest", backend=slowest[0], speedup=loc.ratio(slow)))
-    sized = [(n, b) for n, b in timed if b["file_size_mb"]]
-    if sized and ref["file_size_mb"]:
-        name, b = min(sized, key=lambda item: item[1]["file_size_mb"])
-        if b["file_size_mb"] < ref["file_size_mb"]:
+    sized = [(n, size) for n, b in timed if (size := b["file_size_mb"])]
+    ref_size = ref["file_size_mb"]
+    if sized and ref_size:
+        name, size = min(sized, key=lambda item: item[1])
+        if size < ref_size:
             sentences.append(
                 loc.t(
                     "conclusion.smallest",
                     backend=name,
-                    size=loc.mb(b["file_size_mb"]),
+                    size=loc.mb(size),
                     reference=ref_name,
-                    reference_size=loc.mb(ref["file_size_mb"]),
+                    reference_size=loc.mb(ref_size),
                 )
             )
     first = [r for r in judged.scores if r["rank"] == 1]
