@@ -85,8 +85,9 @@ def _file_labels(path: str, count: int) -> list[int]:
 def _synthetic(config: Config) -> Dataset:
     """The shapes, drawn at the input size (so no task's prepare changes them), with the task's truth."""
     size, task = config.model.input_size, config.model.task
+    one_shape = task == "classification"  # an image of one shape has one class
     samples = make_dataset(
-        config.dataset.seed, config.dataset.images, size, 1 if task == "classification" else 4
+        config.dataset.seed, config.dataset.images, size, max_objects=1 if one_shape else 4
     )
     images = np.stack([s.image for s in samples])
     info = {
