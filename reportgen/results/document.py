@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import cast
 
 import numpy as np
+from typing_extensions import TypeIs
 
 from reportgen import stats
 from reportgen.config.schema import AnalysisConfig
 from reportgen.errors import ResultsError, SanityError
 from reportgen.files import write_atomic
 from reportgen.results import reader
+from reportgen.results.schema import Document, Merged
 
 SCHEMA_VERSION = 4
 
@@ -114,18 +117,18 @@ def latency_rounds(backend: dict) -> list[np.ndarray]:
     return stats.split_rounds(latency["samples"], [r["n"] for r in backend["rounds"]])
 
 
-def dumps(document: dict) -> str:
+def dumps(document: Mapping[str, object]) -> str:
     """Return the canonical JSON text: sorted keys, 2-space indent, trailing newline."""
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_results(path: Path, document: dict) -> None:
+def write_results(path: Path, document: Mapping[str, object]) -> None:
     """Check the invariants, then write the document atomically."""
     check_invariants(document)
     write_atomic(path, dumps(document))
 
 
-def read_results(path: Path) -> dict:
+def read_results(path: Path) -> Document | Merged:
     """Read a results file: refuse a newer schema, upgrade an older one, then check it whole.
 
     Every command that reads a document reads it here (render, render --all, --merge, compare,
@@ -139,19 +142,19 @@ def read_results(path: Path) -> dict:
         )
     document = upgrade(document, source=source)
     reader.check(document, source)
-    return document
+    return cast("Document | Merged", document)  # checked whole against those types just above
 
 
 def _is_schema_version(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def is_merged(document: dict) -> bool:
+def is_merged(document: Document | Merged | dict) -> TypeIs[Merged]:
     """Return whether a document merges the results of several machines (it holds ``machines``)."""
     return "machines" in document
 
 
-def machine_documents(document: dict) -> list[dict]:
+def machine_documents(document: Document | Merged) -> list[Document]:
     """Return the one-machine documents: a merged document's machines, else the document itself."""
     return list(document["machines"]) if is_merged(document) else [document]
 
@@ -184,7 +187,7 @@ def upgrade(document: dict, source: str = "results") -> dict:
     return document
 
 
-def _upgrade_merged(document: dict, source: str) -> dict:
+def _upgrade_merged(document: Merged | dict, source: str) -> dict:
     """Upgrade every machine of a merged document; each is refused or upgraded like a file of its own."""
     machines = document["machines"]
     if not isinstance(machines, list) or not machines:
@@ -201,7 +204,7 @@ def _upgrade_merged(document: dict, source: str) -> dict:
     return {**document, "schema_version": SCHEMA_VERSION, "machines": upgraded}
 
 
-def check_invariants(document: dict) -> None:
+def check_invariants(document: Mapping[str, object]) -> None:
     """Raise SanityError (exit 1) when a document about to be written breaks a rule every reader
     checks (reportgen/results/reader.py): an impossible measurement (a confidence outside [0, 1], a
     negative count, a non-positive latency, rounds that do not add up) must never reach a page, and
