@@ -143,3 +143,18 @@ def test_bert_binds_its_token_inputs(tmp_path):
     ]
     document = _build(tmp_path, "bert", {"task": "classification", "inputs": inputs}, {"source": "random"})
     assert document["backends"]["onnxruntime"]["parity"]["top1_agreement"] == 1.0
+
+
+def test_a_model_folder_normalizes_as_its_image_processor_does(tmp_path):
+    from reportgen.config.schema import parse_config
+    from reportgen.measure.tasks import task_settings
+
+    (tmp_path / "vit").mkdir()
+    (tmp_path / "vit" / "preprocessor_config.json").write_text(
+        '{"image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}'
+    )
+    model = {"source": "huggingface", "checkpoint": str(tmp_path / "vit"), "task": "classification"}
+    settings = task_settings(parse_config({"model": model}, "test.yaml"))
+    assert settings["mean"] == settings["std"] == [0.5, 0.5, 0.5]
+    chosen = task_settings(parse_config({"model": {**model, "mean": [0.1, 0.2, 0.3]}}, "test.yaml"))
+    assert chosen["mean"] == [0.1, 0.2, 0.3]  # the config's own values win

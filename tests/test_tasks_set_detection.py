@@ -1,9 +1,12 @@
 """Set-prediction detection (DETR, YOLOS, RT-DETR): queries above the threshold, no NMS, box mAP."""
 
 import numpy as np
+import pytest
 
 from reportgen.demo.shapes import make_dataset
+from reportgen.errors import ConfigError
 from reportgen.measure.detections import GroundTruth
+from reportgen.measure.tasks import check_outputs
 from reportgen.measure.tasks import set_detection as task
 
 SIZE = 96
@@ -67,3 +70,13 @@ def test_ground_truth_is_scaled_with_the_image():
     truth = task.prepare_truth(GroundTruth(np.array([[0, 0, 100, 50]]), np.array([1])), meta, SIZE)
     assert prepared.shape == (SIZE, SIZE, 3)
     np.testing.assert_allclose(truth.boxes, [[0, 0, SIZE / 2, SIZE]])
+
+
+def test_a_detr_model_under_the_yolo_task_is_pointed_to_set_detection():
+    with pytest.raises(ConfigError) as caught:
+        check_outputs("detection", ["logits", "pred_boxes", "last_hidden_state"], {"outputs": {}})
+    assert str(caught.value) == (
+        "model.outputs: expected an output with the role detections (output0), the model returns logits, "
+        "pred_boxes, last_hidden_state: name the one that plays it, or choose the task that fits these "
+        "outputs (model.task: set_detection)"
+    )

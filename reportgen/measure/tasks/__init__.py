@@ -19,6 +19,8 @@ Ultralytics ``output0``, ``output1``).
 from __future__ import annotations
 
 import importlib
+import json
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -46,15 +48,38 @@ def task_module(task: str) -> ModuleType:
 
 def task_settings(config: Config) -> dict:
     """Return what the task code needs from the config (pre-processing, decoding, matching)."""
+    mean, std = _normalization(config)
     return {
         "input_size": config.model.input_size,
-        "mean": config.model.mean,
-        "std": config.model.std,
+        "mean": mean,
+        "std": std,
         **config.postprocess.model_dump(),
         "match_iou": config.parity.match_iou,
         "near_threshold_band": config.parity.near_threshold_band,
         "outputs": config.model.outputs or {},
     }
+
+
+def _normalization(config: Config) -> tuple[list[float], list[float]]:
+    """Return the mean and std images are normalized with: the config's, or, for a Hugging Face model
+    folder whose config leaves them at their defaults, its image processor's (what it was trained with)."""
+    model = config.model
+    defaults = type(model).model_fields
+    if model.source != "huggingface" or (model.mean, model.std) != (
+        defaults["mean"].default,
+        defaults["std"].default,
+    ):
+        return model.mean, model.std
+    path = Path(model.checkpoint) / "preprocessor_config.json"
+    if not path.is_file():
+        return model.mean, model.std
+    try:
+        processor = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError(
+            f"{path}: expected the image processor's JSON ({' '.join(str(e).split())})"
+        ) from None
+    return processor.get("image_mean", model.mean), processor.get("image_std", model.std)
 
 
 def role_name(names, settings: dict, role: str, defaults: tuple[str, ...]) -> str | None:
@@ -71,12 +96,20 @@ def output(
     name = role_name(outputs, settings, role, defaults)
     if name is None:
         declared = [n for n, r in settings.get("outputs", {}).items() if r == role]
+        fitting = _fitting_task(outputs, settings)
         raise ConfigError(
             f"model.outputs: expected an output with the role {role} ({', '.join(declared or defaults)}), "
             f"the model returns {', '.join(outputs)}: name the one that plays it, or choose the task that "
-            "fits these outputs"
+            "fits these outputs" + (f" (model.task: {fitting})" if fitting else "")
         )
     return outputs[name]
+
+
+def _fitting_task(names, settings: dict) -> str | None:
+    """Return the task whose every role the outputs play by default (the one with most roles), or None."""
+    roles = {task: task_module(task).OUTPUTS for task in TASKS}
+    fits = [t for t, r in roles.items() if r and all(role_name(names, settings, k, d) for k, d in r.items())]
+    return max(fits, key=lambda task: len(roles[task]), default=None)
 
 
 def check_outputs(task: str, names, settings: dict) -> None:
