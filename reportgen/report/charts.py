@@ -36,7 +36,7 @@ PARTS = ("#4c72b0", "#55a868", "#dd8452", "#8172b3", "#937860", "#c44e52", "#8c8
 ROW_PX, BASE_PX = 38, 120  # height of a horizontal chart: a band per backend plus title and axis
 
 
-def localized(figures: dict[str, dict | None], loc: Locale) -> dict[str, dict]:
+def localized(figures: Mapping[str, dict | None], loc: Locale) -> dict[str, dict]:
     """Return the figures that exist, their axes writing numbers the locale's way (1,234.5 or 1.234,5)."""
     separators = loc.t("format.decimal") + loc.t("format.group")
     for figure in figures.values():

@@ -8,6 +8,8 @@ version. Templates only lay this out.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import yaml
 
@@ -137,7 +139,7 @@ def files(results: Document) -> list[dict]:
             rows.append({"backend": name, "failed": True, "status": b["status"], "error": b["error"]})
             continue
         # Documents before per-backend files: the checkpoint for PyTorch, the ONNX file otherwise.
-        shared = (model["checkpoint"] if b["kind"] in TORCH_KINDS else model["onnx"]) or {}
+        shared: Mapping[str, Any] = (model["checkpoint"] if b["kind"] in TORCH_KINDS else model["onnx"]) or {}
         dtypes = b["weight_dtypes"] or shared.get("dtypes") or {}
         total = sum(dtypes.values())
         breakdown = sorted(dtypes.items(), key=lambda kv: (-kv[1], kv[0])) if total else []

@@ -19,6 +19,7 @@ from reportgen.report import charts, pages, trends
 from reportgen.report.locale import FILTER_NAMES, Locale, get_locale
 from reportgen.results import merge
 from reportgen.results.document import is_merged, machine_documents
+from reportgen.results.schema import Document, Merged
 from reportgen.shipped import templates_dir
 
 
@@ -62,13 +63,17 @@ def _environment() -> jinja2.Environment:
     return make_environment()
 
 
-def _title(results: dict, loc: Locale) -> str:
+def _title(results: Document | Merged, loc: Locale) -> str:
     model = machine_documents(results)[0]["model"]["name"]
     return results["title"] or loc.t("report.default_title", model=model)
 
 
 def render_report(
-    results: dict, previous: dict | None = None, *, has_config: bool = True, locale: str | None = None
+    results: Document | Merged,
+    previous: Document | Merged | None = None,
+    *,
+    has_config: bool = True,
+    locale: str | None = None,
 ) -> str:
     """Return the HTML page of one version; `previous` adds a "changes since" table.
 
@@ -101,7 +106,7 @@ def render_report(
     )
 
 
-def _render_merged(merged: dict, loc: Locale) -> str:
+def _render_merged(merged: Merged, loc: Locale) -> str:
     machines = pages.merged_view(merged, loc)
     return (
         _environment()
@@ -122,7 +127,7 @@ def _render_merged(merged: dict, loc: Locale) -> str:
     )
 
 
-def _created(results: dict) -> datetime:
+def _created(results: Document | Merged) -> datetime:
     try:
         return datetime.fromisoformat(results["created_at"].replace("Z", "+00:00"))
     except (AttributeError, ValueError) as e:
@@ -131,11 +136,11 @@ def _created(results: dict) -> datetime:
         ) from e
 
 
-def _newest_first(all_results: list[dict]) -> list[dict]:
+def _newest_first(all_results: list[Document | Merged]) -> list[Document | Merged]:
     return sorted(all_results, key=lambda r: (_created(r), r["version"]), reverse=True)
 
 
-def render_index(all_results: list[dict]) -> str:
+def render_index(all_results: list[Document | Merged]) -> str:
     """Return the archive page: every version newest first, with trend charts from two versions on.
 
     It speaks the language of the newest version."""
@@ -171,7 +176,7 @@ def render_index(all_results: list[dict]) -> str:
     )
 
 
-def previous_version(results: dict, others: list[dict]) -> dict | None:
+def previous_version(results: Document | Merged, others: list[Document | Merged]) -> Document | Merged | None:
     """Return the version a page's "changes since" compares with: the newest older one that measured
     the same machine, if it is merged (a merged page itself has no changes table)."""
     if is_merged(results):
