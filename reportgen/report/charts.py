@@ -9,9 +9,10 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from reportgen.report.locale import Locale
-from reportgen.results.schema import Backend, Document
+from reportgen.results.schema import Document, Measured, measured
 from reportgen.stats import Speedup
 
 # One colour per backend position, so a backend keeps its colour across every chart of a page; twelve,
@@ -57,15 +58,12 @@ def rounded(x: float | None, digits: int = 4) -> float | None:
     return x if x == 0 else round(x, digits - 1 - math.floor(math.log10(abs(x))))
 
 
-def ok_backends(results: Document) -> list[tuple[int, str, Backend]]:
+def ok_backends(results: Document) -> list[tuple[int, str, Measured]]:
     """Return (colour index, name, backend) of the successful backends, the reference first."""
     ref = results["reference"]
     names = [ref] + [n for n in results["backend_order"] if n != ref]
-    return [
-        (results["backend_order"].index(name), name, results["backends"][name])
-        for name in names
-        if results["backends"][name]["status"] == "ok"
-    ]
+    found = ((name, measured(results["backends"][name])) for name in names)
+    return [(results["backend_order"].index(name), name, b) for name, b in found if b is not None]
 
 
 def backend_color(i: int) -> str:
@@ -135,7 +133,8 @@ def latency_figure(results: Document, loc: Locale) -> dict | None:
 
 def rounds_figure(results: Document, loc: Locale) -> dict | None:
     """Return every round's median per backend as dots, with the median of the rounds as a bar."""
-    traces, rows = [], 0
+    traces: list[dict[str, Any]] = []
+    rows = 0
     for i, name, b in ok_backends(results):
         rounds = b["rounds"] or []
         if len(rounds) < 2:
@@ -177,7 +176,7 @@ def rounds_figure(results: Document, loc: Locale) -> dict | None:
 
 def batch_figure(results: Document, loc: Locale) -> dict | None:
     """Return throughput (items/s) against batch size, one line per backend; None at one batch size."""
-    traces = []
+    traces: list[dict[str, Any]] = []
     for i, name, b in ok_backends(results):
         sizes = b.get("by_batch_size") or {}
         measured = sorted((int(k), v) for k, v in sizes.items() if v["status"] == "ok")
@@ -204,7 +203,7 @@ def batch_figure(results: Document, loc: Locale) -> dict | None:
 
 
 def _bars(
-    results: Document, value: Callable[[Backend], float | None], text: Callable[[str, Backend], str]
+    results: Document, value: Callable[[Measured], float | None], text: Callable[[str, Measured], str]
 ) -> list[dict]:
     rows = [(i, name, b) for i, name, b in ok_backends(results) if value(b) is not None]
     if not rows:
@@ -225,7 +224,7 @@ def _bars(
 def fps_figure(results: Document, speedups: Mapping[str, Speedup], loc: Locale) -> dict | None:
     """Return a bar chart of frames per second per backend, each candidate's speed-up beside it."""
 
-    def text(name: str, b: Backend) -> str:
+    def text(name: str, b: Measured) -> str:
         speedup = f" · {loc.ratio(speedups[name].value)}" if name in speedups else ""
         return f"{loc.fixed(b['fps'], 1)}{speedup}"
 
@@ -241,7 +240,7 @@ def memory_figure(results: Document, loc: Locale) -> dict | None:
     rows = [(name, b["memory_mb"]) for _, name, b in ok_backends(results)]
     if not rows:
         return None
-    stages = ("before_load", "after_load", "peak")
+    stages: tuple[Literal["before_load", "after_load", "peak"], ...] = ("before_load", "after_load", "peak")
     data = [
         {
             "type": "bar",
@@ -262,21 +261,23 @@ def memory_figure(results: Document, loc: Locale) -> dict | None:
 
 def size_figure(results: Document, loc: Locale) -> dict | None:
     """Return stacked bars of each backend's model file: megabytes of weights per dtype, and the rest."""
-    rows = [(name, b) for _, name, b in ok_backends(results) if b["file_size_mb"]]
+    rows = [(name, b, size) for _, name, b in ok_backends(results) if (size := b["file_size_mb"])]
     if not rows:
         return None
     mib = 1024 * 1024  # file_size_mb counts 2^20 bytes, as the file system reports it
-    dtypes = sorted({d for _, b in rows for d in (b["weight_dtypes"] or {})})
-    parts = [(dtype, [(b["weight_dtypes"] or {}).get(dtype, 0) / mib for _, b in rows]) for dtype in dtypes]
+    dtypes = sorted({d for _, b, _ in rows for d in (b["weight_dtypes"] or {})})
+    parts = [
+        (dtype, [(b["weight_dtypes"] or {}).get(dtype, 0) / mib for _, b, _ in rows]) for dtype in dtypes
+    ]
     weights = [sum(values[k] for _, values in parts) for k in range(len(rows))]
-    other = [max(b["file_size_mb"] - w, 0.0) for (_, b), w in zip(rows, weights)]
+    other = [max(size - w, 0.0) for (_, _, size), w in zip(rows, weights)]
     parts.append((loc.t("chart.size.other"), other))
     data = [
         {
             "type": "bar",
             "orientation": "h",
             "name": plain_label(label),
-            "y": [plain_label(name) for name, _ in rows],
+            "y": [plain_label(name) for name, _, _ in rows],
             "x": [rounded(v) for v in values],
             "marker": {"color": PARTS[j % len(PARTS)]},
         }
@@ -300,11 +301,11 @@ def reference_line(at: float, vertical: bool = False) -> dict:
 
 def score_figure(scores: list[dict], weights: dict[str, float], loc: Locale) -> dict | None:
     """Return stacked bars of each backend's overall score, split into its weighted sub-scores."""
-    rows = sorted((r for r in scores if r["score"] is not None), key=lambda r: -r["score"])
+    rows = sorted((r for r in scores if r["score"] is not None), key=lambda r: -float(r["score"]))
     if not rows:
         return None
     names = [plain_label(r["backend"]) for r in rows]
-    data = [
+    data: list[dict[str, Any]] = [
         {
             "type": "bar",
             "orientation": "h",
