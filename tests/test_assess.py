@@ -7,13 +7,16 @@ import json
 import re
 from pathlib import Path
 
-from report_helpers import escaped, page_section
+from report_helpers import escaped, page_section, page_text
 
+from reportgen import stats
 from reportgen.analysis import rules
 from reportgen.analysis.assess import assess
 from reportgen.analysis.verdicts import SEVERITY_ORDER, Thresholds
 from reportgen.release import compare
+from reportgen.report import render as site
 from reportgen.results.document import read_results
+from reportgen.stats import Speedup
 
 DATA = Path(__file__).parent / "data"
 
@@ -72,3 +75,24 @@ def test_render_all_judges_every_schema_with_todays_rules(tmp_path, reportgen):
         stale = {f["title"] for f in document["findings"]} - {f["title"] for f in today}
         assert not [t for t in stale if t and escaped(t) in page], version
         assert len(re.findall(r'<li class="finding finding-', key)) >= 1
+
+
+def test_a_speed_up_the_machine_states_moved_is_said_not_warned(demo, monkeypatch):
+    # Issue 17's states: a state that slows two runtimes unequally changes the speed-up; said (info).
+    fast, slow = Speedup(3.05, 2.9, 3.2, 40), Speedup(3.88, 3.6, 4.1, 12)
+    monkeypatch.setattr(stats, "speedups_by_state", lambda ref, cand: (fast, slow))
+    found = [f for f in rules.findings(demo) if f["key"] == "method.states"]
+    assert len(found) == len(demo["backend_order"]) - 1 and {f["severity"] for f in found} == {"info"}
+    assert "3.05× in the fast state, 3.88× in the slow state" in found[0]["title"]
+    monkeypatch.setattr(stats, "speedups_by_state", lambda ref, cand: (fast, fast))  # the same in both
+    assert not [f for f in rules.findings(demo) if f["key"] == "method.states"]
+
+
+def test_a_run_timed_in_paired_slices_says_how_it_was_timed_and_what_ranks(demo):
+    page = site.render_report(demo)
+    assert "Timed in" not in page and "Speed-ups rank the backends" not in page  # before slices
+    timing = {"design": "paired-slices", "rounds": 3, "stopped": "budget", "slice_s": 0.15, "pause_s": 0.05}
+    timing |= {"precision": 0.05, "precision_reached": 0.082, "max_time_s": 120.0, "timed_s": 119.0}
+    page = site.render_report({**demo, "timing": timing})
+    assert "stopped at the time budget (120 s) at ±8.2% (target ±5.0%)" in page_text(page)
+    assert "Speed-ups rank the backends" in page_section(page, "speed")

@@ -3,6 +3,7 @@ affected, and which backends' timings they put in doubt (``biased``)."""
 
 from __future__ import annotations
 
+from reportgen import stats
 from reportgen.analysis.finding import Finding, candidates, finding, ok_backends
 from reportgen.analysis.verdicts import Thresholds
 from reportgen.results.schema import Document, Measured
@@ -239,4 +240,21 @@ def _accuracies(document: Document) -> list[tuple[str, str, float, int]]:
                     m.get("images") or document["dataset"]["images"],
                 )
             )
+    return out
+
+
+def states(document: Document, th: Thresholds) -> list[Finding]:
+    """Say where the machine's speed states (stats.speed_states) changed a speed-up by more than the
+    speed tolerance: no pairing cancels a state that slows two runtimes unequally (issue 17; on the demo
+    onnxruntime was 3.05x in the fast state and 3.88x in the slow one). Said, not warned: the ranking
+    already reads the machine's faster half of moments (stats.speedup)."""
+    out = []
+    for name, b, ref in candidates(document):
+        fast, slow = stats.speedups_by_state(dict(ref), dict(b))  # stats reads plain dicts
+        if fast is None or slow is None or abs(slow.value / fast.value - 1) <= th.speed_tol:
+            continue
+        params = {"name": name, "ref": document["reference"], "fast": fast.value, "slow": slow.value}
+        out.append(
+            finding("method.states", "info", name, **params, fast_pairs=fast.pairs, slow_pairs=slow.pairs)
+        )
     return out

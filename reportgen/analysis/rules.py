@@ -22,7 +22,7 @@ from reportgen.analysis.finding import (
     size_ratio,
     speedup_of,
 )
-from reportgen.analysis.method import biased_backends, method, too_few
+from reportgen.analysis.method import biased_backends, method, states, too_few
 from reportgen.analysis.recommend import advice, batch_sizes
 from reportgen.analysis.verdicts import FASTER, SAME, SEVERITY_ORDER, Thresholds, speed_verdict
 from reportgen.results.schema import Document, Parity
@@ -350,6 +350,7 @@ RULES: list[Callable[[Document, Thresholds], list[Finding]]] = [
     efficiency,
     method,
     too_few,
+    states,
     advice,
     batch_sizes,
 ]

@@ -111,6 +111,7 @@ _ROWS = (
     ("method.too_few/agreement_images", _TOO_FEW, "warn"),
     ("method.too_few/accuracy", _TOO_FEW, "warn"),
     ("method.too_few/accuracy_images", _TOO_FEW, "warn"),
+    ("method.states", "name ref fast slow fast_pairs slow_pairs", "info"),
     ("recommend.remeasure", "ref", "warn"),
     ("recommend.keep", "ref", "info"),
     ("recommend.keep/measured", "ref measured untested", "info"),

@@ -219,7 +219,34 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "batch": batch_table(results),
         "figures": charts.localized(figures, loc),
         "appendix": appendix(results),
+        "timing": timing(results, loc),
     }
+
+
+# Why the timed rounds stopped (timing.stopped), as the method appendix says it.
+_STOPPED = {
+    "precision": "method.timing.precision",
+    "budget": "method.timing.budget",
+    "nothing-to-pair": "method.timing.nothing_to_pair",
+    "reference-failed": "method.timing.reference_failed",
+}
+
+
+def timing(results: Document, loc: Locale) -> str | None:
+    """Return how the run timed its backends (schema 4's paired slices) and why it stopped; None for
+    a document timed before slices."""
+    found = results["timing"]
+    if found is None:
+        return None
+    return loc.t(
+        _STOPPED[found["stopped"]],
+        rounds=loc.num(found["rounds"]),
+        slice_s=loc.num(found.get("slice_s")),
+        pause_ms=loc.fixed((found.get("pause_s") or 0) * 1000, 0),
+        reached=loc.rate(found.get("precision_reached")),
+        target=loc.rate(found.get("precision")),
+        max_time_s=loc.fixed(found.get("max_time_s"), 0),
+    )
 
 
 def batch_table(results: Document) -> dict | None:
