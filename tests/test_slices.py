@@ -191,3 +191,35 @@ def test_a_reference_that_ended_stops_at_once():
     assert slices.stop(1, 5.0, plan, measured, "ref") == "reference-failed"
     measured = {"ref": Measured(), "a": Measured(ended={"status": "failed", "error": "boom"})}
     assert slices.stop(1, 5.0, plan, measured, "ref") == "nothing-to-pair"
+
+
+def _entry(series: list[stats.Slice]) -> dict:
+    """A backend entry as a results document stores it: slice records and their samples, in time order."""
+    return {
+        "slices": [{"round": s.round, "cycle": s.cycle, "start_s": s.start_s, "n": 1} for s in series],
+        "latency_ms": {"samples": [s.median_ms for s in series]},
+    }
+
+
+def test_states_that_hit_the_runtimes_unequally_give_two_speedups_and_the_ranking_keeps_the_fast_one():
+    states = _states(48)
+    ref = _series(13.0, states)
+    # The slow state costs the reference 50% but the candidate only 20%: 3.25x when fast, 4.06x when slow.
+    cand = _series(4.0, [1.2 if s > 1 else 1.0 for s in states], seed=1, offset=0.3)
+    fast, slow = stats.speedups_by_state(_entry(ref), _entry(cand))
+    assert fast.value == pytest.approx(3.25, rel=0.03) and slow.value == pytest.approx(4.06, rel=0.03)
+    assert stats.speedup(_entry(ref), _entry(cand)).value == pytest.approx(3.25, rel=0.03)  # the faster half
+    alike = _series(4.0, states, seed=1, offset=0.3)
+    fast, slow = stats.speedups_by_state(_entry(ref), _entry(alike))
+    assert fast.value == pytest.approx(slow.value, rel=0.03)
+
+
+def test_the_same_backend_in_two_runs_is_compared_against_the_reference_beside_it():
+    # Run 2 was 40% slower for everyone (another state of the machine) and the candidate also became
+    # 20% slower on its own: only the 20% is the candidate's.
+    run1 = _states(36)
+    ref1, cand1 = _series(13.0, run1), _series(4.0, run1, seed=1, offset=0.3)
+    run2 = [1.4 * s for s in run1]
+    ref2, cand2 = _series(13.0, run2, seed=2), _series(4.8, run2, seed=3, offset=0.3)
+    change = stats.relative_speedup(_entry(ref1), _entry(cand1), _entry(ref2), _entry(cand2))
+    assert change.value == pytest.approx(1 / 1.2, rel=0.03) and change.high < 1 / 1.1

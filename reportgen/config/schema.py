@@ -84,18 +84,19 @@ class MeasurementConfig(_Section):
         "recommendation are less precise than `precision` and `max_time_s` allows.",
     )
     slice_s: Annotated[float, SANE] = Field(
-        0.25,
+        0.1,
         gt=0,
         le=60,
-        description="Length of one timed slice. Backends take turns slice by slice, so a reference slice and a "
-        "candidate slice of the same cycle see the same speed of the machine.",
+        description="Length of one timed slice (at least one call). Every candidate slice is timed between two "
+        "slices of the reference, so the three see the same speed of the machine.",
     )
     pause_s: Annotated[float, SANE] = Field(
-        0.05,
+        0.03,
         ge=0,
         le=10,
         description="Pause after each slice, so the runtime that just ran lets its spinning threads sleep before "
-        "the next one is timed (without it ONNX Runtime measured 25% faster against PyTorch on 2 cores).",
+        "the next one is timed (benchmarks/bench_pause.py: on 2 cores ONNX Runtime's speed-up read 4.9x with no "
+        "pause, 4.0x with 5 ms, 3.6x from 30 ms on).",
     )
     precision: Annotated[float, SANE] = Field(
         0.05,
@@ -105,7 +106,7 @@ class MeasurementConfig(_Section):
         "decide the recommendation: the fastest backend's and those whose interval reaches into it.",
     )
     max_time_s: Annotated[float, SANE] = Field(
-        120.0,
+        100.0,
         gt=0,
         le=MAX_TIMEOUT_S,
         description="Time budget of the timed rounds: no round starts that would end after it. The report says "
@@ -129,7 +130,7 @@ class MeasurementConfig(_Section):
         20, gt=0, le=MAX_ITERATIONS, description="Timed runs at least, per backend and round (over its slices)."
     )
     min_time_s: Annotated[float, SANE] = Field(
-        2.0,
+        0.8,
         ge=0,
         le=3600,
         description="Timed seconds per backend and round, in slices of `slice_s` (at least 4 slices); other "

@@ -13,7 +13,7 @@ import numpy as np
 
 from reportgen import __version__, stats
 from reportgen.config.schema import Config
-from reportgen.measure import examples, parity
+from reportgen.measure import examples, parity, tasks
 from reportgen.measure.datasets import Dataset
 from reportgen.measure.tasks import task_module, task_settings
 from reportgen.results.document import SCHEMA_VERSION
@@ -67,7 +67,7 @@ def document(
         "backends": backends,
         "timing": timing,
         "examples": examples.pick(data, decoded, backends, config.reference, class_names or [])
-        if config.model.task in ("detection", "segmentation")
+        if config.model.task in ("detection", "segmentation", "set_detection")  # their predictions are boxes
         else [],
     }
 
@@ -191,8 +191,9 @@ def _parity(config: Config, task, reference: dict, candidate: dict, settings: di
             "letterbox_differs": True,
         }
     else:
+        judged = tasks.judged(reference["outputs"], settings)
         outputs = parity.compare_outputs(
-            reference["outputs"], candidate["outputs"], p.atol, p.rtol, p.rel_floor
+            reference["outputs"], candidate["outputs"], p.atol, p.rtol, p.rel_floor, judged
         )
     agreement = task.compare(reference["predictions"], candidate["predictions"], settings)
     return {**outputs, **agreement, "atol": p.atol, "rtol": p.rtol, "first_divergence": None}

@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from reportgen.config.schema import BackendConfig, Config
+from reportgen.config.sections import TORCH_KINDS
 from reportgen.demo.shapes import make_dataset
 from reportgen.errors import ConfigError, ReportgenError
 from reportgen.measure import datasets, environment, evaluate, inputs, process, rounds, slices
 from reportgen.measure.inputs import store_inputs
-from reportgen.measure.tasks import task_module, task_settings
+from reportgen.measure.tasks import check_outputs, task_module, task_settings
 from reportgen.results.document import check_invariants
 
 Progress = Callable[[str], None]
-TORCH_KINDS = ("pytorch", "torch_compile")  # built from the model source, not from a file we made
 
 
 def run(
@@ -51,6 +51,8 @@ def run(
     }
     model = _export(config, common, work_dir, progress, config_path)
     common["output_names"] = model["output_names"]  # every runtime names its outputs as PyTorch does
+    # An output layout the task cannot read is said now, in one line, not as a KeyError after the rounds.
+    check_outputs(config.model.task, model["output_names"], common["task_settings"])
     files = {b.name: _model_file(config, b, model, work_dir, progress) for b in config.backends}
     raw, timing = _measure(config, files, common, work_dir, progress)
     env |= {"other_cpu_share": contention.other_share(), "steal_share": contention.steal_share()}
@@ -251,6 +253,7 @@ def _backend_job(
         "threads": threads,
         "settings": settings,
         "model_path": common["model"] if backend.kind in TORCH_KINDS else model_file["path"],
+        "from_source": backend.kind in TORCH_KINDS,  # the worker imports no config code (pydantic) to know
         "measurement": config.measurement.model_dump(),
         "batch_sizes": config.measurement.batch_sizes,
         "outputs_path": str(work_dir / f"{backend.name}.outputs.npz"),

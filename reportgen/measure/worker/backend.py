@@ -80,7 +80,7 @@ class Live:
         at_start = _rss_mb()
         require(job["kind"])  # a runtime that is not installed: 'unavailable', with the pip line
         self.module = backend_module(job["kind"])  # the runtime's import cost lands before 'before_load'
-        if job["kind"] in ("pytorch", "torch_compile"):
+        if job["from_source"]:  # built from the model source, not from a file the run made
             from reportgen.measure.worker.models import preload
 
             preload(job["model_path"])  # so does a model source's library (ultralytics)
