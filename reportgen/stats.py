@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 BOOTSTRAP_RESAMPLES = 2000
+MIN_SLICE_SAMPLES = 4  # a slice's interquartile range from fewer says little
 IQR_TO_STD = 0.7413  # IQR x 0.7413 estimates the standard deviation of a normal distribution
 BOOTSTRAP_SEED = 0  # fixed: the same samples always give the same interval (deterministic pages)
 
@@ -49,19 +50,26 @@ def split_rounds(samples_ms: Sequence[float], counts: Sequence[int]) -> list[np.
     return [a[lo:hi] for lo, hi in zip(edges[:-1], edges[1:])]
 
 
-def summarize_rounds(rounds: Sequence[Sequence[float]]) -> dict:
+def summarize_rounds(rounds: Sequence[Sequence[float]], slice_counts: Sequence[int] | None = None) -> dict:
     """Return the latency summary of several rounds (fresh processes) of one backend.
 
     One process is one sample of the machine, so the headline ``median`` is the median of the rounds'
     medians; ``round_spread`` says how far the rounds disagree ((max - min) / median of the round
-    medians; None for one round); ``robust_cv`` is the noise inside a round (median over rounds).
-    The other fields (mean, percentiles, min, max, n, samples) are over all samples, rounds in order.
+    medians; None for one round); ``robust_cv`` is the noise inside a round (median over rounds), or,
+    for rounds timed in slices (``slice_counts``: each slice's sample count, in order), inside a slice
+    (median over slices of MIN_SLICE_SAMPLES or more): a round spans the machine's speed states, which
+    the pairs cancel, a slice mostly one. The other fields (mean, percentiles, min, max, n, samples)
+    are over all samples, rounds in order.
     """
     summary = summarize(np.concatenate([np.asarray(r, dtype=np.float64) for r in rounds]))
     inside = [summarize(r) for r in rounds]
     medians = np.array([r["median"] for r in inside])
     median = float(np.median(medians))
-    cvs = [r["robust_cv"] for r in inside if r["robust_cv"] is not None]
+    units = inside
+    if slice_counts is not None:
+        parts = split_rounds(summary["samples"], slice_counts)
+        units = [summarize(p) for p in parts if len(p) >= MIN_SLICE_SAMPLES] or inside
+    cvs = [r["robust_cv"] for r in units if r["robust_cv"] is not None]
     return {
         **summary,
         "median": median,
@@ -375,3 +383,13 @@ def speedups_by_state(reference: dict, candidate: dict) -> tuple[Speedup | None,
 
 MIN_STATE_PAIRS = 5
 CONFIDENCE_DEFAULT = 0.95
+
+
+def round_speedups(reference: dict, candidate: dict) -> list[float]:
+    """Return the paired speed-up of each round (fresh process) of the candidate, over its pairs among
+    the run's faster half of moments: how far the processes disagree once the states are cancelled
+    (their round medians also differ by the states each round happened to see). Empty without slices."""
+    if not (reference.get("slices") and candidate.get("slices")):
+        return []
+    ref, cand = (slices(b["slices"], b["latency_ms"]["samples"]) for b in (reference, candidate))
+    return [float(np.exp(np.median(r))) for r in paired_log_ratios(faster_half(pairs(ref, cand))) if len(r)]

@@ -151,7 +151,7 @@ def _backend_entry(
     }
     if raw["status"] != "ok":
         return entry
-    latency = stats.summarize_rounds(raw["latency_rounds_ms"])
+    latency = stats.summarize_rounds(raw["latency_rounds_ms"], [s["n"] for s in raw["slices"]])
     warmup = raw["warmup_samples_ms"]
     task = task_module(config.model.task)
     entry.update(
