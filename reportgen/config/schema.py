@@ -106,7 +106,7 @@ class MeasurementConfig(_Section):
         "decide the recommendation: the fastest backend's and those whose interval reaches into it.",
     )
     max_time_s: Annotated[float, SANE] = Field(
-        100.0,
+        110.0,
         gt=0,
         le=MAX_TIMEOUT_S,
         description="Time budget of the timed rounds: no round starts that would end after it. The report says "
@@ -130,7 +130,7 @@ class MeasurementConfig(_Section):
         20, gt=0, le=MAX_ITERATIONS, description="Timed runs at least, per backend and round (over its slices)."
     )
     min_time_s: Annotated[float, SANE] = Field(
-        0.8,
+        1.0,
         ge=0,
         le=3600,
         description="Timed seconds per backend and round, in slices of `slice_s` (at least 4 slices); other "
