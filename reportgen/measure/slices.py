@@ -160,14 +160,15 @@ def measure(
     started = time.monotonic()
     estimate = {name: _estimate_mb(job) for name, (job, *_) in jobs.items()}
     plan_groups = groups(list(jobs), reference, estimate, psutil.virtual_memory().available / MIB)
-    cycle, number, longest, stopped = 0, 0, 0.0, None
+    cycle, number, stopped = 0, 0, None
     while stopped is None:
         number += 1
         round_started = time.monotonic()
         for group in plan_groups:
             cycle = _round(jobs, reference, group, number, cycle, plan, rng, measured, progress)
-        longest = max(longest, time.monotonic() - round_started)
-        stopped = stop(number, time.monotonic() - started + longest, plan, measured, reference)
+        # The next round lasts about as long as this one (round 1 also ran the data set: longer).
+        last = time.monotonic() - round_started
+        stopped = stop(number, time.monotonic() - started + last, plan, measured, reference)
     record = {
         "design": "paired-slices",
         "slice_s": plan.slice_s,
@@ -189,7 +190,7 @@ def stop(
 ) -> str | None:
     """Return why the measurement stops after round ``number``, or None to run another round.
 
-    ``next_end_s`` is when another round would end (so far, plus the longest round yet): no round
+    ``next_end_s`` is when another round would end (so far, plus the last round's length): no round
     starts that would overrun ``max_time_s``. Before ``min_rounds`` only a reference with nothing left
     to pair stops it.
     """
