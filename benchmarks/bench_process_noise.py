@@ -4,9 +4,9 @@
         [--backends pytorch onnxruntime]
 
 Takes the work folder of an earlier `reportgen run` (its round-1 job files, data set and model files)
-and re-runs each backend's timing job ``--reps`` times in fresh processes, one after another, under
-each environment variant, interleaved (rep 1 of every variant, then rep 2...). Printed per backend and
-variant: the median of the process medians and their spread ((max - min) / median). The variants are
+and re-runs each backend's job ``--reps`` times in fresh processes (one 1.5-s slice each), one after
+another, under each environment variant, interleaved (rep 1 of every variant, then rep 2...). Printed per
+backend and variant: the median of the process medians and their spread ((max - min) / median). The variants are
 what one would try first against between-process noise: OpenMP threads bound to cores, OpenMP's
 passive wait policy, and address-space randomization off (``setarch -R``). The data-set pass is
 skipped (``outputs_path`` null): only the timed calls run.
@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from reportgen.measure import slices
+
+TIMED_S = 1.5  # one slice per process, as long as a round's slices of the demo together
 VARIANTS = {
     "default": ({}, []),
     "omp-bind": ({"OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}, []),
@@ -44,14 +45,14 @@ def _job(work: Path, backend: str, scratch: Path) -> dict:
 
 
 def _median_ms(job: dict, scratch: Path, extra_env: dict, prefix: list[str]) -> float | None:
-    job = {**job, "result_path": str(scratch / "result.json")}
-    (scratch / "job.json").write_text(json.dumps(job))
-    threads = str(job["threads"])
-    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, **extra_env}
-    command = [*prefix, sys.executable, "-m", "reportgen.measure.worker", str(scratch / "job.json")]
-    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    result = json.loads((scratch / "result.json").read_text())
-    return statistics.median(result["latency_samples_ms"]) if result["status"] == "ok" else None
+    """Start the job as a live worker (measure/slices.py) under the variant, time one slice of
+    TIMED_S, let it finish; return the slice's median, or None if it failed."""
+    job = {**job, "env": {**job.get("env", {}), **extra_env}}
+    worker = slices.Worker(job, scratch / "job", job["threads"], 600.0, tuple(prefix))
+    plan = slices.Plan(TIMED_S, 0.0, 1, 20, 100_000, 1, 1.0, 1.0, 600.0)
+    timed = worker.time_slice(plan) if worker.ready is not None else None
+    worker.finish()
+    return statistics.median(timed["samples"]) if timed else None
 
 
 def main() -> int:

@@ -14,8 +14,11 @@ import sys
 from pathlib import Path
 
 
-def launch(job: dict, stem: Path, threads: int, pass_fds: tuple[int, ...] = ()) -> subprocess.Popen:
-    """Write ``job`` beside ``stem`` and start its worker; return the running process."""
+def launch(
+    job: dict, stem: Path, threads: int, pass_fds: tuple[int, ...] = (), prefix: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    """Write ``job`` beside ``stem`` and start its worker (under ``prefix``, a command such as
+    ``setarch -R`` that runs it: benchmarks/bench_process_noise.py); return the running process."""
     job = {**job, "result_path": str(stem.with_suffix(".result.json"))}
     stem.with_suffix(".job.json").write_text(json.dumps(job, indent=2))
     Path(job["result_path"]).unlink(missing_ok=True)
@@ -24,7 +27,7 @@ def launch(job: dict, stem: Path, threads: int, pass_fds: tuple[int, ...] = ()) 
     env |= job.get("env", {})  # a runtime's own variables (the job file keeps them; results do not)
     with stem.with_suffix(".log").open("w") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "reportgen.measure.worker", str(stem.with_suffix(".job.json"))],
+            [*prefix, sys.executable, "-m", "reportgen.measure.worker", str(stem.with_suffix(".job.json"))],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,

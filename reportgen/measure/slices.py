@@ -77,12 +77,13 @@ class Plan:
 class Worker:
     """One backend's live process for one round, driven over a socket pair."""
 
-    def __init__(self, job: dict, stem: Path, threads: int, timeout_s: float) -> None:
+    def __init__(
+        self, job: dict, stem: Path, threads: int, timeout_s: float, prefix: tuple[str, ...] = ()
+    ) -> None:
         ours, theirs = socket.socketpair()
         self.stem, self.timeout_s = stem, timeout_s
-        self.proc = process.launch(
-            {**job, "connection_fd": theirs.fileno()}, stem, threads, (theirs.fileno(),)
-        )
+        job = {**job, "connection_fd": theirs.fileno()}
+        self.proc = process.launch(job, stem, threads, (theirs.fileno(),), prefix)
         theirs.close()  # the child holds its end: our end sees EOF when the child exits
         self.conn = Connection(ours.detach())
         self.ready = self._receive("ready")  # None: the worker ended (failed, unavailable)
