@@ -3,13 +3,13 @@
     .venv/bin/python benchmarks/bench_process_noise.py build/reportgen/0.1.0 [--reps 5]
         [--backends pytorch onnxruntime]
 
-Takes the work folder of an earlier `reportgen run` (its round-1 job files, data set and model files)
-and re-runs each backend's job ``--reps`` times in fresh processes (one 1.5-s slice each), one after
-another, under each environment variant, interleaved (rep 1 of every variant, then rep 2...). Printed per
-backend and variant: the median of the process medians and their spread ((max - min) / median). The variants are
-what one would try first against between-process noise: OpenMP threads bound to cores, OpenMP's
-passive wait policy, and address-space randomization off (``setarch -R``). The data-set pass is
-skipped (``outputs_path`` null): only the timed calls run.
+Takes the work folder of an earlier `reportgen run` (its round-1 job files, data set and model files) and
+re-runs each backend's job ``--reps`` times in fresh processes (one 1.5-s slice each), one after another,
+under each environment variant, interleaved (rep 1 of every variant, then rep 2...). Printed per backend
+and variant: the median of the process medians and their spread ((max - min) / median). The variants are
+what one would try first against between-process noise: OpenMP threads bound to cores, OpenMP's passive
+wait policy, and address-space randomization off (``setarch -R``). The data-set pass is skipped
+(``outputs_path`` null): only the timed calls run.
 """
 
 from __future__ import annotations
