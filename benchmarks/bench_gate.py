@@ -1,6 +1,7 @@
 """The regression gate's error rates, measured: false alarms on the same code, planted slowdowns caught.
 
     .venv/bin/python benchmarks/bench_gate.py [--pairs 10] [--sizes 0.05,0.1,0.2] [--out build/gate]
+        [--regression-pct 5] [--tolerance-pct 2]
 
 The demo net is exported once (`reportgen run` of a two-backend config: eager PyTorch, the reference,
 and ONNX Runtime on a given file). For each slowdown size a planted copy of the file is made: the
@@ -10,8 +11,10 @@ length is calibrated so that it costs that share of the file's own latency, meas
 by alternating the two files (the realized share is printed). Then `--pairs + 1` runs time the plain
 file and `--pairs` runs per size time the planted one, each a fresh `reportgen run`. Same-code pairs
 are consecutive plain runs; a planted pair is plain run i against planted run i. Every pair goes
-through `reportgen compare` (the gate, exit 1 on a regression); printed: false alarms among the
-same-code pairs and detections per size, with each pair's judged change of ONNX Runtime's latency.
+through `reportgen compare` (the gate, exit 1 on a regression), with the thresholds the runs' configs
+set (a slowdown over ``--regression-pct`` whose interval lies beyond ``--tolerance-pct``); printed:
+false alarms among the same-code pairs and detections per size, with each pair's judged change of
+ONNX Runtime's latency (against PyTorch timed beside it in both runs).
 Nothing else may run on the machine meanwhile (each run's other-CPU share is printed).
 """
 
@@ -34,8 +37,9 @@ WIDTH = 64  # of the planted MatMuls: fine steps of cost (a few percent of the d
 CALIBRATION_LINKS = 24
 
 
-def _config(out: Path, name: str, onnx_file: Path | None) -> Path:
-    """Write the bench's config: the demo net, PyTorch against ONNX Runtime, quick data, paired slices."""
+def _config(out: Path, name: str, onnx_file: Path | None, gate: tuple[float, float]) -> Path:
+    """Write the bench's config: the demo net, PyTorch against ONNX Runtime, quick data, paired slices,
+    and the gate's thresholds (``gate``: regression and speed tolerance, percent)."""
     given = f"  onnx_file: {onnx_file}\n" if onnx_file else ""
     path = out / f"{name}.yaml"
     path.write_text(
@@ -44,7 +48,8 @@ def _config(out: Path, name: str, onnx_file: Path | None) -> Path:
         "dataset: {source: synthetic, images: 4}\n"
         f"export:\n  exporter: dynamo\n  opset: 18\n{given}"
         "backends:\n  - {name: pytorch, kind: pytorch}\n  - {name: onnxruntime, kind: onnxruntime}\n"
-        "measurement: {rounds: 3, slice_s: 0.15, min_time_s: 1.5, precision: 0.03, max_time_s: 40}\n"
+        "measurement: {rounds: 3, min_time_s: 1.5, precision: 0.03, max_time_s: 30}\n"
+        f"analysis: {{regression_latency_pct: {gate[0]:g}, speed_tolerance_pct: {gate[1]:g}}}\n"
     )
     return path
 
@@ -53,9 +58,9 @@ def _reportgen(args: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProc
     return subprocess.run([sys.executable, "-m", "reportgen", *args], cwd=cwd, env=dict(os.environ), **kwargs)
 
 
-def _run(out: Path, name: str, onnx_file: Path | None) -> Path:
+def _run(out: Path, name: str, onnx_file: Path | None, gate: tuple[float, float]) -> Path:
     result = out / f"{name}.json"
-    config = _config(out, name, onnx_file)
+    config = _config(out, name, onnx_file, gate)
     _reportgen(["run", "-c", str(config), "-o", str(result)], out, check=True, capture_output=True)
     return result
 
@@ -148,11 +153,14 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=10)
     parser.add_argument("--sizes", default="0.05,0.1,0.2")
     parser.add_argument("--out", type=Path, default=Path("build/gate"))
+    parser.add_argument("--regression-pct", type=float, default=5.0, help="analysis.regression_latency_pct")
+    parser.add_argument("--tolerance-pct", type=float, default=2.0, help="analysis.speed_tolerance_pct")
     args = parser.parse_args()
+    gate = (args.regression_pct, args.tolerance_pct)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     sizes = [float(s) for s in args.sizes.split(",")]
-    exported = _run(out, "export", None)
+    exported = _run(out, "export", None, gate)
     base = out / "plain.onnx"
     base.write_bytes((out / "build" / "reportgen" / "export" / "model.onnx").read_bytes())
     del exported
@@ -162,7 +170,8 @@ def main() -> None:
             f"planted {100 * size:.0f}%: realized {100 * realized:+.1f}% (one process, alternating)",
             flush=True,
         )
-    plain = [_run(out, f"plain-{i}", base) for i in range(args.pairs + 1)]
+    print(f"gate: a regression is a slowdown over {gate[0]:g}% whose interval lies beyond {gate[1]:g}%")
+    plain = [_run(out, f"plain-{i}", base, gate) for i in range(args.pairs + 1)]
     print("plain runs' other-CPU share: " + ", ".join(_share(p) for p in plain), flush=True)
     alarms = []
     for old, new in zip(plain, plain[1:]):
@@ -171,7 +180,7 @@ def main() -> None:
         print(f"same code {old.stem} -> {new.stem}: exit {code}; {row and row['detail']}", flush=True)
     print(f"false alarms: {sum(alarms)} of {len(alarms)} same-code pairs\n", flush=True)
     for size, (path, realized) in planted.items():
-        runs = [_run(out, f"planted-{size:g}-{i}", path) for i in range(args.pairs)]
+        runs = [_run(out, f"planted-{size:g}-{i}", path, gate) for i in range(args.pairs)]
         caught = []
         for old, new in zip(plain, runs):
             code, row = _gate(out, old, new)
