@@ -28,7 +28,54 @@ def describe_onnx(path: Path) -> dict:
         if entry.key == "location"
     }
     size = path.stat().st_size + sum((path.parent / name).stat().st_size for name in external)
-    return {"path": str(path), "size_mb": size / MIB, **dominant(dtypes), **file_metadata(model)}
+    return {
+        "path": str(path),
+        "size_mb": size / MIB,
+        **dominant(dtypes),
+        "precision": precision_of(model, dtypes),
+        **file_metadata(model),
+    }
+
+
+QDQ = {"QuantizeLinear", "DequantizeLinear"}
+INTEGER_OPS = {"MatMulInteger", "ConvInteger", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul"}
+
+
+def precision_of(model: onnx.ModelProto, dtypes: Counter) -> str:
+    """Return the precision a file computes in: ``int8-qdq``, ``int8``, ``fp16``, ``bf16`` or ``fp32``.
+
+    Read from the file itself (issue 20): a user's ``export.onnx_file`` converted to float16 (Ultralytics'
+    ``half=True``, onnxconverter-common) casts its float32 inputs at the entry and holds float16
+    weights; its differences from the reference are that precision's, not a divergence to hunt.
+    Quantization is told by its operators (QDQ pairs, or integer operators), the float precision by
+    the float type holding most weight bytes.
+    """
+    ops = {n.op_type for n in model.graph.node if n.domain in ("", "ai.onnx", "com.microsoft")}
+    if ops & QDQ:
+        return "int8-qdq"
+    if ops & INTEGER_OPS:
+        return "int8"
+    floats = {name: dtypes.get(name, 0) for name in ("float32", "float16", "bfloat16", "float64")}
+    if not any(floats.values()):  # weights stored as inputs or none at all: the entry casts say it
+        return _cast_precision(model)
+    return {"float16": "fp16", "bfloat16": "bf16"}.get(max(floats, key=floats.get), "fp32")
+
+
+def _cast_precision(model: onnx.ModelProto) -> str:
+    """Return fp16/bf16 when every float input is cast to that type on entry, else fp32."""
+    names = {i.name for i in model.graph.input}
+    targets = {
+        a.i
+        for n in model.graph.node
+        if n.op_type == "Cast" and n.input and n.input[0] in names
+        for a in n.attribute
+        if a.name == "to"
+    }
+    if targets == {onnx.TensorProto.FLOAT16}:
+        return "fp16"
+    if targets == {onnx.TensorProto.BFLOAT16}:
+        return "bf16"
+    return "fp32"
 
 
 def dominant(dtypes: Counter) -> dict:

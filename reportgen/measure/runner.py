@@ -110,6 +110,7 @@ def _export(
         "exporter": config.export.exporter,
         "opset": config.export.opset,
         "dynamic_batch": config.measurement.batch_sizes != [1],
+        "batch_sizes": config.measurement.batch_sizes,  # the preflight calls the reference at each
         "threads": config.measurement.threads,
         "torchscript_path": str(work_dir / "model.torchscript.pt") if needs_torchscript else None,
     }

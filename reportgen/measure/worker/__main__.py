@@ -8,6 +8,7 @@ measure/slices.py). A job imports only what it needs.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -57,7 +58,9 @@ def main(job_path: str) -> int:
             return 0
 
         # A ReportgenError already speaks to the user; anything else needs its type to be understood.
-        message = " ".join((str(e) if isinstance(e, ReportgenError) else f"{type(e).__name__}: {e}").split())
+        message = str(e) if isinstance(e, ReportgenError) else f"{type(e).__name__}: {e}"
+        # Terminal colour codes (torch.export's "\x1b[96m") never reach the results or the terminal.
+        message = " ".join(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", message).split())
         result = {"status": "failed", "error": message[:2000], "traceback": traceback.format_exc()}
         if isinstance(e, ConfigError):  # the config and the model disagree: the parent stops with exit 2
             result["config_error"] = True

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
+import sys
 import time
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import torch
 
 from reportgen.measure.inputs import batch_axis, item_shape, make_batch, read_inputs
 from reportgen.measure.modelfile import describe_onnx, onnx_inputs
-from reportgen.measure.worker import signature
+from reportgen.measure.worker import preflight, signature
 from reportgen.measure.worker.efficiency import count_flops, matmul_peak_gflops
 from reportgen.measure.worker.models import arguments, describe_file, load_model, output_names
 
@@ -33,7 +35,9 @@ def export_model(job: dict) -> dict:
     given = job.get("onnx_file")
     signature.check(model, specs, onnx_inputs(given) if given else None)
     samples = read_inputs(job, limit=2)
-    example = arguments(make_batch(samples, specs, 1), specs)
+    # Preflight (issue 20): the reference runs once at every batch size before anything else, so a
+    # config mistake is one line naming its key, seconds after the start.
+    example = preflight.check_reference(model, samples, job)
     with torch.inference_mode():
         names = output_names(model(*example[0], **example[1]))
     description = {
@@ -52,8 +56,19 @@ def export_model(job: dict) -> dict:
     description["onnx"] = _onnx(model, exported, names, job)
     # A given file may name its classes (Ultralytics' metadata) where the torch model does not.
     description["class_names"] = loaded.class_names or description["onnx"].get("class_names")
-    if description["onnx"]["status"] == "ok":
-        description["onnx"]["inputs"] = signature.onnx_binding(description["onnx"]["path"], specs, model)
+    onnx_entry = description["onnx"]
+    if onnx_entry["status"] == "ok":
+        onnx_entry["inputs"] = signature.onnx_binding(onnx_entry["path"], specs, model)
+        # One call of the export before any timing: a file ONNX Runtime refuses fails here, once, for
+        # every backend that loads it. A given file is the user's: its backends say what they can run.
+        size = (job.get("batch_sizes") or [1])[0]
+        refused = (
+            None
+            if given
+            else preflight.check_file(onnx_entry["path"], onnx_entry["inputs"], samples, specs, size)
+        )
+        if refused:
+            description["onnx"] = {**onnx_entry, "status": "failed", "error": refused}
     if job.get("torchscript_path"):
         description["torchscript"] = _torchscript(model, example, Path(job["torchscript_path"]))
     return description
@@ -82,7 +97,9 @@ def _onnx(model, example, names: list[str], job: dict) -> dict:
             _export(model, example, path, names, job)
         onnx.checker.check_model(str(path), full_check=True)
     except Exception as e:  # an export failure is data: the reference backend still runs
-        return {**common, "status": "failed", "error": " ".join(f"{type(e).__name__}: {e}".split())[:2000]}
+        # The full text goes to the log (export.log beside the job); the results keep its key lines.
+        print(preflight.plain(_chain(e)), file=sys.stderr)
+        return {**common, "status": "failed", "error": export_error(e, model, job["inputs"])}
     opset = next(
         (
             o.version
@@ -101,6 +118,45 @@ def _onnx(model, example, names: list[str], job: dict) -> dict:
     }
 
 
+def export_error(error: BaseException, model, specs: list[dict]) -> str:
+    """Return an exporter's failure reduced to the lines that say what failed, in config terms.
+
+    torch.onnx wraps torch.export's error in a page of advice and colour codes; the cause is the last
+    exception of the chain. A dynamic_shapes mismatch names forward()'s parameters: said against the
+    config's ``model.inputs`` names.
+    """
+    text = preflight.plain(_chain(error))
+    shapes = re.search(
+        r"must be the arg names (\[[^\]]*\]) of `inputs`, but here they are (\[[^\]]*\])", text
+    )
+    if shapes:
+        forward, given = shapes.groups()
+        names = [s["name"] for s in specs]
+        return (
+            f"torch.export failed: dynamic_shapes names {given} against forward's {forward} "
+            f"(the names of model.inputs: {names}; a keyword input must be one of forward()'s own "
+            "arguments, not one taken through **kwargs)"
+        )
+    root = error
+    while root.__cause__ is not None:
+        root = root.__cause__
+    lines = [line.strip() for line in preflight.plain(str(root)).splitlines() if line.strip()]
+    cause = f"{type(root).__name__}: {' '.join(lines[:2])}"[:400]
+    if root is error:
+        return cause
+    head = next((line.strip() for line in preflight.plain(str(error)).splitlines() if line.strip()), "")
+    return f"{head[:200]} Cause: {cause}"
+
+
+def _chain(error: BaseException) -> str:
+    """Return the text of an exception and of every cause under it."""
+    parts = []
+    while error is not None:
+        parts.append(f"{type(error).__name__}: {error}")
+        error = error.__cause__
+    return "\n".join(parts)
+
+
 def _torchscript(model, example: tuple[tuple, dict], path: Path) -> dict:
     """Trace the model to a TorchScript file; a failure is recorded, not raised."""
     args, kwargs = example
@@ -114,7 +170,7 @@ def _torchscript(model, example: tuple[tuple, dict], path: Path) -> dict:
     except Exception as e:
         return {
             "status": "failed",
-            "error": " ".join(f"{type(e).__name__}: {e}".split())[:2000],
+            "error": " ".join(preflight.plain(f"{type(e).__name__}: {e}").split())[:2000],
             "path": str(path),
         }
     return {"status": "ok", "error": None, **describe_file(str(path), traced.state_dict().values())}

@@ -6,6 +6,7 @@ line before anything is timed, instead of "forward() is missing value for argume
 
 from __future__ import annotations
 
+import difflib
 import inspect
 
 import torch
@@ -46,6 +47,33 @@ def check(model: torch.nn.Module, specs: list[dict], onnx_inputs: list[str] | No
     problem = _problem(params, specs)
     if problem:
         raise ConfigError(mismatch(problem, specs, params, onnx_inputs))
+    swallowed = _swallowed(params, specs)
+    if swallowed:
+        raise ConfigError(swallowed)
+
+
+def _swallowed(params: list[inspect.Parameter], specs: list[dict]) -> str | None:
+    """Return the line for a keyword input that forward() would take only through ``**kwargs``.
+
+    Hugging Face models take ``**kwargs``: a misspelt ``token_types_ids`` is accepted and ignored, the
+    run measures a model without it, and only the export fails, minutes later (issue 20). A keyword
+    close to one of forward()'s own names is a misspelling; one close to none is passed on as given.
+    """
+    var = next((p for p in params if p.kind == p.VAR_KEYWORD), None)
+    if var is None:
+        return None
+    named = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    for index, spec in enumerate(specs):
+        if not spec["keyword"] or spec["name"] in named:
+            continue
+        close = difflib.get_close_matches(spec["name"], named, n=1, cutoff=0.75)
+        if close:
+            return (
+                f"model.inputs[{index}].name: {spec['name']!r} is not an argument of forward(); "
+                f"forward() would swallow it through **{var.name} and ignore it: "
+                f"expected {close[0]!r} (forward({', '.join(named)}, **{var.name}))"
+            )
+    return None
 
 
 def _problem(params: list[inspect.Parameter], specs: list[dict]) -> str | None:
