@@ -29,7 +29,6 @@ def as_version(results: dict, version: str, created_at: str, latency_factor: flo
     """Return a copy of the results as another version, every non-reference latency scaled."""
     other = copy.deepcopy(results)
     other["version"], other["created_at"] = version, created_at
-    ref = other["backends"][other["reference"]]
     for name, b in other["backends"].items():
         if name == other["reference"] or b["status"] != "ok":
             continue
@@ -37,8 +36,6 @@ def as_version(results: dict, version: str, created_at: str, latency_factor: flo
             k: (v * latency_factor if k in TIMES else v) for k, v in b["latency_ms"].items()
         } | {"samples": [s * latency_factor for s in b["latency_ms"]["samples"]]}
         b["fps"] = 1000 / b["latency_ms"]["median"]
-        b["speedup"] = ref["latency_ms"]["median"] / b["latency_ms"]["median"]
-        b["speedup_interval"] = None
     return other
 
 

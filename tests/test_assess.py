@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from documents import set_rounds
 from report_helpers import escaped, page_section, page_text
 
 from reportgen import stats
@@ -96,3 +97,14 @@ def test_a_run_timed_in_paired_slices_says_how_it_was_timed_and_what_ranks(demo)
     page = site.render_report({**demo, "timing": timing})
     assert "stopped at the time budget (120 s) at ±8.2% (target ±5.0%)" in page_text(page)
     assert "Speed-ups rank the backends" in page_section(page, "speed")
+
+
+def test_the_machine_states_chart_shows_the_reference_slices_over_time(demo):
+    assert "chart-states" not in site.render_report(demo)  # timed before slices: no such chart
+    ref = demo["backends"][demo["reference"]]
+    levels = [10.0, 10.0, 15.0, 15.0, 10.0, 15.0, 10.0, 10.0, 15.0, 10.0]  # ms of each 8-sample slice
+    set_rounds(ref, [[level for level in levels for _ in range(8)]])
+    ref["slices"] = [{"round": 1, "cycle": i, "start_s": 0.2 * i, "n": 8} for i in range(len(levels))]
+    timing = {"design": "paired-slices", "rounds": 1, "stopped": "budget"}
+    page = page_text(page_section(site.render_report({**demo, "timing": timing}), "speed"))
+    assert "Fast state 10.00 ms, slow state 15.00 ms, 40.0% of the time slow, 6 switches" in page

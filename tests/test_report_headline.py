@@ -10,6 +10,7 @@ from documents import set_rounds
 from report_helpers import candidates, headline_row, page_section, page_text
 
 from reportgen.analysis import rules, score
+from reportgen.analysis.finding import speedup_of
 from reportgen.analysis.verdicts import speed_verdict
 from reportgen.report import render as site
 from reportgen.report.locale import fmt_ms, fmt_pct, fmt_ratio
@@ -27,7 +28,8 @@ def test_sections_follow_the_seed_order_and_more(demo):
 
 def _speed(demo: dict, name: str) -> str:
     """Return the measured speed verdict of a backend, as every page judges it."""
-    return speed_verdict(demo["backends"][name]["speedup_interval"], 0.05)
+    speedup = speedup_of(demo, name)
+    return speed_verdict((speedup.low, speedup.high), 0.05)
 
 
 def test_verdict_banner_has_one_sentence_and_three_badges_per_backend(demo):
@@ -39,7 +41,7 @@ def test_verdict_banner_has_one_sentence_and_three_badges_per_backend(demo):
         assert len(re.findall(r'class="badge badge-', line)) == 3, name
         assert f"{name} gives" in page_text(line)
     texts = {name: page_text(line) for name, line in zip(candidates(demo), lines)}
-    speedup = demo["backends"]["onnxruntime"]["speedup"]
+    speedup = speedup_of(demo, "onnxruntime").value
     assert f"same answers {fmt_ratio(speedup)} faster" in texts["onnxruntime"]
     assert (
         "close answers" in texts["ort-int8-static"]

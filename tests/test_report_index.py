@@ -8,6 +8,7 @@ import re
 from report_helpers import as_version, page_figures, page_text
 
 from reportgen.analysis import rules
+from reportgen.analysis.finding import speedup_of
 from reportgen.analysis.verdicts import speed_verdict
 from reportgen.release import archive
 from reportgen.report import render as site
@@ -24,7 +25,7 @@ def test_index_lists_versions_newest_first_with_badges_and_trends(demo, tmp_path
     assert 'href="assets/style.css"' in index
     row = page_text(re.search(r'<tr data-version="0.1.0">(.*?)</tr>', index, re.S).group(1))
     verdicts = [
-        speed_verdict(demo["backends"][n]["speedup_interval"], 0.05) for n in demo["backend_order"][1:]
+        speed_verdict((s.low, s.high), 0.05) for n in demo["backend_order"][1:] if (s := speedup_of(demo, n))
     ]
     counts = {v: verdicts.count(v) for v in ("faster", "slower")}
     assert "5 same answers" in row and "2 close answers" in row and f"{counts['faster']} faster" in row

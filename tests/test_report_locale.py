@@ -12,7 +12,7 @@ from report_helpers import ROOT, as_version, classification, page_text, with_bat
 
 from reportgen.analysis import rules
 from reportgen.analysis.assess import BADGE_CODES
-from reportgen.analysis.finding import PARTS, finding
+from reportgen.analysis.finding import PARTS, finding, speedup_of
 from reportgen.analysis.variants import VARIANTS
 from reportgen.errors import ReportgenError
 from reportgen.report import locale as locale_module
@@ -101,7 +101,7 @@ def test_korean_page_speaks_korean(demo):
     assert all(re.search(r"[\uac00-\ud7a3]", h) for h in headings)
     ko = get_locale("ko")
     created = datetime.fromisoformat(demo["created_at"].replace("Z", "+00:00"))
-    speedup = ko.ratio(demo["backends"]["onnxruntime"]["speedup"])
+    speedup = ko.ratio(speedup_of(demo, "onnxruntime").value)
     assert " ".join(ko.date(created).split(" ")[:3]) in page and f"{speedup} 빠름" in page
     assert site.render_report(demo, locale="ko") == page  # the --locale override
 

@@ -234,7 +234,11 @@ CASES: list[tuple[str, Make, str]] = [
     ),
     ("reference-unknown", doc(put("reference", "tensorflow")), "reference: expected the name of a backend"),
     ("order-lacks-one", doc(lambda d: d["backend_order"].remove("onnxruntime")), "backend_order: expected"),
-    ("interval-reversed", doc(put("backends.onnxruntime.speedup_interval", [3.4, 3.2])), "speedup_interval"),
+    (
+        "slice-empty",
+        doc(put("backends.onnxruntime.slices", [{"round": 1, "cycle": 0, "start_s": 0.0, "n": 0}])),
+        "backends.onnxruntime.slices[0].n",
+    ),
     (
         "config-nan",
         doc(put("config.parity.x", float("nan"))),

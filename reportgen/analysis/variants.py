@@ -106,6 +106,7 @@ _ROWS = (
     ("method.samples", _TIMING, "warn"),
     ("method.noise", _TIMING, "warn"),
     ("method.repeatability", "name spread max rounds medians", "info"),
+    ("method.repeatability/speedups", "name spread max rounds medians", "info"),
     ("method.contention/backend", "name share max", "warn"),
     ("method.too_few/agreement", _TOO_FEW, "warn"),
     ("method.too_few/agreement_images", _TOO_FEW, "warn"),

@@ -233,14 +233,8 @@ def _batch_entry(size: int, measured: dict) -> dict:
 
 
 def _add_speed(backends: dict, reference: str, model: dict, batch_size: int) -> None:
-    """Add achieved GFLOP/s to every backend and paired speed-ups with their intervals to candidates."""
-    ref = backends.get(reference)
-    for name, entry in backends.items():
-        if entry["status"] != "ok":
-            continue
-        if model.get("flops"):  # counted for one sample
+    """Add achieved GFLOP/s to every backend. Speed-ups are judged when a document is read
+    (analysis/finding.speedup_of, issue 19), not stored."""
+    for entry in backends.values():
+        if entry["status"] == "ok" and model.get("flops"):  # counted for one sample
             entry["gflops"] = batch_size * model["flops"] / (entry["latency_ms"]["median"] / 1000) / 1e9
-        if name == reference or not ref or ref["status"] != "ok":
-            continue
-        estimate = stats.speedup(ref, entry)
-        entry["speedup"], entry["speedup_interval"] = estimate.value, [estimate.low, estimate.high]

@@ -4,6 +4,8 @@ far the confidences of matched detections moved (a histogram of |Δconfidence| o
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from reportgen.report.charts import (
     backend_color,
@@ -16,11 +18,12 @@ from reportgen.report.charts import (
     with_legend,
 )
 from reportgen.report.locale import Locale
-from reportgen.results.schema import Backend, Document, Parity
+from reportgen.results.schema import Document
 
 
-def _candidates(results: Document) -> list[tuple[int, str, Backend]]:
-    return [(i, n, b) for i, n, b in ok_backends(results) if n != results["reference"] and b["parity"]]
+def _parities(results: Document) -> list[tuple[int, str, Mapping[str, Any]]]:
+    """Return (colour, name, parity) of each compared candidate; a parity is read by key name below."""
+    return [(i, n, p) for i, n, b in ok_backends(results) if n != results["reference"] and (p := b["parity"])]
 
 
 # The agreement a task measured: the first found is the main series (coloured per backend, with
@@ -31,7 +34,7 @@ AGREEMENT = (
 )
 
 
-def _counts(p: Parity, loc: Locale) -> str:
+def _counts(p: Mapping[str, Any], loc: Locale) -> str:
     if p.get("matched") is None:
         return ""
     return plain_label(
@@ -46,7 +49,7 @@ def _counts(p: Parity, loc: Locale) -> str:
 
 def agreement_figure(results: Document, min_match_rate: float, loc: Locale) -> dict | None:
     """Return a dot plot of each backend's agreement with the reference, with the required share."""
-    found = [(i, n, b["parity"]) for i, n, b in _candidates(results)]
+    found = _parities(results)
     measured = [(series, rows) for series in AGREEMENT if (rows := [r for r in found if series[0] in r[2]])]
     if not measured:
         return None
@@ -109,7 +112,7 @@ def _superscript(n: int) -> str:
 
 def confidence_delta_figure(results: Document, loc: Locale) -> dict | None:
     """Return a histogram of |Δconfidence| of matched detections per backend, one bar per decade."""
-    rows = [(i, n, b["parity"].get("abs_confidence_deltas", [])) for i, n, b in _candidates(results)]
+    rows = [(i, n, p.get("abs_confidence_deltas", [])) for i, n, p in _parities(results)]
     rows = [r for r in rows if r[2]]
     if not rows:
         return None

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from reportgen.report.locale import Locale
 from reportgen.results.schema import Document, Measured, measured
-from reportgen.stats import Speedup
+from reportgen.stats import Slice, Speedup, slices, speed_states
 
 # One colour per backend position, so a backend keeps its colour across every chart of a page; twelve,
 # so that configs/demo-all.yaml's eleven backends never share one (seaborn's "deep" and two more).
@@ -333,3 +333,58 @@ def score_figure(scores: list[dict], weights: dict[str, float], loc: Locale) -> 
     layout = horizontal(layout, len(rows), legend=len(weights))
     layout["xaxis"].update(range=[0, 108], rangemode="normal")
     return {"data": data, "layout": layout}
+
+
+def _reference_slices(results: Document) -> list[Slice]:
+    """Return the reference's time-paired slices in time order ([] before schema 4's slices)."""
+    ref = measured(results["backends"][results["reference"]])
+    if ref is None or not ref["slices"]:
+        return []
+    records = [dict(r) for r in ref["slices"]]  # stats reads plain dicts
+    return sorted(slices(records, ref["latency_ms"]["samples"]), key=lambda s: s.start_s)
+
+
+def states_figure(results: Document, loc: Locale) -> dict | None:
+    """Return the reference's slice medians over the run, coloured by the machine's speed state: the
+    states paired slices cancel, and the reason a speed-up over unpaired rounds moved (issue 17)."""
+    series = _reference_slices(results)
+    if not series:
+        return None
+    slow = speed_states(series).slow
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": loc.t(key),
+            "x": [rounded(s.start_s, 4) for s, is_slow in zip(series, slow) if is_slow == state],
+            "y": [rounded(s.median_ms, 6) for s, is_slow in zip(series, slow) if is_slow == state],
+            "marker": {"size": 6, "color": color},
+        }
+        for state, key, color in (
+            (False, "chart.states.fast", STAGES[2]),
+            (True, "chart.states.slow", PARTS[5]),
+        )
+        if state in slow
+    ]
+    title, x_title = loc.t("chart.states.title"), loc.t("chart.axis.time_s")
+    return {
+        "data": traces,
+        "layout": with_legend(base_layout(title, x_title, loc.t("chart.axis.latency_ms")), len(traces)),
+    }
+
+
+def states_caption(results: Document, loc: Locale) -> str | None:
+    """Return what the states chart shows in numbers: each state's level, the share slow, the switches."""
+    series = _reference_slices(results)
+    if not series:
+        return None
+    found = speed_states(series)
+    if not found.seen:
+        return loc.t("chart.states.caption_one", level=loc.ms(found.fast_ms))
+    return loc.t(
+        "chart.states.caption",
+        fast=loc.ms(found.fast_ms),
+        slow=loc.ms(found.slow_ms),
+        share=loc.rate(found.slow_share),
+        switches=loc.num(found.switches),
+    )

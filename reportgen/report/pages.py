@@ -181,6 +181,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
     figures = {
         "latency": charts.latency_figure(results, loc),
         "rounds": charts.rounds_figure(results, loc),
+        "states": charts.states_figure(results, loc),
         "fps": charts.fps_figure(results, judged.speedups, loc),
         "batch": charts.batch_figure(results, loc),
         "memory": charts.memory_figure(results, loc),
@@ -220,6 +221,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "figures": charts.localized(figures, loc),
         "appendix": appendix(results),
         "timing": timing(results, loc),
+        "states_caption": charts.states_caption(results, loc),
     }
 
 

@@ -94,13 +94,15 @@ def upgrade_v2_to_v3(document: dict) -> dict:
 
 def upgrade_v3_to_v4(document: dict) -> dict:
     """Schema 4 times backends in time-paired slices (``slices``, ``timing``; issue 17) and stores what
-    was measured only: the findings an older run judged are dropped, the analysis judges on read
-    (issue 19). A schema-3 file has no slices: its speed-ups come from its rounds."""
+    was measured only: the findings and speed-ups an older run judged are dropped, the analysis judges
+    on read (issue 19). A schema-3 file has no slices: its speed-ups come from its rounds."""
     doc = copy.deepcopy(document)
     doc.pop("findings", None)
     doc["timing"] = None
     for backend in doc.get("backends", {}).values():
         backend["slices"] = None
+        for judged in ("speedup", "speedup_interval"):  # judged on read now (analysis/finding.speedup_of)
+            backend.pop(judged, None)
     for example in doc.get("examples", []):
         example.setdefault("name", None)  # added within schema 3: earlier files lack it
     doc["schema_version"] = 4

@@ -29,7 +29,6 @@ from reportgen.results.leaves import (
     Leaf,
     NonNegative,
     OptCount,
-    OptInterval,
     OptNonNegative,
     OptNumber,
     OptPositive,
@@ -157,8 +156,6 @@ class _Entry(TypedDict):
     other_cpu_share: NotRequired[OptShare]
     steal_share: NotRequired[OptShare]
     parity: Parity | None
-    speedup: OptPositive
-    speedup_interval: OptInterval
     by_batch_size: NotRequired[dict[str, BatchSize]]  # only when measurement.batch_sizes is not [1]
 
 
