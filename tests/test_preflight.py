@@ -164,3 +164,29 @@ def test_a_files_precision_is_read_from_its_weights_and_casts(tmp_path):
     assert described["precision"] == "fp16" and described["dtype"] == "float16"
     quantize_dynamic(str(fp32), str(tmp_path / "model.int8.onnx"), weight_type=QuantType.QUInt8)
     assert describe_onnx(tmp_path / "model.int8.onnx")["precision"] in ("int8", "int8-qdq")
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_be_loaded_still_writes_results_and_report(tmp_path):
+    body = f"""\
+model: {{source: factory, factory: "factories.preflight:unloadable", task: classification, input_size: 32}}
+dataset: {{source: synthetic, images: 4}}
+backends:
+  - {{name: pytorch, kind: pytorch}}
+  - {{name: onnxruntime, kind: onnxruntime}}
+site: {{dir: {tmp_path / "site"}}}
+"""
+    config = FACTORIES / f".tmp-{tmp_path.name}-unloadable.yaml"
+    config.write_text("version: unloadable\n" + body + QUICK + "}\n")
+    try:
+        command = [sys.executable, "-m", "reportgen", "build", "-c", str(config)]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    finally:
+        config.unlink()
+    assert result.returncode == 1, result.stderr  # the README's exit 1: results and report written
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "the reference pytorch failed: FileNotFoundError: weights/model.pt" in line
+    page = (tmp_path / "site" / "unloadable" / "index.html").read_text()
+    assert "the factory model could not be loaded: FileNotFoundError" in page
+    document = json.loads((tmp_path / "site" / "unloadable" / "results.json").read_text())
+    assert document["model"]["onnx"]["status"] == "failed"

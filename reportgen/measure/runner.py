@@ -15,7 +15,7 @@ import numpy as np
 from reportgen.config.schema import BackendConfig, Config
 from reportgen.config.sections import TORCH_KINDS
 from reportgen.demo.shapes import make_dataset
-from reportgen.errors import ConfigError, ReportgenError
+from reportgen.errors import ConfigError
 from reportgen.measure import datasets, environment, evaluate, inputs, process, rounds, slices
 from reportgen.measure.inputs import store_inputs
 from reportgen.measure.tasks import check_outputs, task_module, task_settings
@@ -119,8 +119,37 @@ def _export(
         where = f"{config_path}: " if config_path else ""
         if result.get("config_error"):  # the model and the config disagree: bad input, said as such
             raise ConfigError(f"{where}{result['error']}")
-        raise ReportgenError(f"{where}the {config.model.source} model could not be loaded: {result['error']}")
+        # Exit 1 still writes the results and the report (README): a model that cannot be loaded is
+        # data. Every backend then fails on it (the reference's own worker says why, as here).
+        return _unloaded(
+            common, job, f"the {config.model.source} model could not be loaded: {result['error']}"
+        )
     return result
+
+
+def _unloaded(common: dict, job: dict, error: str) -> dict:
+    """Return the export's description of a model that could not be loaded: nothing but its inputs."""
+    onnx = {
+        "status": "failed",
+        "error": error,
+        "path": None,
+        "exporter": job["exporter"],
+        "opset": job["opset"],
+    }
+    return {
+        "status": "failed",
+        "error": error,
+        "parameters": 0,
+        "class_names": None,
+        "input_shape": inputs.item_shape(common["inputs"][0]),
+        "inputs": common["inputs"],
+        "output_names": [],
+        "checkpoint": None,
+        "flops": None,
+        "peak_gflops": None,
+        "onnx": onnx,
+        "torchscript": {"status": "failed", "error": error, "path": job["torchscript_path"]},
+    }
 
 
 def _model_file(
