@@ -190,3 +190,35 @@ site: {{dir: {tmp_path / "site"}}}
     assert "the factory model could not be loaded: FileNotFoundError" in page
     document = json.loads((tmp_path / "site" / "unloadable" / "results.json").read_text())
     assert document["model"]["onnx"]["status"] == "failed"
+
+
+@pytest.mark.slow
+def test_a_given_fp16_file_is_described_as_fp16_in_the_results(tmp_path):
+    import onnx
+    import torch
+    from onnxconverter_common import float16
+
+    sys.path.insert(0, str(FACTORIES))
+    from factories.models import tiny_classifier
+
+    fp32 = tmp_path / "model.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            tiny_classifier(), (torch.zeros(1, 3, 32, 32),), str(fp32), dynamo=False, input_names=["input"]
+        )
+    half = tmp_path / "model.fp16.onnx"  # what a user's half=True export gives
+    onnx.save(float16.convert_float_to_float16(onnx.load(str(fp32)), keep_io_types=True), str(half))
+    body = f"""\
+model: {{source: factory, factory: "factories.models:tiny_classifier", task: raw, input_shape: [1, 3, 32, 32]}}
+export: {{onnx_file: {half}}}
+dataset: {{source: random, images: 4}}
+backends:
+  - {{name: pytorch, kind: pytorch}}
+  - {{name: onnxruntime, kind: onnxruntime}}
+"""
+    result, out, _ = _run(tmp_path, "fp16-file", body)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    assert document["model"]["onnx"]["precision"] == "fp16"
+    assert document["backends"]["onnxruntime"]["weight_dtype"] == "float16"
