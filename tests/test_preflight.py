@@ -222,3 +222,32 @@ backends:
     document = json.loads(out.read_text())
     assert document["model"]["onnx"]["precision"] == "fp16"
     assert document["backends"]["onnxruntime"]["weight_dtype"] == "float16"
+
+
+def test_an_exporter_failure_keeps_the_head_and_the_root_cause(tmp_path):
+    import torch
+
+    from reportgen.measure.worker.export import export_error
+
+    class DataDependent(torch.nn.Module):
+        def forward(self, x):
+            return x * 2 if x.sum().item() > 0 else x - 1
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                DataDependent(),
+                (torch.ones(2, 3),),
+                str(tmp_path / "m.onnx"),
+                dynamo=True,
+                external_data=False,
+                verbose=False,
+                dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1, max=64)}},
+            )
+    except Exception as e:  # the exporter's own error, whatever its class
+        line = export_error(e, None, [{"name": "x"}])
+    else:
+        pytest.skip("this torch exports data-dependent branches")
+    assert line.startswith("Failed to export the model with torch.export: "), line
+    assert "data-dependent" in line and "\x1b" not in line and len(line) < 500

@@ -145,7 +145,8 @@ def export_error(error: BaseException, model, specs: list[dict]) -> str:
     if root is error:
         return cause
     head = next((line.strip() for line in preflight.plain(str(error)).splitlines() if line.strip()), "")
-    return f"{head[:200]} Cause: {cause}"
+    head = head.split(". ")[0].rstrip(".")  # "Failed to export the model with torch.export", not its advice
+    return f"{head[:200]}: {cause}"
 
 
 def _chain(error: BaseException) -> str:
