@@ -251,3 +251,31 @@ def test_an_exporter_failure_keeps_the_head_and_the_root_cause(tmp_path):
         pytest.skip("this torch exports data-dependent branches")
     assert line.startswith("Failed to export the model with torch.export: "), line
     assert "data-dependent" in line and "\x1b" not in line and len(line) < 500
+
+
+@pytest.mark.slow
+def test_the_preflight_runs_on_demand_without_timing(tmp_path):
+    from reportgen.config.schema import load_config
+    from reportgen.errors import ConfigError
+    from reportgen.measure.preflight import deep_check
+
+    def config(name, body):
+        path = FACTORIES / f".tmp-{tmp_path.name}-{name}.yaml"
+        path.write_text(f"version: {name}\n" + body + QUICK + ", batch_sizes: [1, 3]}\n")
+        return path
+
+    good = config("good", _tokens())
+    try:
+        found = deep_check(load_config(str(good)), str(good))
+    finally:
+        good.unlink()
+    assert found == [
+        "the reference ran on the configured inputs at batch sizes 1, 3",
+        "ONNX file ok (dynamo, opset 18, fp32)",
+    ]
+    bad = config("bad", _tokens(keyword="token_types_ids"))
+    try:
+        with pytest.raises(ConfigError, match=r"model.inputs\[2\].name: 'token_types_ids'.*'token_type_ids'"):
+            deep_check(load_config(str(bad)), str(bad))
+    finally:
+        bad.unlink()
