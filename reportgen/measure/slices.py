@@ -81,7 +81,7 @@ class Worker:
         self, job: dict, stem: Path, threads: int, timeout_s: float, prefix: tuple[str, ...] = ()
     ) -> None:
         ours, theirs = socket.socketpair()
-        self.stem, self.timeout_s = stem, timeout_s
+        self.stem, self.timeout_s, self.timed_out = stem, timeout_s, False
         job = {**job, "connection_fd": theirs.fileno()}
         self.proc = process.launch(job, stem, threads, (theirs.fileno(),), prefix)
         theirs.close()  # the child holds its end: our end sees EOF when the child exits
@@ -91,6 +91,7 @@ class Worker:
     def _receive(self, kind: str) -> dict | None:
         try:
             if not self.conn.poll(self.timeout_s):
+                self.timed_out = True
                 self.proc.kill()
                 return None
             message = self.conn.recv()
@@ -114,6 +115,9 @@ class Worker:
             pass
         result = process.collect(self.proc, self.stem, self.timeout_s)
         self.conn.close()
+        if self.timed_out:  # killed by us: the timeout is the cause, not the signal
+            log = self.stem.with_suffix(".log")
+            return {"status": "failed", "error": f"timed out after {self.timeout_s:g} s (see {log})"}
         return result
 
 
