@@ -115,10 +115,12 @@ def _source(tensor: torch.Tensor, specs: list[dict], given: list) -> dict | None
     for spec, value in zip(specs, given):
         if value is tensor:
             return spec
+    # A model may reshape its ids first (``input_ids.view(-1, n)``): the same values in another shape.
     for spec, value in zip(specs, given):
-        if isinstance(value, torch.Tensor) and value.shape == tensor.shape and value.dtype == tensor.dtype:
-            if torch.equal(value, tensor):
-                return spec
+        if not isinstance(value, torch.Tensor) or value.numel() != tensor.numel():
+            continue
+        if value.dtype == tensor.dtype and torch.equal(value.reshape(-1), tensor.reshape(-1)):
+            return spec
     return None
 
 
