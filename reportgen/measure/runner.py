@@ -316,8 +316,13 @@ def _localize_divergence(
     for name in document["backend_order"]:
         backend, entry = config.backend(name), document["backends"][name]
         parity = entry.get("parity")
+        # A file of reduced precision (ours, or a user's FP16 file read as such) differs by design.
+        fp32_file = files[name].get("precision", "fp32") == "fp32"
         fp32_onnx = (
-            backend.kind == "onnxruntime" and backend.quantization == "none" and backend.precision == "fp32"
+            backend.kind == "onnxruntime"
+            and backend.quantization == "none"
+            and backend.precision == "fp32"
+            and fp32_file
         )
         if not fp32_onnx or not parity or parity["allclose"] or parity.get("letterbox_differs"):
             continue
