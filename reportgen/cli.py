@@ -336,13 +336,24 @@ def init(source: str, task: str, out: str, force: bool) -> None:
 
 @cli.command()
 @click.argument("config_path", type=click.Path())
-def validate(config_path: str) -> None:
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="also load the model, call it on the configured inputs at every batch size, export it and call "
+    "the export once (seconds; times nothing)",
+)
+def validate(config_path: str, deep: bool) -> None:
     """Check a config without running it."""
     from reportgen.config.schema import load_config
 
     config = load_config(config_path)
     names = ", ".join(b.name for b in config.backends)
     click.echo(f"{config_path}: ok ({config.model.source} model, {config.model.task}, backends: {names})")
+    if deep:  # a config mistake the model reveals raises ConfigError: one line, exit 2
+        from reportgen.measure.preflight import deep_check
+
+        for line in deep_check(config, config_path):
+            click.echo(f"  {line}")
 
 
 @cli.command()

@@ -97,7 +97,7 @@ def speedup_interval(
 
     Each side is a list of rounds (one list of samples per fresh process). A hierarchical bootstrap
     resamples the rounds, then the samples inside each, so the interval carries the variance between
-    processes, which dominates on real machines (README, "Speed verdicts"); a single round reduces it
+    processes, which dominates on real machines (docs/method.md); a single round reduces it
     to the plain bootstrap of one process's samples, which ignores that variance.
     """
     rng = np.random.default_rng(BOOTSTRAP_SEED)
@@ -110,8 +110,8 @@ def speedup_interval(
 
 # --- Time-paired slices (measure/slices.py) -------------------------------------------------------
 # The machine's speed changes over time, in states about 1.5x apart that last from a second to a
-# minute (README, "Speed method"). Every candidate slice is timed right between two reference slices
-# (measure/slices.py), so the three saw the same state: their ratio cancels it.
+# minute (docs/method.md, "Speed: time-paired slices"). Every candidate slice is timed right between
+# two reference slices (measure/slices.py), so the three saw the same state: their ratio cancels it.
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ failure is its key lines in the results; a file's precision is read from the fil
 torch and ONNX Runtime, no mocks."""
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -255,27 +256,29 @@ def test_an_exporter_failure_keeps_the_head_and_the_root_cause(tmp_path):
 
 @pytest.mark.slow
 def test_the_preflight_runs_on_demand_without_timing(tmp_path):
-    from reportgen.config.schema import load_config
-    from reportgen.errors import ConfigError
-    from reportgen.measure.preflight import deep_check
-
     def config(name, body):
         path = FACTORIES / f".tmp-{tmp_path.name}-{name}.yaml"
         path.write_text(f"version: {name}\n" + body + QUICK + ", batch_sizes: [1, 3]}\n")
         return path
 
+    def validate(path):
+        command = [sys.executable, "-m", "reportgen", "validate", "--deep", str(path)]
+        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+
     good = config("good", _tokens())
     try:
-        found = deep_check(load_config(str(good)), str(good))
+        done = validate(good)
     finally:
         good.unlink()
-    assert found == [
-        "the reference ran on the configured inputs at batch sizes 1, 3",
-        "ONNX file ok (dynamo, opset 18, fp32)",
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [
+        "  the reference ran on the configured inputs at batch sizes 1, 3",
+        "  ONNX file ok (dynamo, opset 18, fp32)",
     ]
     bad = config("bad", _tokens(keyword="token_types_ids"))
     try:
-        with pytest.raises(ConfigError, match=r"model.inputs\[2\].name: 'token_types_ids'.*'token_type_ids'"):
-            deep_check(load_config(str(bad)), str(bad))
+        done = validate(bad)
     finally:
         bad.unlink()
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert re.search(r"model.inputs\[2\].name: 'token_types_ids'.*'token_type_ids'", done.stderr)

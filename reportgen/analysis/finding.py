@@ -146,8 +146,11 @@ def is_quantized(backend: Backend | Measured) -> bool:
 
 
 def is_fp16(backend: Backend | Measured) -> bool:
-    """Return whether the backend runs an FP16 conversion of the export (onnxruntime precision: fp16)."""
-    return (backend["settings"] or {}).get("precision", "fp32") == "fp16"
+    """Return whether the backend runs a half-precision file: an FP16 conversion of the export
+    (onnxruntime precision: fp16), or a file whose weights are float16 or bfloat16 (a user's
+    `half=True` export given as export.onnx_file; our FP32 export never has them)."""
+    converted = (backend["settings"] or {}).get("precision", "fp32") == "fp16"
+    return converted or backend.get("weight_dtype") in ("float16", "bfloat16")
 
 
 def is_reduced(backend: Backend | Measured) -> bool:

@@ -79,24 +79,24 @@ class MeasurementConfig(_Section):
         3,
         gt=0,
         le=1000,
-        description="Rounds at least: in each, every backend runs in a fresh process of its own, all alive at "
-        "once and timed in alternating slices. More rounds follow while the speed-ups that decide the "
+        description="Rounds at least: in each, every backend runs in a fresh process of its own, all alive "
+        "at once and timed in alternating slices. More rounds follow while the speed-ups that decide the "
         "recommendation are less precise than `precision` and `max_time_s` allows.",
     )
     slice_s: Annotated[float, SANE] = Field(
         0.1,
         gt=0,
         le=60,
-        description="Length of one timed slice (at least one call). Every candidate slice is timed between two "
-        "slices of the reference, so the three see the same speed of the machine.",
+        description="Length of one timed slice (at least one call). Every candidate slice is timed between "
+        "two slices of the reference, so the three see the same speed of the machine.",
     )
     pause_s: Annotated[float, SANE] = Field(
         0.03,
         ge=0,
         le=10,
-        description="Pause after each slice, so the runtime that just ran lets its spinning threads sleep before "
-        "the next one is timed (benchmarks/bench_pause.py: on 2 cores ONNX Runtime's speed-up read 4.9x with no "
-        "pause, 4.0x with 5 ms, 3.6x from 30 ms on).",
+        description="Pause after each slice, so the runtime that just ran lets its spinning threads sleep "
+        "before the next one is timed (benchmarks/bench_pause.py: on 2 cores ONNX Runtime's speed-up read "
+        "4.9x with no pause, 4.0x with 5 ms, 3.6x from 30 ms on).",
     )
     precision: Annotated[float, SANE] = Field(
         0.05,
@@ -109,8 +109,8 @@ class MeasurementConfig(_Section):
         110.0,
         gt=0,
         le=MAX_TIMEOUT_S,
-        description="Time budget of the timed rounds: no round starts that would end after it. The report says "
-        "whether the precision or the budget ended the measurement.",
+        description="Time budget of the timed rounds: no round starts that would end after it. The report "
+        "says whether the precision or the budget ended the measurement.",
     )
     warmup_iterations: Annotated[int, SANE] = Field(
         10, ge=0, le=MAX_WARMUP, description="Untimed runs before timing, per round (fresh process)."
@@ -127,7 +127,10 @@ class MeasurementConfig(_Section):
     )
 
     min_iterations: Annotated[int, SANE] = Field(
-        20, gt=0, le=MAX_ITERATIONS, description="Timed runs at least, per backend and round (over its slices)."
+        20,
+        gt=0,
+        le=MAX_ITERATIONS,
+        description="Timed runs at least, per backend and round (over its slices).",
     )
     min_time_s: Annotated[float, SANE] = Field(
         1.0,
@@ -139,7 +142,11 @@ class MeasurementConfig(_Section):
     max_iterations: Annotated[
         int, SANE, _Expect(f"a positive integer of at least min_iterations and at most {MAX_ITERATIONS}")
     ] = Field(
-        2000, gt=0, le=MAX_ITERATIONS, validate_default=True, description="Timed runs at most, per backend and round."
+        2000,
+        gt=0,
+        le=MAX_ITERATIONS,
+        validate_default=True,
+        description="Timed runs at most, per backend and round.",
     )
     timeout_s: Annotated[float, SANE] = Field(
         900.0, gt=0, le=MAX_TIMEOUT_S, description="Wall-clock limit of one backend's worker process."

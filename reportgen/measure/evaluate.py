@@ -144,8 +144,6 @@ def _backend_entry(
         "memory_mb": None,
         "metrics": None,
         "parity": None,
-        "speedup": None,
-        "speedup_interval": None,
         "rounds": None,
         "slices": None,
     }

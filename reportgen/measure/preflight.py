@@ -13,26 +13,14 @@ import tempfile
 from pathlib import Path
 
 from reportgen.config.schema import Config
-from reportgen.measure import datasets, inputs, runner
-from reportgen.measure.inputs import store_inputs
-from reportgen.measure.tasks import check_outputs, task_settings
+from reportgen.measure import runner
 
 
 def deep_check(config: Config, config_path: str | None = None) -> list[str]:
     """Run the preflight of ``config``; return what it found, one line each (export failures included)."""
     work_dir = Path(tempfile.mkdtemp(prefix="reportgen-preflight-"))
     try:
-        data = datasets.load(config)
-        store_inputs(data.images, data.samples, [], work_dir / "dataset")
-        common = {
-            "task": config.model.task,
-            "task_settings": task_settings(config),
-            "dataset_path": str(work_dir / "dataset"),
-            "model": runner._model_job(config, config_path),
-            "inputs": inputs.specs(config),
-        }
-        model = runner._export(config, common, work_dir, lambda _: None, config_path)
-        check_outputs(config.model.task, model["output_names"], common["task_settings"])
+        data, _, model = runner.prepare(config, work_dir, config_path)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     sizes = ", ".join(map(str, config.measurement.batch_sizes))

@@ -17,6 +17,7 @@ from reportgen.config.sections import TORCH_KINDS
 from reportgen.demo.shapes import make_dataset
 from reportgen.errors import ConfigError
 from reportgen.measure import datasets, environment, evaluate, inputs, process, rounds, slices
+from reportgen.measure.datasets import Dataset
 from reportgen.measure.inputs import store_inputs
 from reportgen.measure.tasks import check_outputs, task_module, task_settings
 from reportgen.results.document import check_invariants
@@ -35,6 +36,25 @@ def run(
     env = environment.capture(config.measurement.threads)  # before we load the CPU ourselves
     env["cpu_mhz"] = environment.cpu_mhz()
     contention = environment.CpuContention()
+    data, common, model = prepare(config, work_dir, config_path, progress)
+    files = {b.name: _model_file(config, b, model, work_dir, progress) for b in config.backends}
+    raw, timing = _measure(config, files, common, work_dir, progress)
+    env |= {"other_cpu_share": contention.other_share(), "steal_share": contention.steal_share()}
+    progress("decoding outputs, computing metrics and parity")
+    document = evaluate.document(config, config_path, env, model, data, raw, files, timing)
+    _localize_divergence(config, document, common, files, work_dir, progress)
+    check_invariants(document)
+    return document
+
+
+def prepare(
+    config: Config, work_dir: Path, config_path: str | None = None, progress: Progress = lambda _: None
+) -> tuple[Dataset, dict, dict]:
+    """Do what a run does before its first round, the preflight (also `validate --deep`): the
+    evaluation inputs stored in ``work_dir``, the export worker (the reference called on them at every
+    batch size, the export and its one call) and the task's check of the outputs. Return the data set,
+    the part of every worker job they share, and the export's description. A config mistake they reveal
+    raises ConfigError (one line, exit 2) before anything is timed."""
     progress(f"loading {config.dataset.images} evaluation inputs ({config.dataset.source})")
     data = datasets.load(config)
     for warning in data.warnings:
@@ -53,14 +73,7 @@ def run(
     common["output_names"] = model["output_names"]  # every runtime names its outputs as PyTorch does
     # An output layout the task cannot read is said now, in one line, not as a KeyError after the rounds.
     check_outputs(config.model.task, model["output_names"], common["task_settings"])
-    files = {b.name: _model_file(config, b, model, work_dir, progress) for b in config.backends}
-    raw, timing = _measure(config, files, common, work_dir, progress)
-    env |= {"other_cpu_share": contention.other_share(), "steal_share": contention.steal_share()}
-    progress("decoding outputs, computing metrics and parity")
-    document = evaluate.document(config, config_path, env, model, data, raw, files, timing)
-    _localize_divergence(config, document, common, files, work_dir, progress)
-    check_invariants(document)
-    return document
+    return data, common, model
 
 
 def unmeasured(document: dict) -> str | None:

@@ -1,13 +1,13 @@
 """Time-paired measurement: every backend alive in its own process, timed in short alternating slices.
 
-The machine's speed changes over time (states of 10-60 s, about 1.5x apart on our VM: README, "Speed
-method"), so two backends timed at different moments disagree by more than the difference between
-them. Here a round starts one fresh process per backend (isolation stays: each has its own runtime,
-threads and memory), then drives them in cycles: every cycle times one short slice of each candidate,
-in an order shuffled per cycle, each between two slices of the reference (R a R b R ...), with a
-pause after each slice so the runtime that just ran lets its spinning threads sleep before the next
-one starts. A candidate slice and the reference slices beside it saw the same state of the machine;
-their ratio is what the speed-ups are made of (stats.paired_speedup).
+The machine's speed changes over time (states about 1.5x apart that last from a second to a minute on
+our VM: docs/method.md, "Speed: time-paired slices"), so two backends timed at different moments
+disagree by more than the difference between them. Here a round starts one fresh process per backend
+(isolation stays: each has its own runtime, threads and memory), then drives them in cycles: every cycle
+times one short slice of each candidate, in an order shuffled per cycle, each between two slices of the
+reference (R a R b R ...), with a pause after each slice so the runtime that just ran lets its spinning
+threads sleep before the next one starts. A candidate slice and the reference slices beside it saw the
+same state of the machine; their ratio is what the speed-ups are made of (stats.paired_speedup).
 
 Rounds repeat with fresh processes (process-level effects: layout, thread placement) until the
 speed-ups that decide the recommendation are as precise as ``measurement.precision`` asks, or

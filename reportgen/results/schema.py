@@ -241,6 +241,8 @@ class OnnxInfo(TypedDict):
     made_with: NotRequired[OptText]
     class_names: NotRequired[list[Text] | None]
     inputs: NotRequired[InputBinding]
+    # read from the file itself (modelfile.describe_onnx): its weights, operators and entry casts
+    precision: NotRequired[Annotated[str, choice("fp32", "fp16", "bf16", "int8", "int8-qdq")] | None]
 
 
 class InputSpec(TypedDict):
