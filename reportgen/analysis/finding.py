@@ -147,10 +147,15 @@ def is_quantized(backend: Backend | Measured) -> bool:
 
 def is_fp16(backend: Backend | Measured) -> bool:
     """Return whether the backend runs a half-precision file: an FP16 conversion of the export
-    (onnxruntime precision: fp16), or a file whose weights are float16 or bfloat16 (a user's
+    (onnxruntime precision: fp16), or an ONNX file whose weights are float16 or bfloat16 (a user's
     `half=True` export given as export.onnx_file; our FP32 export never has them)."""
     converted = (backend["settings"] or {}).get("precision", "fp32") == "fp16"
-    return converted or backend.get("weight_dtype") in ("float16", "bfloat16")
+    # Only a runtime of the ONNX file: a PyTorch backend loads an FP16 checkpoint in FP32 (the demo's).
+    half_file = backend["kind"] in ("onnxruntime", "openvino") and backend.get("weight_dtype") in (
+        "float16",
+        "bfloat16",
+    )
+    return converted or half_file
 
 
 def is_reduced(backend: Backend | Measured) -> bool:
