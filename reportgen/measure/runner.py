@@ -71,8 +71,10 @@ def prepare(
     }
     model = _export(config, common, work_dir, progress, config_path)
     common["output_names"] = model["output_names"]  # every runtime names its outputs as PyTorch does
-    # An output layout the task cannot read is said now, in one line, not as a KeyError after the rounds.
-    check_outputs(config.model.task, model["output_names"], common["task_settings"])
+    # An output layout the task cannot read is said now, in one line, not as a KeyError after the rounds;
+    # a model that could not be loaded has no outputs to check: its load error is the run's data.
+    if model.get("status") != "failed":
+        check_outputs(config.model.task, model["output_names"], common["task_settings"])
     return data, common, model
 
 
