@@ -251,6 +251,9 @@ def _block_bootstrap(rounds: list[np.ndarray], rng: np.random.Generator) -> np.n
     return np.nanmedian(chosen.reshape(BOOTSTRAP_RESAMPLES, -1), axis=1)
 
 
+MIN_STATE_PAIRS = 5  # fewer pairs in a state: no speed-up of that state is given
+MIN_FAST_PAIRS = 8  # fewer pairs in the fast state: all pairs judge (a median of few pairs moves more)
+
 # A state is a level of the reference's slice medians at least this far from the other one; closer
 # levels are the noise inside one state.
 STATE_GAP = 1.15
@@ -361,7 +364,9 @@ def unpaired_speedup(old: dict, new: dict, confidence: float = 0.95) -> Speedup:
     return Speedup(float(value), low, high, 0)
 
 
-def speedups_by_state(reference: dict, candidate: dict) -> tuple[Speedup | None, Speedup | None]:
+def speedups_by_state(
+    reference: dict, candidate: dict, confidence: float = 0.95
+) -> tuple[Speedup | None, Speedup | None]:
     """Return the paired speed-up over the pairs timed in the reference's fast state and over those in
     its slow state (speed_states; a pair counts where every reference slice beside it was in that
     state), each None where fewer than MIN_STATE_PAIRS pairs fell in it.
@@ -381,13 +386,11 @@ def speedups_by_state(reference: dict, candidate: dict) -> tuple[Speedup | None,
         [p for p in found if not slow.intersection(p.neighbours)],
         [p for p in found if slow.issuperset(p.neighbours)],
     )
-    estimates = [_paired_replicates(part) if len(part) >= MIN_STATE_PAIRS else None for part in split]
-    return tuple(None if e is None else _estimate(*e, CONFIDENCE_DEFAULT) for e in estimates)  # type: ignore[return-value]
-
-
-MIN_STATE_PAIRS = 5
-MIN_FAST_PAIRS = 8  # fewer pairs in the fast state: all pairs judge (a median of few pairs moves more)
-CONFIDENCE_DEFAULT = 0.95
+    fast, slow = (_paired_replicates(part) if len(part) >= MIN_STATE_PAIRS else None for part in split)
+    return (
+        None if fast is None else _estimate(*fast, confidence),
+        None if slow is None else _estimate(*slow, confidence),
+    )
 
 
 def round_speedups(reference: dict, candidate: dict) -> list[float]:

@@ -25,7 +25,6 @@ def combine(results: list[dict], slices: list[dict], t0_ns: int) -> dict:
     first, records = results[0], [_record(r, samples[i]) for i, r in enumerate(results, start=1)]
     return {
         **first,
-        "latency_samples_ms": samples[1],
         "load_ms": statistics.median(r["load_ms"] for r in results),
         "first_inference_ms": statistics.median(r["first_inference_ms"] for r in results),
         "memory_mb": {k: statistics.median(r["memory_mb"][k] for r in results) for k in MEMORY_FIELDS},

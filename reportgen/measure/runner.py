@@ -129,7 +129,9 @@ def _export(
         "threads": config.measurement.threads,
         "torchscript_path": str(work_dir / "model.torchscript.pt") if needs_torchscript else None,
     }
-    result = _run_worker(job, work_dir / "export", config.measurement.timeout_s, config.measurement.threads)
+    result = process.run_job(
+        job, work_dir / "export", config.measurement.timeout_s, config.measurement.threads
+    )
     if "onnx" not in result:  # without a loadable model there is nothing to compare
         where = f"{config_path}: " if config_path else ""
         if result.get("config_error"):  # the model and the config disagree: bad input, said as such
@@ -200,7 +202,7 @@ def _model_file(
             "calibration_path": _calibration_inputs(config, backend.calibration_images, work_dir),
             "inputs": inputs.specs(config),
         }
-        result = _run_worker(
+        result = process.run_job(
             job, target.with_suffix(""), config.measurement.timeout_s, config.measurement.threads
         )
         if result["status"] != "ok":
@@ -221,7 +223,7 @@ def _fp16_file(config: Config, model: dict, work_dir: Path, progress: Progress) 
         progress("converting the export to FP16 (onnxconverter-common)")
         job = {"job": "fp16", "onnx_path": model["onnx"]["path"], "output_path": str(target)}
         stem, m = target.with_suffix(""), config.measurement
-        result = _run_worker(job, stem, m.timeout_s, m.threads)
+        result = process.run_job(job, stem, m.timeout_s, m.threads)
         if result["status"] != "ok":
             return {
                 "status": "failed",
@@ -351,11 +353,6 @@ def _localize_divergence(
             "atol": config.parity.atol,
             "rtol": config.parity.rtol,
         }
-        parity["first_divergence"] = _run_worker(
+        parity["first_divergence"] = process.run_job(
             job, work_dir / f"{name}.localize", config.measurement.timeout_s, config.measurement.threads
         )
-
-
-def _run_worker(job: dict, stem: Path, timeout_s: float, threads: int) -> dict:
-    """Run one job in a fresh interpreter; a crash or a timeout becomes a failed result."""
-    return process.run_job(job, stem, timeout_s, threads)
