@@ -124,7 +124,7 @@ def test_exponent_floats_are_numbers(tmp_path):
         ),
         (
             "model:\n  colour: red\n",
-            "model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, inputs, mean, name, outputs, python_path, source, std, task, trust_checkpoint)",
+            "model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, inputs, mean, name, outputs, python_path, sequence_length, source, std, task, trust_checkpoint)",
         ),
         (
             "backends:\n  - kind: pytorch\n",
@@ -231,7 +231,7 @@ def test_all_errors_reported_at_once_in_key_order(tmp_path):
         f"{path}: backends[2].name: missing required key",
         f"{path}: locale: expected one of 'en', 'ko', got 'fr'",
         f"{path}: measurement.timeout_s: expected a positive number of at most 86400, got -1",
-        f"{path}: model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, inputs, mean, name, outputs, python_path, source, std, task, trust_checkpoint)",
+        f"{path}: model.colour: unknown key (expected one of: checkpoint, class_names, factory, input_shape, input_size, inputs, mean, name, outputs, python_path, sequence_length, source, std, task, trust_checkpoint)",
         f"{path}: model.input_size: expected a positive integer of at most 8192 (a multiple of 32 for"
         " detection/segmentation), got 0",
         f"{path}: version: expected a label of letters, digits, '.', '_' or '-' that starts with a letter"

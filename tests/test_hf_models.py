@@ -8,6 +8,7 @@ must carry the metrics of its task.
 import json
 import subprocess
 import sys
+import warnings
 
 import pytest
 import yaml
@@ -129,19 +130,52 @@ def test_vit_classifies_the_one_shape_images(tmp_path):
     assert "top1_accuracy" in backend["metrics"] and backend["parity"]["top1_agreement"] == 1.0
 
 
-def test_bert_binds_its_token_inputs(tmp_path):
-    ids = {"kind": "integers", "low": 0, "high": 100}
-    inputs = [
-        {"name": "input_ids", "dtype": "int64", "shape": ["batch", 16], "values": ids, "keyword": True},
-        {
-            "name": "attention_mask",
-            "dtype": "int64",
-            "shape": ["batch", 16],
-            "values": {"kind": "ones"},
-            "keyword": True,
-        },
+def _optimum_layout(model, folder, length: int) -> None:
+    """Write model.onnx + config.json into ``folder`` as `optimum-cli export onnx` lays them out (input
+    and output names, dynamic batch and sequence axes, the TorchScript-based exporter optimum uses).
+    optimum itself needs transformers < 4.58, so it cannot be installed beside ours: the layout is ours."""
+    folder.mkdir()
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = tuple(torch.ones(1, length, dtype=torch.int64) for _ in names)
+    axes = {name: {0: "batch_size", 1: "sequence_length"} for name in names}
+    with warnings.catch_warnings():  # the legacy exporter's deprecation and tracer notes
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            example,
+            str(folder / "model.onnx"),
+            input_names=names,
+            output_names=["logits"],
+            dynamic_axes={**axes, "logits": {0: "batch_size"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    model.config.save_pretrained(folder)
+
+
+def test_bert_reads_lines_through_its_tokenizer_against_an_optimum_folder(tmp_path):
+    """No model.inputs: forward() names the token inputs, the folder's tokenizer makes them from lines."""
+    from test_hf_folder import LINES, _tokenizer
+
+    model = _small("bert")
+    _tokenizer().save_pretrained(tmp_path / "bert")
+    _optimum_layout(model.eval(), tmp_path / "bert-onnx", 16)
+    (tmp_path / "lines.txt").write_text("\n".join(LINES) + "\n")
+    document = _build(
+        tmp_path,
+        "bert",
+        {"task": "classification", "sequence_length": 16},
+        {"source": "text", "path": "lines.txt"},
+        export={"onnx_file": "bert-onnx"},
+    )
+    assert [i["name"] for i in document["model"]["inputs"]] == [
+        "input_ids",
+        "attention_mask",
+        "token_type_ids",
     ]
-    document = _build(tmp_path, "bert", {"task": "classification", "inputs": inputs}, {"source": "random"})
+    assert document["model"]["inputs"][0]["shape"] == ["batch", 16]
+    assert document["model"]["input_binding"]["by"] == "name"
+    assert document["dataset"]["source"] == "text" and document["dataset"]["images"] == len(LINES)
     assert document["backends"]["onnxruntime"]["parity"]["top1_agreement"] == 1.0
 
 

@@ -112,16 +112,24 @@ def combination_problems(config: Config) -> list[InitErrorDetails]:
         problems.append(cross_error(("dataset", "source"), data.source, expected))
     if data.source == "folder" and data.path is None:
         problems.append(cross_error(("dataset", "path"), None, "the image folder for source folder"))
+    if data.source == "text" and data.path is None:
+        problems.append(cross_error(("dataset", "path"), None, "the file of text lines for source text"))
+    if data.source == "text" and model.source != "huggingface":
+        expected = "'huggingface' for dataset.source text (the model folder's tokenizer reads the lines)"
+        problems.append(cross_error(("model", "source"), model.source, expected))
+    if data.source == "text" and model.task not in ("classification", "raw"):
+        expected = f"'folder' or 'synthetic' for task {model.task} (text feeds tokens, not images)"
+        problems.append(cross_error(("dataset", "source"), "text", expected))
     if (
         data.source == "random"
         and model.task != "raw"
-        and not (model.task == "classification" and model.inputs)
+        and not (model.task == "classification" and (model.inputs or model.source == "huggingface"))
     ):
         expected = "'synthetic' or 'folder' for task " + model.task
         if model.task == "classification":
             expected = "'folder' for task classification without model.inputs (random needs them)"
         problems.append(cross_error(("dataset", "source"), "random", expected))
-    if data.labels == "file" and data.source != "random":
+    if data.labels == "file" and data.source not in ("random", "text"):
         expected = "'none' or an image labels format for dataset.source " + data.source
         problems.append(cross_error(("dataset", "labels"), data.labels, expected))
     elif data.labels not in ("none", "file") and data.source != "folder":
@@ -153,14 +161,20 @@ def _input_problems(config: Config) -> list[InitErrorDetails]:
     """Return the errors of model.inputs and batch_sizes that only show together with other keys."""
     model, problems = config.model, []
     if model.inputs is None:
-        if config.dataset.source == "random" and model.task == "classification":
+        if (
+            config.dataset.source == "random"
+            and model.task == "classification"
+            and model.source != "huggingface"
+        ):
             problems.append(cross_error(("model", "inputs"), None, "the inputs for dataset.source random"))
         return problems
     if model.input_shape is not None:
         expected = "null when model.inputs is given (each input has its own shape)"
         problems.append(cross_error(("model", "input_shape"), model.input_shape, expected))
-    if config.dataset.source != "random":
-        expected = f"null unless dataset.source is random (source {config.dataset.source} feeds images)"
+    if config.dataset.source not in ("random", "text"):
+        expected = (
+            f"null unless dataset.source is random or text (source {config.dataset.source} feeds images)"
+        )
         problems.append(cross_error(("model", "inputs"), "[...]", expected))
     seen: set[str] = set()
     for index, spec in enumerate(model.inputs):
@@ -230,6 +244,9 @@ def _scope_problems(config: Config) -> list[InitErrorDetails]:
     if model.factory is not None and model.source != "factory":
         expected = f"null unless model.source is factory (source {model.source} builds no factory)"
         problems.append(cross_error(("model", "factory"), model.factory, expected))
+    if model.sequence_length is not None and model.source != "huggingface":
+        expected = "null unless model.source is huggingface (its text inputs are inferred)"
+        problems.append(cross_error(("model", "sequence_length"), model.sequence_length, expected))
     if model.python_path and model.source != "factory":
         expected = "[] unless model.source is factory (the import path is for the factory)"
         problems.append(cross_error(("model", "python_path"), model.python_path, expected))
@@ -240,8 +257,8 @@ def _scope_problems(config: Config) -> list[InitErrorDetails]:
                 f"the default unless model.task is classification (task {model.task} does not normalize)"
             )
             problems.append(cross_error(("model", key), getattr(model, key), expected))
-    if data.path is not None and data.source != "folder":
-        expected = f"null unless dataset.source is folder (source {data.source} reads no folder)"
+    if data.path is not None and data.source not in ("folder", "text"):
+        expected = f"null unless dataset.source is folder or text (source {data.source} reads no path)"
         problems.append(cross_error(("dataset", "path"), data.path, expected))
     if data.labels_path is not None and data.labels not in ("coco", "yolo", "file", "masks"):
         expected = (

@@ -45,7 +45,11 @@ def named_paths(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], Any, str]]:
             FOLDER if _get(data, "model", "source") == "huggingface" else FILE,
         ),
         (("export", "onnx_file"), _get(data, "export", "onnx_file"), FILE),
-        (("dataset", "path"), _get(data, "dataset", "path"), FOLDER),
+        (
+            ("dataset", "path"),
+            _get(data, "dataset", "path"),
+            FILE if _get(data, "dataset", "source") == "text" else FOLDER,
+        ),
     ]
     python_path = _get(data, "model", "python_path")
     if isinstance(python_path, list):
@@ -66,6 +70,12 @@ def named_paths(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], Any, str]]:
             )
         )
     return [(loc, value, kind) for loc, value, kind in found if isinstance(value, str) and value]
+
+
+def _located(loc: tuple[Any, ...], path: str) -> str:
+    """Return the file a path key names: an ONNX folder (``optimum-cli export onnx``) names its model.onnx."""
+    is_folder = loc == ("export", "onnx_file") and os.path.isdir(path)
+    return os.path.join(path, "model.onnx") if is_folder else path
 
 
 def _shown(path: str, limit: int = 100) -> str:
@@ -105,7 +115,7 @@ def path_problems(data: dict[str, Any], config_path: Path, skip: set[tuple[Any, 
     for loc, value, kind in named_paths(data):
         if loc in skip or (len(loc) > 2 and loc[:2] in skip):
             continue
-        problem = _kind_problem(beside(config_path, value), kind, value)
+        problem = _kind_problem(_located(loc, beside(config_path, value)), kind, value)
         if problem is not None:
             line = f"{key_path(loc)}: expected an existing {kind} ({problem}), got {short_repr(value)}"
             problems.append((loc, line))
@@ -147,7 +157,8 @@ def resolved(config: Any, config_path: Path) -> Any:
         if getattr(dataset, key) is not None:
             dataset = dataset.model_copy(update={key: beside(config_path, getattr(dataset, key))})
     if export.onnx_file is not None:
-        export = export.model_copy(update={"onnx_file": beside(config_path, export.onnx_file)})
+        onnx_file = _located(("export", "onnx_file"), beside(config_path, export.onnx_file))
+        export = export.model_copy(update={"onnx_file": onnx_file})
     if model.inputs:
         model = model.model_copy(update={"inputs": [_input_beside(i, config_path) for i in model.inputs]})
     return config.model_copy(update={"model": model, "dataset": dataset, "export": export})

@@ -169,6 +169,13 @@ class ModelConfig(Section):
         description="One entry per forward() argument, in order (with dataset.source: random); null: one "
         "image input (or, for raw, one float32 tensor of input_shape).",
     )
+    sequence_length: Annotated[int | None, SANE] = Field(
+        None,
+        gt=0,
+        le=65536,
+        description="huggingface text models: tokens per sample (inputs inferred from forward()); null: "
+        "the folder's max_position_embeddings, or its tokenizer's model_max_length if smaller.",
+    )
     class_names: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
         _Expect("a list of at most 10000 non-empty class names"),
@@ -193,10 +200,11 @@ class ModelConfig(Section):
 
 
 class DatasetConfig(Section):
-    source: Literal["synthetic", "folder", "random"] = Field(
+    source: Literal["synthetic", "folder", "random", "text"] = Field(
         "synthetic",
         description="Evaluation inputs: generated shapes with ground truth (detection/segmentation), a "
-        "folder of images, or random tensors (raw).",
+        "folder of images, random tensors (raw, model.inputs), or text: a file of lines, one sample each, "
+        "through a huggingface model folder's tokenizer.",
     )
     seed: Annotated[int, SANE] = Field(
         2024, ge=0, le=2**31 - 1, description="Seed of the synthetic generator and of random inputs."
@@ -204,8 +212,10 @@ class DatasetConfig(Section):
     images: Annotated[int, SANE] = Field(
         200, gt=0, le=MAX_IMAGES, description="Number of evaluation images (at most this many from a folder)."
     )
-    path: Annotated[_File | None, _Expect("an existing folder")] = Field(
-        None, description="folder: the image folder (jpg/png), relative to the config file."
+    path: Annotated[_File | None, _Expect("an existing folder (text: an existing file)")] = Field(
+        None,
+        description="folder: the image folder (jpg/png); text: the UTF-8 file of lines; relative to the "
+        "config file.",
     )
     labels: Literal["none", "coco", "yolo", "folders", "file", "masks"] = Field(
         "none",
@@ -228,10 +238,10 @@ class ExportConfig(Section):
         "dynamo", description="torch.onnx exporter: the dynamo one or the TorchScript-based legacy one."
     )
     opset: int = Field(18, ge=7, le=23, description="ONNX opset version to export to.")
-    onnx_file: Annotated[_File | None, _Expect("an existing file")] = Field(
+    onnx_file: Annotated[_File | None, _Expect("an existing file, or a folder with model.onnx")] = Field(
         None,
         description="An existing ONNX file to check instead of exporting (the file you ship), relative to "
-        "the config file; null: export.",
+        "the config file, or a folder `optimum-cli export onnx` wrote (its model.onnx); null: export.",
     )
 
 

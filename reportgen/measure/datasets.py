@@ -16,7 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from reportgen.config.schema import Config
 from reportgen.demo.shapes import CLASS_NAMES, PIXEL_CLASS_NAMES, class_map, make_dataset
 from reportgen.errors import ReportgenError
-from reportgen.measure import inputs
+from reportgen.measure import hffolder, inputs
 from reportgen.measure.detections import GroundTruth
 from reportgen.measure.labels import FolderLabels, for_dataset
 from reportgen.measure.tasks import task_module
@@ -46,6 +46,8 @@ def load(config: Config) -> Dataset:
         return _synthetic(config)
     if data.source == "random":
         return _generated(config)
+    if data.source == "text":
+        return _text(config)
     return _folder(config)
 
 
@@ -67,6 +69,42 @@ def _generated(config: Config) -> Dataset:
     return Dataset(None, samples, [], names, truths, config.model.class_names, info)
 
 
+def _text(config: Config) -> Dataset:
+    """The first dataset.images non-empty lines of a text file, through the model folder's tokenizer."""
+    data, specs = config.dataset, inputs.specs(config)
+    lines = _lines(Path(data.path), data.images)
+    names = [s["name"] for s in specs]
+    unknown = [n for n in names if n not in hffolder.TEXT_INPUTS]
+    if unknown:
+        raise ReportgenError(
+            f"model.inputs: dataset.source text makes {', '.join(hffolder.TEXT_INPUTS)}: "
+            f"expected inputs among them, got {unknown[0]!r}"
+        )
+    samples = hffolder.encode(config.model, lines, names, inputs.item_shape(specs[0])[-1])
+    truths = _file_labels(data.labels_path, len(lines)) if data.labels == "file" else None
+    info = {
+        "source": "text",
+        "path": str(data.path),
+        "images": len(lines),
+        "inputs": {s["name"]: s["shape"] for s in specs},
+        "labelled": truths is not None,
+    }
+    names = [f"line {i + 1}" for i in range(len(lines))]
+    return Dataset(None, samples, [], names, truths, config.model.class_names, info)
+
+
+def _lines(path: Path, count: int) -> list[str]:
+    """Return the first ``count`` non-empty lines of a UTF-8 text file."""
+    try:
+        with path.open(encoding="utf-8") as file:
+            lines = [line.strip() for line in file if line.strip()][:count]
+    except (OSError, UnicodeDecodeError) as e:
+        raise ReportgenError(f"{path}: dataset.path: expected a UTF-8 text file ({e})") from None
+    if not lines:
+        raise ReportgenError(f"{path}: dataset.path: expected lines of text, the file has none")
+    return lines
+
+
 def _file_labels(path: str, count: int) -> list[int]:
     """Return ``count`` class indices from a .npy file of integers (one per sample)."""
     where = f"{path}: dataset.labels_path"
@@ -84,7 +122,7 @@ def _file_labels(path: str, count: int) -> list[int]:
 
 def _synthetic(config: Config) -> Dataset:
     """The shapes, drawn at the input size (so no task's prepare changes them), with the task's truth."""
-    size, task = config.model.input_size, config.model.task
+    size, task = hffolder.image_size(config.model), config.model.task
     one_shape = task == "classification"  # an image of one shape has one class
     samples = make_dataset(
         config.dataset.seed, config.dataset.images, size, max_objects=1 if one_shape else 4
@@ -122,7 +160,7 @@ def _synthetic_truth(task: str, sample):
 
 
 def _folder(config: Config) -> Dataset:
-    data, size, task = config.dataset, config.model.input_size, task_module(config.model.task)
+    data, size, task = config.dataset, hffolder.image_size(config.model), task_module(config.model.task)
     root = Path(data.path)
     if not root.is_dir():
         raise ReportgenError(f"{root}: dataset.path: expected a folder of images")

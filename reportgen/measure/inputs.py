@@ -15,18 +15,24 @@ from pathlib import Path
 import numpy as np
 
 from reportgen.errors import ReportgenError
+from reportgen.measure import hffolder
 from reportgen.measure.tasks import task_module
 
 IMAGE_INPUT = "images"  # the name our export gives the image input (Ultralytics' name too)
 
 
+def declared(config) -> list:
+    """Return the inputs model.inputs declares, else those a Hugging Face text model's forward() takes
+    (InputConfig each); [] for one image input."""
+    return config.model.inputs or hffolder.text_inputs(config) or []
+
+
 def specs(config) -> list[dict]:
     """Return every input as ``{name, dtype, shape, keyword}`` (shape with 'batch'), config order."""
-    model = config.model
-    if model.inputs:
+    model, given = config.model, declared(config)
+    if given:
         return [
-            {"name": i.name, "dtype": i.dtype, "shape": list(i.shape), "keyword": i.keyword}
-            for i in model.inputs
+            {"name": i.name, "dtype": i.dtype, "shape": list(i.shape), "keyword": i.keyword} for i in given
         ]
     if model.task == "raw" and model.input_shape:
         shape = list(model.input_shape)
@@ -39,7 +45,7 @@ def specs(config) -> list[dict]:
                 "keyword": False,
             }
         ]
-    size = model.input_size
+    size = hffolder.image_size(model)
     name = "input" if model.task == "raw" else IMAGE_INPUT
     return [{"name": name, "dtype": "float32", "shape": ["batch", 3, size, size], "keyword": False}]
 
@@ -126,10 +132,10 @@ def _listed(names: list[str]) -> str:
 
 def generate(config, count: int, seed: int) -> dict[str, np.ndarray]:
     """Return ``count`` samples of every input, (count, *item shape) each, deterministic from ``seed``."""
-    declared = {i.name: i for i in config.model.inputs or []}
+    given = {i.name: i for i in declared(config)}
     samples = {}
     for index, spec in enumerate(specs(config)):
-        values = declared[spec["name"]].values if spec["name"] in declared else None
+        values = given[spec["name"]].values if spec["name"] in given else None
         rng = np.random.default_rng([seed, index])  # one stream per input: adding one leaves the others
         samples[spec["name"]] = _values(spec, values, count, rng)
     return samples

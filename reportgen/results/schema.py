@@ -279,7 +279,7 @@ class Model(TypedDict):
 class Dataset(TypedDict):
     """dataset: the source's own keys (seed, image_size, path, labels, shape...) besides these."""
 
-    source: Annotated[str, choice("synthetic", "folder", "random")]
+    source: Annotated[str, choice("synthetic", "folder", "random", "text")]
     images: Count
     labelled: Flag
     objects: NotRequired[OptCount]

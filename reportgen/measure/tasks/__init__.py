@@ -19,12 +19,11 @@ Ultralytics ``output0``, ``output1``).
 from __future__ import annotations
 
 import importlib
-import json
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from reportgen.errors import ConfigError
+from reportgen.measure import hffolder
 
 if TYPE_CHECKING:
     import numpy as np
@@ -47,10 +46,11 @@ def task_module(task: str) -> ModuleType:
 
 
 def task_settings(config: Config) -> dict:
-    """Return what the task code needs from the config (pre-processing, decoding, matching)."""
-    mean, std = _normalization(config)
+    """Return what the task code needs from the config (pre-processing, decoding, matching); a Hugging
+    Face model folder's image processor gives the size and normalization the config leaves at defaults."""
+    mean, std = hffolder.normalization(config.model)
     return {
-        "input_size": config.model.input_size,
+        "input_size": hffolder.image_size(config.model),
         "mean": mean,
         "std": std,
         **config.postprocess.model_dump(),
@@ -58,28 +58,6 @@ def task_settings(config: Config) -> dict:
         "near_threshold_band": config.parity.near_threshold_band,
         "outputs": config.model.outputs or {},
     }
-
-
-def _normalization(config: Config) -> tuple[list[float], list[float]]:
-    """Return the mean and std images are normalized with: the config's, or, for a Hugging Face model
-    folder whose config leaves them at their defaults, its image processor's (what it was trained with)."""
-    model = config.model
-    defaults = type(model).model_fields
-    if model.source != "huggingface" or (model.mean, model.std) != (
-        defaults["mean"].default,
-        defaults["std"].default,
-    ):
-        return model.mean, model.std
-    path = Path(model.checkpoint) / "preprocessor_config.json"
-    if not path.is_file():
-        return model.mean, model.std
-    try:
-        processor = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ConfigError(
-            f"{path}: expected the image processor's JSON ({' '.join(str(e).split())})"
-        ) from None
-    return processor.get("image_mean", model.mean), processor.get("image_std", model.std)
 
 
 def role_name(names, settings: dict, role: str, defaults: tuple[str, ...]) -> str | None:
