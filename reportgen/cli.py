@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from reportgen import __version__
 from reportgen.catalog import LOCALES
+from reportgen.config import starter
 from reportgen.errors import ReportgenError
 
 console = Console(stderr=True, highlight=False)
@@ -311,13 +312,13 @@ def serve(site_dir: str, host: str, port: int) -> None:
 @cli.command()
 @click.option(
     "--source",
-    type=click.Choice(["builtin", "torchscript", "factory", "ultralytics"]),
+    type=click.Choice(starter.SOURCES),
     default="factory",
     show_default=True,
 )
 @click.option(
     "--task",
-    type=click.Choice(["segmentation", "detection", "classification", "raw"]),
+    type=click.Choice(starter.TASKS),
     default="segmentation",
     show_default=True,
 )

@@ -66,7 +66,7 @@ def test_inputs_that_cannot_be_told_name_the_key_to_set(tmp_path):
     bert = folder(tmp_path, "BertForSequenceClassification", "bert")  # no max_position_embeddings
     with pytest.raises(ConfigError, match=r"model\.sequence_length: expected the number of tokens"):
         inputs.specs(config(bert))
-    with pytest.raises(ConfigError, match=r"dataset\.source: BertForSequenceClassification takes token ids"):
+    with pytest.raises(ConfigError, match=r"dataset\.source: synthetic does not fit BertForSequence.*'text'"):
         inputs.specs(config(bert, {"source": "synthetic"}))
 
 
@@ -159,3 +159,20 @@ def test_an_optimum_folder_is_its_model_onnx(tmp_path):
         load_config(written)
     (tmp_path / "exported" / "model.onnx").write_bytes(b"\x08\x07")
     assert load_config(written).export.onnx_file == str(tmp_path / "exported" / "model.onnx")
+
+
+def test_random_samples_of_an_image_model_are_its_pixel_values(tmp_path):
+    vit = folder(tmp_path, "ViTForImageClassification", "vit", num_channels=3)
+    (spec,) = inputs.specs(config(vit, input_size=32))
+    assert (spec["name"], spec["dtype"], spec["shape"], spec["keyword"]) == (
+        "pixel_values",
+        "float32",
+        ["batch", 3, 32, 32],
+        False,
+    )
+    (tmp_path / "lines.txt").write_text("one line\n")
+    text = {"source": "text", "path": str(tmp_path / "lines.txt")}
+    with pytest.raises(
+        ConfigError, match=r"dataset\.source: text does not fit ViTForImage.*'synthetic', 'folder'"
+    ):
+        inputs.specs(config(vit, text))

@@ -96,7 +96,7 @@ def test_schema_is_the_json_schema_of_the_config():
     parse_config({}, "defaults")  # the schema's defaults are a valid config
 
 
-@pytest.mark.parametrize("source", [s for s in SOURCES if s != "builtin"])
+@pytest.mark.parametrize("source", [s for s in SOURCES if s not in ("builtin", "huggingface")])
 def test_a_raw_starter_declares_its_inputs_and_batch_sizes(source):
     config = parse_config(yaml.safe_load(starter_config(source, "raw")), "starter.yaml")
     (spec,) = config.model.inputs
@@ -114,3 +114,22 @@ def test_a_raw_starter_declares_its_inputs_and_batch_sizes(source):
         "input",
         "attention_mask",
     ]
+
+
+def test_a_huggingface_starter_leaves_the_inputs_to_the_model_folder():
+    """The folder's forward(), tokenizer and image processor say the inputs (measure/hffolder.py)."""
+    text = parse_config(yaml.safe_load(starter_config("huggingface", "classification")), "s.yaml")
+    assert text.model.inputs is None and text.dataset.source == "text" and text.dataset.path == "lines.txt"
+    raw = parse_config(yaml.safe_load(starter_config("huggingface", "raw")), "s.yaml")
+    assert raw.model.inputs is None and raw.dataset.source == "random"
+    for task in ("set_detection", "semantic_segmentation"):
+        config = parse_config(yaml.safe_load(starter_config("huggingface", task)), "s.yaml")
+        # input_size, mean and std stay at their defaults: the folder's preprocessor_config.json says them.
+        assert config.model.task == task and config.model.input_size == 160
+    masks = parse_config(yaml.safe_load(starter_config("factory", "semantic_segmentation")), "s.yaml")
+    assert masks.dataset.labels == "masks" and masks.model.input_size == 512
+
+
+def test_init_offers_every_source_and_task():
+    shown = reportgen("init", "--help").stdout
+    assert all(name in shown for name in (*SOURCES, *TASKS))

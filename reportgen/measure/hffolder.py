@@ -105,29 +105,40 @@ def _forward(classes: dict[str, ast.ClassDef], name: str) -> list[str]:
     return []
 
 
-def text_inputs(config) -> list[InputConfig] | None:
-    """Return the token inputs of a Hugging Face text model the config gives no model.inputs for.
+def inputs(config) -> list[InputConfig] | None:
+    """Return the inputs of a Hugging Face model the config gives no model.inputs for, from forward():
+    its token inputs, or for random samples of an image model its ``pixel_values``.
 
-    None for a model fed images (``pixel_values``: the one image input, sized by image_size). A model
-    whose inputs cannot be told is one line naming the key to set.
+    None for an image model fed images (the one image input, sized by image_size). Inputs that cannot
+    be told are one line naming the key to set.
     """
     model, source = config.model, config.dataset.source
     if model.source != "huggingface" or model.inputs:
         return None
     name, params = forward_parameters(model.checkpoint)
-    taken = f"forward({', '.join(params)})" if params else "a forward() that could not be read"
-    if source in ("synthetic", "folder"):
-        if "input_ids" in params and "pixel_values" not in params:
-            raise ConfigError(
-                f"{model.checkpoint}: dataset.source: {name} takes token ids ({taken}), not images: "
-                "expected 'text' (a file of lines) or 'random'"
-            )
-        return None
-    if "input_ids" not in params:
+    takes = f"{name}, which takes forward({', '.join(params)})" if params else name
+    images, tokens = "pixel_values" in params, "input_ids" in params
+    if (source in ("synthetic", "folder") and tokens and not images) or (source == "text" and not tokens):
+        wanted = "'text' (a file of lines) or 'random'" if tokens else "'synthetic', 'folder' or 'random'"
         raise ConfigError(
-            f"{model.checkpoint}: model.inputs: cannot tell the inputs of {name}, which takes {taken}: "
-            "expected model.inputs (one entry per forward() argument)"
+            f"{model.checkpoint}: dataset.source: {source} does not fit {takes}: expected {wanted}"
         )
+    if source in ("synthetic", "folder"):
+        return None
+    if tokens:
+        return _token_inputs(model, params)
+    if images:
+        channels = (read_json(model.checkpoint, "config.json") or {}).get("num_channels", 3)
+        shape = ["batch", channels, image_size(model), image_size(model)]
+        return [InputConfig(name="pixel_values", shape=shape, values=ValuesConfig(kind="normal"))]
+    raise ConfigError(
+        f"{model.checkpoint}: model.inputs: cannot tell the inputs of {takes}: "
+        "expected model.inputs (one entry per forward() argument)"
+    )
+
+
+def _token_inputs(model, params: list[str]) -> list[InputConfig]:
+    """Return the token inputs forward() takes, int64 [batch, sequence length], passed by keyword."""
     length = sequence_length(model)
     vocab = (read_json(model.checkpoint, "config.json") or {}).get("vocab_size")
     return [

@@ -24,7 +24,7 @@ IMAGE_INPUT = "images"  # the name our export gives the image input (Ultralytics
 def declared(config) -> list:
     """Return the inputs model.inputs declares, else those a Hugging Face text model's forward() takes
     (InputConfig each); [] for one image input."""
-    return config.model.inputs or hffolder.text_inputs(config) or []
+    return config.model.inputs or hffolder.inputs(config) or []
 
 
 def specs(config) -> list[dict]:
