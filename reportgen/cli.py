@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
 from rich.console import Console
@@ -15,10 +17,14 @@ from reportgen.catalog import LOCALES
 from reportgen.config import starter
 from reportgen.errors import ReportgenError
 
+if TYPE_CHECKING:  # the commands import what they need when they run (a fast --help)
+    from reportgen.config.schema import Config
+    from reportgen.results.schema import Document
+
 console = Console(stderr=True, highlight=False)
 
 
-def _progress() -> callable:
+def _progress() -> Callable[[str], None]:
     started = time.monotonic()
     # Messages are plain text (paths, extras like reportgen[ultralytics]): escape them from rich markup.
     return lambda message: console.print(f"[dim]{time.monotonic() - started:7.1f}s[/dim] {escape(message)}")
@@ -72,14 +78,15 @@ def _config_file(config_path: str | None, demo: bool) -> str:
     return config_path or "configs/demo.yaml"
 
 
-def _measure(config, config_path: str) -> dict:
+def _measure(config: Config, config_path: str) -> Document:
     from reportgen.measure import runner
 
     work_dir = (Path("build") / "reportgen" / config.version).resolve()  # results name files absolutely
-    return runner.run(config, work_dir, config_path=config_path, progress=_progress())
+    document = runner.run(config, work_dir, config_path=config_path, progress=_progress())
+    return cast("Document", document)  # run() checks what it returns (results.reader.check)
 
 
-def _exit_if_unmeasured(document: dict) -> None:
+def _exit_if_unmeasured(document: Document) -> None:
     """Exit 1 (after writing everything) when the run could not measure what it was asked."""
     from reportgen.measure.runner import unmeasured
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from reportgen.config.backends import MODELS
 from reportgen.config.schema import (
-    BackendConfig,
     Config,
     config_reference,
     json_schema,
@@ -17,6 +17,7 @@ from reportgen.config.schema import (
     parse_config,
     with_overrides,
 )
+from reportgen.config.sections import BackendBase
 from reportgen.config.words import short_repr
 from reportgen.errors import ConfigError
 
@@ -47,7 +48,11 @@ def test_demo_config_loads():
         "extended",
         "all",
     }
-    assert {b.quantization for b in config.backends} == {"none", "static", "dynamic"}
+    assert {b.quantization for b in config.backends if b.kind == "onnxruntime"} == {
+        "none",
+        "static",
+        "dynamic",
+    }
     # Apart from its labels and its list of backends, the demo writes out exactly the defaults.
     labels = {"version", "title", "backends"}
     assert config.model_dump(mode="json", exclude=labels) == Config().model_dump(mode="json", exclude=labels)
@@ -80,6 +85,28 @@ def test_dump_is_json_ready_and_round_trips():
     config = load_config(ROOT / "configs" / "seed-methodology.yaml")
     dumped = config.model_dump(mode="json")
     assert parse_config(json.loads(json.dumps(dumped)), "results.json") == config
+
+
+def test_a_config_stored_before_the_kinds_had_models_of_their_own_loads():
+    # Results documents store the config as dumped; before one model per kind every backend wrote
+    # every key (quantization on a pytorch backend, letterbox on an onnxruntime one), at its default.
+    stored = json.loads((ROOT / "tests" / "data" / "results_demo.json").read_text(encoding="utf-8"))["config"]
+    assert "quantization" in stored["backends"][0] and stored["backends"][0]["kind"] == "pytorch"
+    config = parse_config(stored, "results_demo.json: config")
+    assert [type(b).__name__ for b in config.backends[:3]] == [
+        "PyTorchBackend",
+        "OnnxRuntimeBackend",
+        "TorchScriptBackend",
+    ]
+    assert "quantization" not in config.model_dump()["backends"][0]
+    assert "calibration_images" not in config.backend("ort-int8-dynamic").settings()
+    assert config.backend("ort-int8-static").settings() == {
+        "graph_optimization": "all",
+        "quantization": "static",
+        "calibration_images": 32,
+        "precision": "fp32",
+        "provider": "cpu",
+    }
 
 
 def test_threads_and_warmup_resolve_per_backend():
@@ -148,7 +175,18 @@ def test_exponent_floats_are_numbers(tmp_path):
         (
             "backends:\n  - {name: pytorch, kind: pytorch, graph_optimization: disabled}\n",
             "backends[0].graph_optimization: expected no graph_optimization on a backend of kind 'pytorch'"
-            " (an onnxruntime option), got 'disabled'",
+            " (it has no effect there), got 'disabled'",
+        ),
+        (
+            "backends:\n  - {name: pytorch, kind: pytorch}\n  - {name: ort, kind: onnx}\n",
+            "backends[1].kind: expected one of 'pytorch', 'torchscript', 'onnxruntime', 'openvino',"
+            " 'torch_compile', got 'onnx'",
+        ),
+        (
+            "backends:\n  - {name: pytorch, kind: pytorch}\n  - {name: ort, kind: onnxruntime, speed: max}\n",
+            "backends[1].speed: unknown key (expected one of: calibration_images, graph_optimization, kind,"
+            " name, precision, provider, quantization, threads, time_load_in_latency, timeout_s,"
+            " warmup_iterations)",
         ),
         (
             "version: ../x\n",
@@ -242,14 +280,18 @@ def test_all_errors_reported_at_once_in_key_order(tmp_path):
 
 def test_invariants_hold_when_built_in_code():
     with pytest.raises(ValueError):  # pydantic's ValidationError; only load_config words it for users
-        Config(backends=[BackendConfig(name="ort", kind="onnxruntime")])
+        Config(backends=[MODELS["onnxruntime"](name="ort", kind="onnxruntime")])
     with pytest.raises(ValueError):
-        BackendConfig(name="pytorch", kind="pytorch", graph_optimization="basic")
+        MODELS["pytorch"](name="pytorch", kind="pytorch", graph_optimization="basic")  # type: ignore[call-arg]
+    with pytest.raises(ValueError):
+        MODELS["onnxruntime"](name="o", precision="fp16", quantization="static")
 
 
 def test_every_key_is_described():
-    def walk(model, prefix):
+    def walk(model, prefix, shared=()):
         for name, field in model.model_fields.items():
+            if name in shared:  # described once, in the keys every backend has
+                continue
             assert field.description, f"{prefix}{name} has no description"
             assert "\n" not in field.description
             annotation = field.annotation
@@ -257,7 +299,9 @@ def test_every_key_is_described():
                 walk(annotation, f"{prefix}{name}.")
 
     walk(Config, "")
-    walk(BackendConfig, "backends[].")
+    for kind, model in MODELS.items():
+        assert model.__doc__, kind  # the docs' kind row quotes it
+        walk(model, f"backends[{kind}].", BackendBase.model_fields)
 
 
 def test_docs_are_generated_from_the_schema():
@@ -468,10 +512,12 @@ def _bounds(phrase: str):
 
 
 def _with(key: str, value: Any) -> dict[str, Any]:
-    """Return a config that sets `key` (`backends[].threads`: in a pytorch backend) to `value`."""
+    """Return a config that sets `key` (`backends[].threads`: in a pytorch backend,
+    `backends[openvino].device`: in an openvino one) to `value`."""
     parts = key.split(".")
-    if parts[0] == "backends[]":
-        return {"backends": [{"name": "pytorch", "kind": "pytorch", parts[1]: value}]}
+    if parts[0].startswith("backends["):
+        kind = parts[0].removeprefix("backends[").removesuffix("]") or "pytorch"
+        return {"backends": [{"name": "pytorch", "kind": kind, parts[1]: value}]}
     if parts[:2] == ["model", "inputs[]"]:  # in one valid input of a raw model fed random values
         spec: dict[str, Any] = {"name": "x", "shape": ["batch", 4]}
         spec.setdefault(parts[2], {})
@@ -531,7 +577,7 @@ def _auto_cases(key: str, accepts: str) -> list[tuple[Any, bool]] | None:
 @pytest.mark.parametrize(("key", "accepts"), [(k, a) for k, a, _ in _doc_rows() if _auto_cases(k, a)])
 def test_each_documented_phrase_is_the_enforced_one(tmp_path, key, accepts):
     phrase = accepts.removesuffix(" or null")
-    loc = key.replace("[]", "[0]")
+    loc = re.sub(r"\[\w*\]", "[0]", key)
     for value, accepted in _auto_cases(key, accepts):
         lines = _problems(tmp_path, _with(key, value))
         mine = [line for line in lines if line.startswith(f"{loc}: expected ")]
@@ -808,7 +854,12 @@ MANUAL = [
         None,
         "model.outputs.logits: expected a role: logits, sigmoid_logits, boxes, detections, prototypes, judged, shown, got 'scores'",
     ),
-    ("model.outputs", {"model": {"outputs": ["logits"]}}, None, "model.outputs: expected a mapping of output names to roles"),
+    (
+        "model.outputs",
+        {"model": {"outputs": ["logits"]}},
+        None,
+        "model.outputs: expected a mapping of output names to roles",
+    ),
     (
         "model.mean",
         {"model": {"task": "classification", "mean": [1, 2]}},
@@ -1193,13 +1244,13 @@ DESCRIBED = [
         "backends[1].name: expected a name no other backend has",
     ),
     (
-        "backends[].graph_optimization",
+        "backends[onnxruntime].graph_optimization",
         {"backends": [{"name": "pytorch", "kind": "pytorch", "graph_optimization": "basic"}]},
         None,
         "backends[0].graph_optimization: expected no graph_optimization",
     ),
     (
-        "backends[].graph_optimization",
+        "backends[onnxruntime].graph_optimization",
         {
             "backends": [
                 {"name": "pytorch", "kind": "pytorch"},
@@ -1210,108 +1261,118 @@ DESCRIBED = [
         "backends[1].graph_optimization: expected no graph_optimization",
     ),
     (
-        "backends[].freeze",
+        "backends[torchscript].freeze",
         {"backends": [_TWO[0], {**_TWO[1], "freeze": False}]},
         None,
         "backends[1].freeze: expected no freeze on a backend of kind 'onnxruntime'",
     ),
     (
-        "backends[].quantization",
+        "backends[onnxruntime].quantization",
         {"backends": [{**_TWO[0], "quantization": "static"}]},
         None,
         "backends[0].quantization: expected no quantization on a backend of kind 'pytorch'",
     ),
     (
-        "backends[].calibration_images",
+        "backends[onnxruntime].calibration_images",
         {"backends": [_TWO[0], {**_TWO[1], "calibration_images": 8}]},
         None,
         "backends[1].calibration_images: expected no calibration_images without quantization: static",
     ),
     (
-        "backends[].calibration_images",
+        "backends[onnxruntime].calibration_images",
         {"backends": [{**_TWO[0], "calibration_images": 8}]},
         None,
         "backends[0].calibration_images: expected no calibration_images on a backend of kind 'pytorch'",
     ),
     (
-        "backends[].calibration_images",
+        "backends[onnxruntime].calibration_images",
         {"backends": [_TWO[0], {**_TWO[1], "quantization": "static", "calibration_images": 8}]},
         None,
         None,
     ),
     (
-        "backends[].letterbox",
+        "backends[pytorch].letterbox",
         {"backends": [_TWO[0], {**_TWO[1], "letterbox": "rect"}]},
         None,
-        "backends[1].letterbox: expected 'square'",
+        "backends[1].letterbox: expected no letterbox on a backend of kind 'onnxruntime'",
     ),
     (
-        "backends[].letterbox",
+        "backends[pytorch].letterbox",
         {"model": _RAW, "dataset": {"source": "random"}, "backends": [{**_TWO[0], "letterbox": "rect"}]},
         None,
         "backends[0].letterbox: expected 'square'",
     ),
-    ("backends[].letterbox", {"backends": [{**_TWO[0], "letterbox": "rect"}]}, None, None),
-    # Runtime keys (reportgen/config/backend_checks.py): each on its own kinds only.
-    ("backends[].precision", {"backends": [_TWO[0], {**_TWO[1], "precision": "fp16"}]}, None, None),
+    ("backends[pytorch].letterbox", {"backends": [{**_TWO[0], "letterbox": "rect"}]}, None, None),
+    # Each kind's own keys (measure/worker/backends/<kind>_config.py): on that kind only.
     (
-        "backends[].precision",
+        "backends[onnxruntime].precision",
+        {"backends": [_TWO[0], {**_TWO[1], "precision": "fp16"}]},
+        None,
+        None,
+    ),
+    (
+        "backends[onnxruntime].precision",
         {"backends": [{**_TWO[0], "precision": "fp16"}]},
         None,
         "backends[0].precision: expected no precision on a backend of kind 'pytorch'",
     ),
     (
-        "backends[].precision",
+        "backends[onnxruntime].precision",
         {"backends": [_TWO[0], {**_TWO[1], "precision": "fp16", "quantization": "dynamic"}]},
         None,
         "backends[1].precision: expected 'fp32' with INT8 quantization",
     ),
-    ("backends[].provider", {"backends": [_TWO[0], {**_TWO[1], "provider": "tensorrt"}]}, None, None),
     (
-        "backends[].provider",
+        "backends[onnxruntime].provider",
+        {"backends": [_TWO[0], {**_TWO[1], "provider": "tensorrt"}]},
+        None,
+        None,
+    ),
+    (
+        "backends[onnxruntime].provider",
         {"backends": [_TWO[0], {"name": "ov", "kind": "openvino", "provider": "cuda"}]},
         None,
         "backends[1].provider: expected no provider on a backend of kind 'openvino'",
     ),
-    ("backends[].device", {"backends": [{**_TWO[0], "device": "cuda"}]}, None, None),
+    ("backends[pytorch].device", {"backends": [{**_TWO[0], "device": "cuda"}]}, None, None),
     (
-        "backends[].device",
+        "backends[openvino].device",
         {"backends": [_TWO[0], {"name": "ov", "kind": "openvino", "device": "gpu"}]},
         None,
         None,
     ),
     (
-        "backends[].device",
+        "backends[pytorch].device",
         {"backends": [_TWO[0], {**_TWO[1], "device": "cuda"}]},
         None,
         "backends[1].device: expected no device on a backend of kind 'onnxruntime'",
     ),
     (
-        "backends[].device",
+        "backends[pytorch].device",
         {"backends": [{**_TWO[0], "device": "gpu"}]},
         None,
-        "backends[0].device: expected 'cpu' or 'cuda' on a backend of kind 'pytorch'",
+        "backends[0].device: expected one of 'cpu', 'cuda', got 'gpu'",
     ),
     (
-        "backends[].device",
+        "backends[openvino].device",
         {"backends": [_TWO[0], {"name": "ov", "kind": "openvino", "device": "cuda"}]},
         None,
-        "backends[1].device: expected 'cpu' or 'gpu' on a backend of kind 'openvino'",
+        "backends[1].device: expected one of 'cpu', 'gpu', got 'cuda'",
     ),
     (
-        "backends[].compile_mode",
+        "backends[torch_compile].compile_mode",
         {"backends": [_TWO[0], {"name": "tc", "kind": "torch_compile", "compile_mode": "max-autotune"}]},
         None,
         None,
     ),
     (
-        "backends[].compile_mode",
+        "backends[torch_compile].compile_mode",
         {"backends": [{**_TWO[0], "compile_mode": "max-autotune"}]},
         None,
         "backends[0].compile_mode: expected no compile_mode on a backend of kind 'pytorch'",
     ),
     (
-        "backends[].graph_optimization",
+        "backends[onnxruntime].graph_optimization",
         {"backends": [_TWO[0], {"name": "ov", "kind": "openvino", "graph_optimization": "basic"}]},
         None,
         "backends[1].graph_optimization: expected no graph_optimization on a backend of kind 'openvino'",
@@ -1359,7 +1420,7 @@ def test_each_documented_constraint_is_enforced(tmp_path, monkeypatch, key, data
     if setup is not None:
         setup(folder)
     lines = _problems(folder, data)
-    loc = key.replace("[]", "[")
+    loc = re.sub(r"\[\w*\]", "[", key)
     if line is None:
         assert not [found for found in lines if found.startswith(loc)], lines
     else:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic_core import InitErrorDetails
 
-from reportgen.config.backend_checks import runtime_problems
-from reportgen.config.sections import KINDS, BackendConfig, ModelConfig, default_backends
+from reportgen.config.backends import KINDS, default_backends, foreign_problems
+from reportgen.config.sections import ModelConfig
 from reportgen.config.words import cross_error, short_repr
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def backend_problems(data: dict[str, Any]) -> list[InitErrorDetails]:
-    """Return the unique-name and reference errors visible in raw (unvalidated) config data."""
+    """Return the unique-name, reference and other-kind key errors visible in raw (unvalidated) data."""
     backends = data.get("backends", default_backends())
     if not isinstance(backends, list):
         return []  # the type error is reported by validation
@@ -34,6 +34,7 @@ def backend_problems(data: dict[str, Any]) -> list[InitErrorDetails]:
     problems = []
     seen: set[str] = set()
     for index, item in enumerate(backends):
+        problems += foreign_problems(index, item)
         name = raw(item, "name")
         if isinstance(name, str):
             if name in seen:
@@ -76,30 +77,13 @@ def combination_problems(config: Config) -> list[InitErrorDetails]:
         expected = "'legacy' for a torchscript model (torch.export cannot trace a ScriptModule)"
         problems.append(cross_error(("export", "exporter"), "dynamo", expected))
     for index, backend in enumerate(config.backends):
-        # A key that does nothing for this kind is an error: a name like "int8" would otherwise lie.
-        defaults = BackendConfig(name="x", kind="pytorch")
-        for key, kinds in (
-            ("quantization", ("onnxruntime",)),
-            ("freeze", ("torchscript",)),
-            ("calibration_images", ("onnxruntime",)),
+        if (
+            backend.kind == "pytorch"
+            and backend.letterbox == "rect"
+            and model.task not in ("detection", "segmentation")
         ):
-            if getattr(backend, key) != getattr(defaults, key) and backend.kind not in kinds:
-                expected = f"no {key} on a backend of kind {backend.kind!r} (it has no effect there)"
-                problems.append(cross_error(("backends", index, key), getattr(backend, key), expected))
-        if backend.calibration_images != defaults.calibration_images and backend.quantization != "static":
-            expected = "no calibration_images without quantization: static"
-            problems.append(
-                cross_error(("backends", index, "calibration_images"), backend.calibration_images, expected)
-            )
-    for index, backend in enumerate(config.backends):
-        if backend.letterbox == "rect" and (
-            backend.kind != "pytorch" or model.task not in ("detection", "segmentation")
-        ):
-            expected = (
-                "'square': 'rect' needs an eager pytorch backend (dynamic input shapes) and a detection task"
-            )
+            expected = "'square': 'rect' needs a detection or segmentation task"
             problems.append(cross_error(("backends", index, "letterbox"), "rect", expected))
-    problems += runtime_problems(config)
     if model.input_shape is not None and model.task != "raw":
         expected = "null unless model.task is raw (images are shaped by input_size)"
         problems.append(cross_error(("model", "input_shape"), model.input_shape, expected))

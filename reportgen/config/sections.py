@@ -1,6 +1,7 @@
-"""The config's sections (model, dataset, export, backends, postprocess, parity, site): their keys,
-defaults, bounds and docs. The measurement and analysis sections and the top-level Config are declared
-in schema.py, which every other module imports these names from.
+"""The config's sections (model, dataset, export, the keys every backend has, postprocess, parity,
+site): their keys, defaults, bounds and docs. Each backend kind's own keys are declared beside its
+runtime (config/backends.py joins them); measurement and analysis in measurement.py; the top-level
+Config in schema.py, which every other module imports these names from.
 
 Integers and timeouts carry an upper bound marked SANE: not part of what the value means, but far
 beyond any real use, so that `threads: 1000000000000000000000` is an error at the door instead of an
@@ -9,9 +10,10 @@ overflow inside a worker minutes later.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import typing
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reportgen.config.outputs import OUTPUTS, Outputs
 from reportgen.config.words import SANE
@@ -36,7 +38,8 @@ class Section(BaseModel):
 _File = Annotated[str, Field(min_length=1), _Expect("a path")]
 
 
-DTYPES = ("float32", "float16", "int64", "int32", "bool")
+Dtype = Literal["float32", "float16", "int64", "int32", "bool"]
+DTYPES = typing.get_args(Dtype)
 MAX_INPUTS = 64
 
 
@@ -77,7 +80,7 @@ class InputConfig(Section):
         max_length=128,
         description="The ONNX input's name; also the forward() keyword when `keyword: true`.",
     )
-    dtype: Literal[DTYPES] = Field("float32", description="Element type.")
+    dtype: Dtype = Field("float32", description="Element type.")
     shape: Annotated[list, _Expect("a list of at most 8 sizes (integers from 0 to 65536, or 'batch')")] = (
         Field(
             max_length=8,
@@ -245,26 +248,20 @@ class ExportConfig(Section):
     )
 
 
-KINDS = ("pytorch", "torchscript", "onnxruntime", "openvino", "torch_compile")
-TORCH_KINDS = ("pytorch", "torch_compile")  # built from the model source, not from a file the run made
+class BackendBase(Section):
+    """The keys every backend has. Each kind's model (measure/worker/backends/<kind>_config.py) adds its
+    own keys and checks, and narrows ``kind`` to its one name; config/backends.py joins them."""
 
-
-class BackendConfig(Section):
     name: Annotated[str, _Expect("a name of at most 64 letters, digits, '.', '_' or '-'")] = Field(
         pattern=r"^[A-Za-z0-9_.-]+$",
         max_length=64,
         description="Unique name of this backend in the report.",
     )
-    kind: Literal[KINDS] = Field(
-        description="Which runtime runs the model: eager PyTorch, a traced TorchScript module, ONNX Runtime, "
-        "OpenVINO (reading the ONNX export), or torch.compile (inductor) of the PyTorch model."
+    kind: str = Field(
+        description="Which runtime runs the model (a `backends[<kind>]` key below is that kind's own)"
     )
     threads: Annotated[int | None, SANE] = Field(
         None, gt=0, le=MAX_THREADS, description="Intra-op threads; null: measurement.threads."
-    )
-    graph_optimization: Literal["disabled", "basic", "extended", "all"] = Field(
-        "all",
-        description="ONNX Runtime graph optimization level; a pytorch backend must keep the default.",
     )
     warmup_iterations: Annotated[int | None, SANE] = Field(
         None,
@@ -282,52 +279,14 @@ class BackendConfig(Section):
         le=MAX_TIMEOUT_S,
         description="Wall-clock limit of this backend's worker; null: measurement.timeout_s.",
     )
-    freeze: bool = Field(True, description="torchscript: torch.jit.freeze the traced module (folds weights).")
-    quantization: Literal["none", "dynamic", "static"] = Field(
-        "none",
-        description="onnxruntime: INT8 quantization of the exported model; static is QDQ calibrated on "
-        "generated images that are not in the evaluation set.",
-    )
-    calibration_images: Annotated[int, SANE] = Field(
-        16, gt=0, le=10_000, description="onnxruntime, static quantization: calibration images."
-    )
-    precision: Literal["fp32", "fp16"] = Field(
-        "fp32",
-        description="onnxruntime: fp16 measures the export converted once to float16 weights and activations "
-        "(onnxconverter-common; inputs and outputs stay float32); not together with INT8 quantization.",
-    )
-    provider: Literal["cpu", "cuda", "tensorrt"] = Field(
-        "cpu",
-        description="onnxruntime: the execution provider; cuda and tensorrt need a GPU and a GPU build of "
-        "onnxruntime, and a machine without them reports the backend as not available (not a failure).",
-    )
-    device: Literal["cpu", "cuda", "gpu"] = Field(
-        "cpu",
-        description="pytorch and torch_compile: cpu or cuda; openvino: cpu or gpu (an Intel GPU). A device "
-        "the machine lacks reports the backend as not available (not a failure).",
-    )
-    compile_mode: Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = Field(
-        "default",
-        description="torch_compile: torch.compile's mode; the max-autotune modes benchmark kernel variants "
-        "while compiling (much longer compiles), reduce-overhead's CUDA graphs only act on a GPU.",
-    )
-    letterbox: Literal["square", "rect"] = Field(
-        "square",
-        description="pytorch, detection/segmentation: 'rect' pads each image only to the next multiple of 32 "
-        "(Ultralytics' predict default) instead of the full square a fixed-size export needs; set it to "
-        "reproduce a pipeline that differs from the deployed one.",
-    )
 
-    @field_validator("graph_optimization")
-    @classmethod
-    def _only_onnxruntime_optimizes(cls, value: str, info: ValidationInfo) -> str:
-        # Any other level on a pytorch backend suggests the author believes it has an effect there.
-        # The default itself stays accepted so that a dumped config (which writes every key) loads.
-        kind = info.data.get("kind")
-        if kind is not None and kind != "onnxruntime" and value != "all":
-            expected = f"no graph_optimization on a backend of kind {kind!r} (an onnxruntime option)"
-            raise ValidationError.from_exception_data(cls.__name__, [_cross_error((), value, expected)])
-        return value
+    # Built from the model source (the reference's own code), not from a file the run made.
+    from_source: ClassVar[bool] = False
+
+    def settings(self) -> dict[str, Any]:
+        """Return this kind's own keys: the settings its worker reads and the results record."""
+        own = [key for key in type(self).model_fields if key not in BackendBase.model_fields]
+        return {key: getattr(self, key) for key in own}
 
 
 class PostprocessConfig(Section):
@@ -362,10 +321,3 @@ class SiteConfig(Section):
         min_length=1,
         description="Folder the static report site is written to, relative to the working directory.",
     )
-
-
-def default_backends() -> list[BackendConfig]:
-    return [
-        BackendConfig(name="pytorch", kind="pytorch"),
-        BackendConfig(name="onnxruntime", kind="onnxruntime"),
-    ]

@@ -12,7 +12,7 @@ import reprlib
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import annotated_types
 from pydantic import BaseModel
@@ -65,8 +65,34 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def _is_section(annotation: Any) -> bool:
+def _is_section(annotation: Any) -> TypeGuard[type[BaseModel]]:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A discriminated union of sections (the backends' kinds): its models by tag."""
+
+    key: str  # the discriminator ("kind")
+    models: dict[str, type[BaseModel]]
+
+    @property
+    def base(self) -> type[BaseModel]:
+        """The nearest model class every member derives from (it declares the shared keys)."""
+        first = next(iter(self.models.values()))
+        return next(c for c in first.__mro__ if all(issubclass(m, c) for m in self.models.values()))
+
+
+def tagged(annotation: Any) -> Tagged | None:
+    """Return the discriminated union `annotation` declares, or None for any other annotation."""
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return None
+    inner, *metadata = typing.get_args(annotation)
+    key = next((m.discriminator for m in metadata if isinstance(m, FieldInfo) and m.discriminator), None)
+    if not isinstance(key, str):
+        return None
+    models = {typing.get_args(m.model_fields[key].annotation)[0]: m for m in typing.get_args(inner)}
+    return Tagged(key, models)
 
 
 def _fmt_number(value: float) -> str:
@@ -75,7 +101,8 @@ def _fmt_number(value: float) -> str:
 
 def _number_phrase(noun: str, field: FieldInfo, kind_only: bool = False) -> str:
     article = "an" if noun == "integer" else "a"
-    lo = hi = None
+    lo: Any = None  # a bound's number (annotated_types types it as merely comparable)
+    hi: Any = None
     lo_incl = hi_incl = False
     sane = any(isinstance(item, Sane) for item in field.metadata)
     for item in field.metadata:
@@ -142,32 +169,46 @@ def _phrase(field: FieldInfo, kind_only: bool) -> str:
 
 def _walk(
     root: type[BaseModel], loc: tuple[str | int, ...]
-) -> tuple[type[BaseModel] | None, FieldInfo | None]:
-    """Return the section at `loc` and, when `loc` names a key, that key's field."""
+) -> tuple[type[BaseModel] | Tagged | None, FieldInfo | None, tuple[str | int, ...]]:
+    """Return the section at `loc`, the key's field when `loc` names a key, and `loc` as the user wrote
+    it (without a union's tag, which pydantic adds: `backends.0.onnxruntime.quantization`)."""
     section: Any = root
     field = None
-    for part in loc:
+    shown: list[str | int] = []
+    for index, part in enumerate(loc):
         annotation = _unwrap(field.annotation)[0] if field is not None else section
+        if isinstance(section, Tagged) and field is None and part in section.models:
+            section = section.models[str(part)]
+            continue
+        shown.append(part)
         if isinstance(part, int) and typing.get_origin(annotation) is list:
             item = typing.get_args(annotation)[0]
             # An item of a list of sections is a section; any other item is worded like a field.
-            section, field = (item, None) if _is_section(item) else (section, FieldInfo.from_annotation(item))
+            if _is_section(item) or tagged(item) is not None:
+                section, field = tagged(item) or item, None
+            else:
+                field = FieldInfo.from_annotation(item)
         elif isinstance(part, str) and _is_section(annotation) and part in annotation.model_fields:
             section, field = annotation, annotation.model_fields[part]
         elif typing.get_origin(annotation) is dict:  # a mapping's value (model.outputs' roles)
             field = FieldInfo.from_annotation(typing.get_args(annotation)[1])
         else:
-            return None, None
+            return None, None, (*shown, *loc[index + 1 :])
     if field is None:
-        return section if _is_section(section) else None, None
-    return section, field
+        return section if _is_section(section) or isinstance(section, Tagged) else None, None, tuple(shown)
+    return section, field, tuple(shown)
+
+
+def shown_loc(loc: Any, root: type[BaseModel]) -> tuple[str | int, ...]:
+    """Return an error's key path as the user wrote it (without a union's tag)."""
+    return _walk(root, tuple(loc))[2]
 
 
 def _section_at(root: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
     """Return the section (model class) whose keys live at `loc`."""
-    section, field = _walk(root, loc)
+    section, field, _ = _walk(root, loc)
     if field is None:
-        return section
+        return section if not isinstance(section, Tagged) else None
     annotation = _unwrap(field.annotation)[0]
     return annotation if _is_section(annotation) else None
 
@@ -226,22 +267,30 @@ def short_repr(value: Any, limit: int = 80) -> str:
 
 def error_line(error: Any, root: type[BaseModel]) -> str:
     """Return one validation error as `<key path>: expected <what>, got <value>`."""
-    loc = tuple(error["loc"])
+    loc = shown_loc(error["loc"], root)
     kind = error["type"]
+    if kind in ("union_tag_not_found", "union_tag_invalid"):  # a backend without a known kind
+        union = _walk(root, tuple(error["loc"]))[0]
+        if isinstance(union, Tagged):
+            if kind == "union_tag_not_found":
+                return f"{_path((*loc, union.key))}: missing required key"
+            tags = ", ".join(map(repr, union.models))
+            got = error["input"].get(union.key) if isinstance(error["input"], dict) else error["input"]
+            return f"{_path((*loc, union.key))}: expected one of {tags}, got {short_repr(got)}"
     if kind == "missing":
         return f"{_path(loc)}: missing required key"
     if kind in ("extra_forbidden", "invalid_key"):
-        section = _section_at(root, loc[:-1])
+        section = _section_at(root, tuple(error["loc"])[:-1])
         keys = ", ".join(sorted(section.model_fields)) if section is not None else ""
         path = key_path(loc, last_is_key=True)
         return f"{path}: unknown key (expected one of: {keys})"
     if kind == CROSS_ERROR:
         expected = error["ctx"]["expected"]
     else:
-        section, field = _walk(root, loc)
+        where, field, _ = _walk(root, tuple(error["loc"]))
         if field is not None:
             expected = _expected(field, kind_only=kind in _TYPE_ERRORS)
-        elif section is not None:
+        elif where is not None:
             expected = "a mapping"
         else:
             expected = "a valid value"
@@ -262,6 +311,7 @@ _REFERENCE_HEADER = """\
 
 A config is a YAML file; every key may be left out and then takes its default, except where the
 default says *required*. Unknown keys are errors. See `configs/demo.yaml` for a commented example.
+`backends[onnxruntime].quantization` is a key of the backends of kind onnxruntime only.
 
 | Key | Accepts | Default | Description |
 | --- | --- | --- | --- |
@@ -276,24 +326,50 @@ def _default_text(field: FieldInfo) -> str:
         return ""
     if isinstance(value, list):
         value = [
-            item.model_dump(mode="json", exclude_defaults=True) if isinstance(item, BaseModel) else item
+            item.model_dump(mode="json", exclude_unset=True) if isinstance(item, BaseModel) else item
             for item in value
         ]
     return f"`{json.dumps(value)}`"
+
+
+def _row(key: str, field: FieldInfo, accepts: str | None = None) -> str:
+    nullable = _unwrap(field.annotation)[1]
+    accepts = accepts or _expected(field) + (" or null" if nullable else "")
+    cells = [f"`{key}`", accepts, _default_text(field), field.description or ""]
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def _reference_rows(section: type[BaseModel], prefix: str) -> list[str]:
     rows = []
     for name, field in section.model_fields.items():
         key = prefix + name
-        annotation, nullable = _unwrap(field.annotation)
-        accepts = _expected(field) + (" or null" if nullable else "")
-        cells = [f"`{key}`", accepts, _default_text(field), field.description or ""]
-        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        annotation = _unwrap(field.annotation)[0]
+        rows.append(_row(key, field))
+        item = typing.get_args(annotation)[0] if typing.get_origin(annotation) is list else None
         if _is_section(annotation):
             rows += _reference_rows(annotation, key + ".")
-        elif typing.get_origin(annotation) is list and _is_section(typing.get_args(annotation)[0]):
-            rows += _reference_rows(typing.get_args(annotation)[0], key + "[].")
+        elif _is_section(item):
+            rows += _reference_rows(item, key + "[].")
+        elif (union := tagged(item)) is not None:
+            rows += _union_rows(union, key)
+    return rows
+
+
+def _union_rows(union: Tagged, key: str) -> list[str]:
+    """Return the rows of a list of tagged sections: the shared keys as `key[].name`, then each tag's
+    own keys as `key[<tag>].name` (`backends[onnxruntime].quantization`)."""
+    shared = union.base.model_fields
+    tags = "one of " + ", ".join(map(repr, union.models))
+    docs = {tag: (model.__doc__ or "").strip().rstrip(".") for tag, model in union.models.items()}
+    kinds = "; ".join(f"{tag}: {doc}" for tag, doc in docs.items()) + "."
+    rows = []
+    for name, field in shared.items():
+        if name == union.key:  # its choices and their meaning come from the members
+            field = FieldInfo.merge_field_infos(field, description=f"{field.description}: {kinds}")
+        rows.append(_row(f"{key}[].{name}", field, tags if name == union.key else None))
+    for tag, model in union.models.items():
+        own = {name: f for name, f in model.model_fields.items() if name not in shared}
+        rows += [_row(f"{key}[{tag}].{name}", f) for name, f in own.items()]
     return rows
 
 

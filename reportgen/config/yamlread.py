@@ -197,7 +197,7 @@ def read_text(path: Path) -> str:
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a folder, not a config file") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {_one_line(exc.strerror or exc)}") from None
+        raise ConfigError(f"{path}: cannot read: {_one_line(exc.strerror or str(exc))}") from None
     if len(data) > MAX_BYTES:
         raise ConfigError(
             f"{path}: expected a config file of at most {MAX_BYTES >> 20} MiB, got a larger one"

@@ -7,13 +7,13 @@ hands their raw outputs to ``evaluate`` (numpy) and assembles the results docume
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from reportgen.config.schema import BackendConfig, Config
-from reportgen.config.sections import TORCH_KINDS
 from reportgen.demo.shapes import make_dataset
 from reportgen.errors import ConfigError
 from reportgen.measure import datasets, environment, evaluate, inputs, process, rounds, slices
@@ -60,7 +60,8 @@ def prepare(
     for warning in data.warnings:
         progress(f"warning: {warning}")
     dataset_path = work_dir / "dataset"
-    rect = any(b.letterbox == "rect" for b in config.backends)  # that backend letterboxes itself
+    # a rect letterbox (pytorch only) is made by the backend itself, from the images as read
+    rect = any(b.kind == "pytorch" and b.letterbox == "rect" for b in config.backends)
     store_inputs(data.images, data.samples, data.sources if rect else [], dataset_path)
     common = {
         "task": config.model.task,
@@ -78,7 +79,7 @@ def prepare(
     return data, common, model
 
 
-def unmeasured(document: dict) -> str | None:
+def unmeasured(document: Mapping[str, Any]) -> str | None:
     """Return why a run could not measure what it was asked (exit 1), or None.
 
     The reference failing leaves nothing to compare with; every other backend failing leaves nothing
@@ -173,7 +174,7 @@ def _model_file(
     config: Config, backend: BackendConfig, model: dict, work_dir: Path, progress: Progress
 ) -> dict:
     """Return the file a backend loads (path, size, dtypes, status), quantizing it first if asked."""
-    if backend.kind in TORCH_KINDS:
+    if backend.from_source:
         return {
             **(model["checkpoint"] or {"path": None, "size_mb": None, "dtype": None, "dtypes": None}),
             "status": "ok",
@@ -186,9 +187,11 @@ def _model_file(
     )
     if made["status"] != "ok":
         return {**made, "error": f"{what} failed: {made['error']}"}
+    if backend.kind != "onnxruntime":  # torchscript, openvino: the trace or the export as made
+        return made
     if backend.precision == "fp16":
         return _fp16_file(config, model, work_dir, progress)
-    if backend.kind == "torchscript" or backend.quantization == "none":
+    if backend.quantization == "none":
         return made
     target = work_dir / f"model.int8-{backend.quantization}-{backend.calibration_images}.onnx"
     if not target.exists():
@@ -286,21 +289,18 @@ def _backend_job(
     settings = {
         "warmup_iterations": config.warmup_for(backend),
         "time_load_in_latency": backend.time_load_in_latency,
-        "letterbox": backend.letterbox,
         "inputs": common["inputs"],
         "output_names": common["output_names"],
+        **backend.settings(),  # the kind's own keys (measure/worker/backends/<kind>_config.py)
     }
-    settings |= _runtime_settings(backend)
-    if backend.kind == "torchscript":
-        settings["freeze"] = backend.freeze
     job = {
         **common,
         "job": "backend",
         "kind": backend.kind,
         "threads": threads,
         "settings": settings,
-        "model_path": common["model"] if backend.kind in TORCH_KINDS else model_file["path"],
-        "from_source": backend.kind in TORCH_KINDS,  # the worker imports no config code (pydantic) to know
+        "model_path": common["model"] if backend.from_source else model_file["path"],
+        "from_source": backend.from_source,  # the worker imports no config code (pydantic) to know
         "measurement": config.measurement.model_dump(),
         "batch_sizes": config.measurement.batch_sizes,
         "outputs_path": str(work_dir / f"{backend.name}.outputs.npz"),
@@ -308,22 +308,6 @@ def _backend_job(
     if backend.kind == "torch_compile":  # one inductor cache per run: round 1 cold, later rounds reuse it
         job["env"] = {"TORCHINDUCTOR_CACHE_DIR": str(work_dir / "inductor-cache")}
     return job, backend.timeout_s or config.measurement.timeout_s
-
-
-def _runtime_settings(backend: BackendConfig) -> dict:
-    """Return the settings only one kind reads (config/backend_checks.py keeps the others at default)."""
-    if backend.kind == "onnxruntime":
-        return {
-            "graph_optimization": backend.graph_optimization,
-            "quantization": backend.quantization,
-            "precision": backend.precision,
-            "provider": backend.provider,
-        }
-    if backend.kind == "torch_compile":
-        return {"compile_mode": backend.compile_mode, "device": backend.device}
-    if backend.kind in ("pytorch", "openvino"):
-        return {"device": backend.device}
-    return {}
 
 
 def _localize_divergence(

@@ -20,6 +20,7 @@ import tempfile
 import time
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 from reportgen.errors import ReportgenError
 from reportgen.files import OWNER, fsync_folder, owner, owner_is_alive, write_atomic
@@ -27,6 +28,7 @@ from reportgen.report.locale import get_locale
 from reportgen.report.render import previous_version, render_index, render_report
 from reportgen.results import reader
 from reportgen.results.document import dumps, read_results
+from reportgen.results.schema import Document, Merged
 from reportgen.results.version import check_version_label
 from reportgen.shipped import templates_dir
 
@@ -59,7 +61,7 @@ def version_folders(tree: Path) -> dict[str, Path]:
     }
 
 
-def read_archive(site_dir: Path) -> list[dict]:
+def read_archive(site_dir: Path) -> list[Document | Merged]:
     """Return the results document of every archived version.
 
     Older schemas are upgraded in memory (the archived file stays as written); newer are refused."""
@@ -109,9 +111,8 @@ def copy_assets(site_dir: Path) -> None:
     """Copy the Plotly bundle, the CSS and charts.js to site/assets/ unless identical copies exist."""
     assets = site_dir / "assets"
     assets.mkdir(exist_ok=True)
-    sources = {
-        "plotly.min.js": resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
-    }
+    plotly = resources.files("plotly").joinpath("package_data").joinpath("plotly.min.js")
+    sources = {"plotly.min.js": plotly.read_bytes()}
     sources.update({name: (templates_dir() / "assets" / name).read_bytes() for name in STATIC_ASSETS})
     for name, data in sources.items():
         target = assets / name
@@ -141,7 +142,7 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def build_site(
     site_dir: Path,
-    results: dict,
+    results: Document | Merged,
     config_text: str | None,
     force: bool = False,
     locale: str | None = None,
@@ -159,7 +160,7 @@ def build_site(
     site_dir = Path(site_dir)
     if locale is not None and locale != results["locale"]:
         get_locale(locale)  # an unknown locale fails before anything is written
-        results = {**results, "locale": locale}
+        results = cast("Document | Merged", {**results, "locale": locale})  # checked just above
     version = results["version"]
     ensure_version_free(site_dir, version, force, source)
     target = site_dir / version

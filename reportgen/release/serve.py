@@ -22,6 +22,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class _SiteHandler(SimpleHTTPRequestHandler):
     """The standard file handler, without hidden paths and without folder listings."""
 
@@ -43,9 +47,7 @@ def make_server(site_dir: Path, host: str = DEFAULT_HOST, port: int = 8000) -> T
     if not (site_dir / "index.html").is_file():
         raise ReportgenError(f"{site_dir}: no site to serve (no index.html); run reportgen build first")
     handler = functools.partial(_SiteHandler, directory=str(site_dir))
-    server_class = _Server
-    if ":" in host:
-        server_class = type("_Server6", (_Server,), {"address_family": socket.AF_INET6})
+    server_class = _Server6 if ":" in host else _Server
     try:
         return server_class((host, port), handler)
     except OSError as e:
@@ -55,6 +57,7 @@ def make_server(site_dir: Path, host: str = DEFAULT_HOST, port: int = 8000) -> T
 def url_of(server: ThreadingHTTPServer) -> str:
     """Return the URL of the site's index on a server."""
     host, port = server.server_address[:2]
+    host = host.decode() if isinstance(host, bytes) else host
     return f"http://[{host}]:{port}/" if ":" in str(host) else f"http://{host}:{port}/"
 
 

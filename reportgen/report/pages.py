@@ -17,7 +17,7 @@ from reportgen.analysis import score
 from reportgen.analysis.assess import Assessment, assess
 from reportgen.analysis.finding import speedup_of
 from reportgen.analysis.verdicts import Thresholds, dig, is_ok, ordered
-from reportgen.config.sections import TORCH_KINDS
+from reportgen.config.backends import TORCH_KINDS
 from reportgen.report import answer_charts, charts, narrative, quality
 from reportgen.report.cells import Metric, change
 from reportgen.report.locale import DASH, Locale

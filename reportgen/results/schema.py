@@ -22,7 +22,8 @@ from pydantic import Field
 from typing_extensions import NotRequired, TypedDict
 
 from reportgen.catalog import LOCALES
-from reportgen.config.sections import KINDS, ModelConfig
+from reportgen.config.backends import KINDS
+from reportgen.config.sections import ModelConfig
 from reportgen.results.leaves import (
     Count,
     Flag,

@@ -1,4 +1,6 @@
-"""Runtimes behind one small interface. Adding a runtime means adding a module here.
+"""Runtimes behind one small interface. Adding a runtime means adding two modules here: ``<kind>.py``
+(the runtime, imported only by its worker) and ``<kind>_config.py`` (its config model, no runtime
+import; config/backends.py joins the models into the union every other list of kinds derives from).
 
 A backend module defines ``load(model_path, threads, settings) -> Runner`` where ``Runner`` is a
 callable taking a feed (``{input name: array}``, see measure/inputs.py) and returning ``{output name:
@@ -13,15 +15,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-KINDS = {
-    "pytorch": "reportgen.measure.worker.backends.pytorch",
-    "torchscript": "reportgen.measure.worker.backends.torchscript",
-    "onnxruntime": "reportgen.measure.worker.backends.onnxruntime",
-    "openvino": "reportgen.measure.worker.backends.openvino",
-    "torch_compile": "reportgen.measure.worker.backends.torch_compile",
-}
-
 
 def backend_module(kind: str) -> ModuleType:
     """Import and return the module implementing ``kind``."""
-    return importlib.import_module(KINDS[kind])
+    return importlib.import_module(f"{__name__}.{kind}")

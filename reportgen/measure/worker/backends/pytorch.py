@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -10,7 +13,7 @@ from reportgen.measure.worker.models import arguments, load_model, named_outputs
 
 
 class TorchRunner:
-    def __init__(self, model: torch.nn.Module, specs: list[dict], device: str = "cpu"):
+    def __init__(self, model: Callable[..., Any], specs: list[dict], device: str = "cpu"):
         self.model, self.specs, self.device = model, specs, device
 
     def __call__(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

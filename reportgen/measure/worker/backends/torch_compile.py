@@ -12,7 +12,9 @@ cache never leaks in); ``info`` says which it was.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -25,7 +27,13 @@ from reportgen.measure.worker.backends.availability import torch_device
 from reportgen.measure.worker.backends.pytorch import TorchRunner
 from reportgen.measure.worker.models import load_model
 
-MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+class CompiledRunner(TorchRunner):
+    """The compiled module's runner, with what ``info`` reports about the compile."""
+
+    def __init__(self, model: Callable[..., Any], specs: list[dict], device: str, cache: str, mode: str):
+        super().__init__(model, specs, device)
+        self.compile_cache, self.compile_mode = cache, mode
 
 
 def _cache_state() -> str:
@@ -40,7 +48,7 @@ def _cache_state() -> str:
     return "warm" if path.is_dir() and any(path.iterdir()) else "cold"
 
 
-def load(model: dict, threads: int, settings: dict) -> TorchRunner:
+def load(model: dict, threads: int, settings: dict) -> CompiledRunner:
     """Load the reference model and wrap it in torch.compile (inductor, ``settings['compile_mode']``)."""
     torch.set_num_threads(threads)
     device = torch_device(settings.get("device", "cpu"))
@@ -48,12 +56,10 @@ def load(model: dict, threads: int, settings: dict) -> TorchRunner:
     mode = settings.get("compile_mode", "default")
     module = load_model(model).module.to(device)
     compiled = torch.compile(module, backend="inductor", mode=None if mode == "default" else mode)
-    runner = TorchRunner(compiled, settings["inputs"], device)
-    runner.compile_cache, runner.compile_mode = cache, mode
-    return runner
+    return CompiledRunner(compiled, settings["inputs"], device, cache, mode)
 
 
-def info(runner: TorchRunner) -> dict:
+def info(runner: CompiledRunner) -> dict:
     """Return the threads torch uses, the compile mode and whether the compile cache was warm."""
     return {
         "intra_op_threads": torch.get_num_threads(),
