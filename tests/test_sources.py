@@ -153,7 +153,8 @@ def test_torchscript_classifier_on_class_folders(tmp_path):
     )
     ort, ref = doc["backends"]["onnxruntime"], doc["backends"]["pytorch"]
     assert ort["status"] == "ok" and ort["parity"]["top1_agreement"] == 1.0
-    assert set(ref["metrics"]) == {"images", "mean_confidence", "top1_accuracy", "top5_accuracy"}
+    assert set(ref["metrics"]) == {"images", "classes", "mean_confidence", "top1_accuracy", "top5_accuracy"}
+    assert ref["metrics"]["classes"] == 4  # the logits' width; the page leaves top-5 out at 5 or fewer
     assert doc["model"]["class_names"] == ["cats", "dogs"] and doc["examples"] == []
     assert {f["id"] for f in rules.findings(doc)} >= {"parity.classes", "accuracy.top1"}
 

@@ -74,6 +74,7 @@ class Metrics(TypedDict, total=False):
     ground_truth_objects: OptCount
     top1_accuracy: OptShare
     top5_accuracy: OptShare
+    classes: NotRequired[Count]  # classification: the logits' width (top-5 means something above 5)
 
 
 class OutputParity(TypedDict):

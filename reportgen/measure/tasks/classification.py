@@ -49,9 +49,11 @@ def _top(probabilities: np.ndarray, k: int) -> np.ndarray:
 
 
 def evaluate(predictions: list[np.ndarray], truths: list[int] | None, settings: dict) -> dict:
-    """Return mean top-1 confidence, and top-1 / top-5 accuracy when labels exist."""
+    """Return the class count, mean top-1 confidence, and top-1 / top-5 accuracy when labels exist
+    (the page shows top-5 only with more than 5 classes: with fewer it is 100% by construction)."""
     out = {
         "images": len(predictions),
+        "classes": len(predictions[0]) if predictions else 0,
         "mean_confidence": float(np.mean([p.max() for p in predictions])) if predictions else None,
     }
     if truths is not None:
