@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 
 from reportgen.analysis import rules, score
 from reportgen.analysis.finding import Finding, is_reduced, speedup_of
+from reportgen.analysis.nothing import nothing
 from reportgen.analysis.recommend import Recommendation, choose
+from reportgen.analysis.steps import PREFIXES, blocked
 from reportgen.analysis.verdicts import SEVERITY_ORDER, Thresholds, agreement, is_ok, ordered
 from reportgen.results.schema import Backend, Document
 from reportgen.stats import Speedup
@@ -23,7 +25,9 @@ from reportgen.stats import Speedup
 # badge (badge.<code>) in every catalog, and those of answers and speed a count on the index.
 BADGE_CODES = (
     *("failed", "unavailable", "not_comparable"),
+    *(f"not_measured.{step}" for step in PREFIXES),  # a failed step (the export) left it unmeasured
     *("answers.same", "answers.close", "answers.different", "answers.outputs_differ", "answers.unknown"),
+    "answers.withheld",  # the reference's answers are empty or constant (nothing.py)
     *("speed.faster", "speed.same", "speed.slower", "speed.unknown"),
     *("size.smaller", "size.same", "size.larger", "size.larger_dtype", "size.unknown"),
 )
@@ -74,10 +78,13 @@ class Assessment:
 def assess(document: Document, th: Thresholds | None = None) -> Assessment:
     """Return the judgement of a read document by today's rules (``th``: else its own thresholds)."""
     th = th or Thresholds.of(document)
-    found = rules.findings(document, th)
+    found, unmeasured = rules.findings(document, th), blocked(document)
     return Assessment(
         thresholds=th,
-        backends={name: _backend(document, name, th, found) for name, _ in ordered(document)[1:]},
+        backends={
+            name: _backend(document, name, th, found, unmeasured.get(name))
+            for name, _ in ordered(document)[1:]
+        },
         findings=tuple(found),
         recommendation=choose(document, th),
         scores=tuple(score.scores(document, th.min_match_rate)),
@@ -85,9 +92,13 @@ def assess(document: Document, th: Thresholds | None = None) -> Assessment:
     )
 
 
-def _backend(document: Document, name: str, th: Thresholds, found: list[Finding]) -> BackendVerdicts:
+def _backend(
+    document: Document, name: str, th: Thresholds, found: list[Finding], step: str | None
+) -> BackendVerdicts:
     ref_name = document["reference"]
     b, ref = document["backends"][name], document["backends"][ref_name]
+    if step is not None:  # the step's finding says why, once; the backend only that it was not measured
+        return BackendVerdicts(name, Verdict("fail", f"not_measured.{step}", {"backend": name}))
     if b["status"] == "unavailable":  # no GPU here: said, not failed
         return BackendVerdicts(name, Verdict("info", "unavailable", {"backend": name, "error": b["error"]}))
     if not is_ok(b):
@@ -96,9 +107,10 @@ def _backend(document: Document, name: str, th: Thresholds, found: list[Finding]
         return BackendVerdicts(
             name, Verdict("fail", "not_comparable", {"backend": name, "reference": ref_name})
         )
+    withheld = Verdict("warn", "answers.withheld", {"reference": ref_name}) if nothing(document) else None
     return BackendVerdicts(
         name,
-        answers=_answers(b, ref_name, th, [f for f in found if f["backend"] == name]),
+        answers=withheld or _answers(b, ref_name, th, [f for f in found if f["backend"] == name]),
         speed=_speed(document, name, found),
         size=size(b, ref, th),
         memory=memory(b, ref, th),

@@ -7,6 +7,7 @@ import statistics
 
 from reportgen import stats
 from reportgen.analysis.finding import Finding, candidates, finding, ok_backends
+from reportgen.analysis.nothing import nothing
 from reportgen.analysis.verdicts import Thresholds
 from reportgen.results.schema import Document, Measured
 
@@ -192,7 +193,9 @@ def too_few(document: Document, th: Thresholds) -> list[Finding]:
     that would be enough at the share measured.
     """
     out = []
-    for figures in (_agreements(document), _accuracies(document)):
+    # An agreement on nothing is withheld, not too few (nothing.py says why).
+    agreements = [] if nothing(document) else _agreements(document)
+    for figures in (agreements, _accuracies(document)):
         widest = max(figures, key=lambda f: _width(f[2], f[3]), default=None)
         if widest is not None and _width(widest[2], widest[3]) >= MAX_INTERVAL_POINTS:
             out.append(_too_few(document, *widest))

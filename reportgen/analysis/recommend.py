@@ -21,6 +21,7 @@ from reportgen.analysis.finding import (
     speedup_of,
 )
 from reportgen.analysis.method import biased_backends
+from reportgen.analysis.nothing import nothing
 from reportgen.analysis.verdicts import FASTER, Thresholds, simplicity, speed_verdict
 from reportgen.results.schema import Document, Measured
 from reportgen.results.timing import BatchSize
@@ -47,9 +48,12 @@ class Recommendation:
 
 def choose(document: Document, th: Thresholds) -> Recommendation | None:
     """Return the fastest configuration that keeps the answers, among those tied with it the simplest;
-    None when the reference did not run (nothing can be recommended against it)."""
+    None when the reference did not run or no other backend did (nothing can be recommended: the
+    failures' findings say why)."""
     ref_name, biased = document["reference"], biased_backends(document, th)
-    if document["backends"][ref_name]["status"] != "ok":
+    if document["backends"][ref_name]["status"] != "ok" or not any(candidates(document)):
+        return None
+    if nothing(document):  # no backend can be said to keep answers that are empty (nothing.py)
         return None
     if biased & {ref_name, None}:  # every speed-up is measured against a disturbed reference
         return Recommendation(REMEASURE, None)
@@ -120,7 +124,7 @@ def _keep(document: Document) -> list[Finding]:
 def batch_sizes(document: Document, th: Thresholds) -> list[Finding]:
     """Say which batch size the recommendation is for, and who leads in throughput at the largest."""
     sizes = document["config"]["measurement"].get("batch_sizes") or [1]
-    if len(sizes) < 2:
+    if len(sizes) < 2 or choose(document, th) is None:  # no recommendation to say the batch size of
         return []
     largest = max(sizes)
     rates = [

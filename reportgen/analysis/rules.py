@@ -23,7 +23,9 @@ from reportgen.analysis.finding import (
     speedup_of,
 )
 from reportgen.analysis.method import biased_backends, method, states, too_few
+from reportgen.analysis.nothing import nothing, nothing_findings
 from reportgen.analysis.recommend import advice, batch_sizes
+from reportgen.analysis.steps import blocked, step_findings
 from reportgen.analysis.verdicts import FASTER, SAME, SEVERITY_ORDER, Thresholds, speed_verdict
 from reportgen.results.schema import Document, Parity
 
@@ -38,10 +40,13 @@ def findings(document: Document, th: Thresholds | None = None) -> list[Finding]:
 
 
 def failures(document: Document, th: Thresholds) -> list[Finding]:
-    """A failed backend is a failure; one this machine cannot run (no GPU) is said, not failed."""
-    out = []
+    """A failed backend is a failure; one this machine cannot run (no GPU) is said, not failed; one a
+    failed step left unmeasured (the export) is said once, by that step's finding (steps.py)."""
+    out, unmeasured = [], blocked(document)
     for name in document["backend_order"]:
         b = document["backends"][name]
+        if name in unmeasured:
+            continue
         if b["status"] == "unavailable":
             out.append(finding("backend.unavailable", "info", name, name=name, error=b["error"]))
         elif b["status"] != "ok":
@@ -107,6 +112,8 @@ def output_parity(document: Document, th: Thresholds) -> list[Finding]:
 
 def detection_agreement(document: Document, th: Thresholds) -> list[Finding]:
     out, minimum = [], th.min_match_rate
+    if nothing(document):  # agreeing on nothing is no agreement: nothing.py's finding says why
+        return out
     for name, b, _ in candidates(document):
         p = b["parity"]
         if p is None:  # not compared
@@ -156,6 +163,7 @@ def _class_agreement(name: str, ref: str, p: Parity, minimum: float, quantized: 
 
 def accuracy(document: Document, th: Thresholds) -> list[Finding]:
     out, limit = [], th.accuracy_points
+    detects_nothing = nothing(document) == "detections"  # an mAP of 0 against 0 is not "kept"
     for name, b, ref in candidates(document):
         m, r = b["metrics"], ref["metrics"]
         acc, ref_acc = m.get("top1_accuracy"), r.get("top1_accuracy")
@@ -178,7 +186,7 @@ def accuracy(document: Document, th: Thresholds) -> list[Finding]:
                 )
             )
         mine, theirs = m.get("map50"), r.get("map50")
-        if mine is None or theirs is None:
+        if mine is None or theirs is None or detects_nothing:
             continue
         delta = in_points(mine - theirs)
         params = {
@@ -339,6 +347,7 @@ def efficiency(document: Document, th: Thresholds) -> list[Finding]:
 
 
 RULES: list[Callable[[Document, Thresholds], list[Finding]]] = [
+    step_findings,
     failures,
     output_parity,
     detection_agreement,
@@ -350,6 +359,7 @@ RULES: list[Callable[[Document, Thresholds], list[Finding]]] = [
     efficiency,
     method,
     too_few,
+    nothing_findings,
     states,
     advice,
     batch_sizes,

@@ -57,6 +57,11 @@ _ADVICE = "name ref speedup low high size rate delta"
 _ROWS = (
     ("backend.failed", "name error", "fail"),
     ("backend.unavailable", "name error", "info"),
+    # a failed step (analysis/steps.py) and the backends it left unmeasured, said once
+    ("backend.step/export", "names error", "fail"),
+    ("backend.step/trace", "names error", "fail"),
+    ("backend.step/quantization", "names error", "fail"),
+    ("backend.step/fp16", "names error", "fail"),
     ("parity.outputs/incomparable", "name ref detail", "fail"),
     ("parity.outputs/same", _OUTPUTS, "pass"),
     ("parity.outputs/quantized", _OUTPUTS, "info"),
@@ -112,6 +117,10 @@ _ROWS = (
     ("method.too_few/agreement_images", _TOO_FEW, "warn"),
     ("method.too_few/accuracy", _TOO_FEW, "warn"),
     ("method.too_few/accuracy_images", _TOO_FEW, "warn"),
+    # the reference's answers are empty or constant: the agreement verdicts are withheld (nothing.py)
+    ("method.nothing/detections", "ref images", "warn"),
+    ("method.nothing/one_class", "ref images", "warn"),
+    ("method.nothing/constant", "ref images", "warn"),
     ("method.states", "name ref fast slow fast_pairs slow_pairs", "info"),
     ("recommend.remeasure", "ref", "warn"),
     ("recommend.keep", "ref", "info"),

@@ -169,12 +169,24 @@ def _backend_entry(
             "fps": config.measurement.batch_sizes[0] * 1000.0 / latency["median"],  # items per second
             "memory_mb": raw["memory_mb"],
             "metrics": task.evaluate(decoded[backend.name]["predictions"], data.truths, settings),
+            "answers": _answers(decoded[backend.name], config.model.task),
         }
     )
     reference = decoded.get(config.reference)
     if backend.name != config.reference and reference is not None:
         entry["parity"] = _parity(config, task, reference, decoded[backend.name], settings)
     return entry
+
+
+def _answers(decoded: dict, task: str) -> dict:
+    """Return whether a backend's answers vary over the samples: constant outputs, or one top-1 class
+    for every sample, leave nothing for an agreement to be judged on (analysis/nothing.py)."""
+    outputs, predictions = decoded["outputs"], decoded["predictions"]
+    constant = None  # one sample, or outputs whose shapes vary per sample: not known
+    if outputs is not None and len(predictions) > 1:
+        constant = all(bool((v == v[:1]).all()) for v in outputs.values())
+    top1 = len({int(np.argmax(p)) for p in predictions}) if task == "classification" else None
+    return {"samples": len(predictions), "constant_outputs": constant, "distinct_top1": top1}
 
 
 def _parity(config: Config, task, reference: dict, candidate: dict, settings: dict) -> dict:

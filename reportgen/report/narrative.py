@@ -60,6 +60,20 @@ def verdict(judged: BackendVerdicts, loc: Locale) -> dict:
     return {"backend": judged.name, "sentence": sentence, "parts": parts}
 
 
+def unmeasured(results: Document, judged: Assessment, loc: Locale) -> dict[str, str]:
+    """Return, for every backend that did not run to the end, what a table shows in place of its
+    numbers: "failed: <its error>", or only "not measured: the export failed" where a failed step's
+    finding at the top already says why (said once, not in every table)."""
+    out = {}
+    for name, b in results["backends"].items():
+        state = judged.backends[name].state if name in judged.backends else None
+        if state is not None and state.code.startswith("not_measured."):
+            out[name] = part(state, loc)["short"]
+        elif b["status"] != "ok":
+            out[name] = f"{loc.t('status.' + b['status'])}: {b['error'] or DASH}"
+    return out
+
+
 def verdicts(judged: Assessment, loc: Locale) -> list[dict]:
     """Return the verdict of every backend but the reference, in page order."""
     return [verdict(b, loc) for b in judged.backends.values()]
@@ -134,6 +148,10 @@ def bottom_line(results: Document, judged: Assessment, found: dict, loc: Locale)
     ref_name = results["reference"]
     if not is_ok(results["backends"][ref_name]):
         return {"severity": "fail", "text": loc.t("conclusion.reference_failed", reference=ref_name)}
+    if judged.recommendation is None:  # no other backend ran: a failed step (the export) says why
+        steps = _steps(found)
+        text = steps[0]["title"] if steps else loc.t("conclusion.nothing_compared", reference=ref_name)
+        return {"severity": "fail", "text": text}
     advice = [f for f in found["all"] if f["topic"] == "recommendations" and f["title"]]
     if advice:
         return {"severity": advice[0]["severity"], "text": advice[0]["title"]}
@@ -142,6 +160,13 @@ def bottom_line(results: Document, judged: Assessment, found: dict, loc: Locale)
         text = loc.t("conclusion.recommend", backend=best[0], reference=ref_name, speedup=loc.ratio(best[1]))
         return {"severity": "pass", "text": text}
     return {"severity": "info", "text": loc.t("conclusion.keep_reference", reference=ref_name)}
+
+
+def _steps(found: dict) -> list[dict]:
+    """Return the findings of failed steps (the export ...), each said once at the top, then the one
+    that withholds the answers' verdicts (nothing.py): why nothing can be recommended."""
+    steps = [f for f in found["all"] if f["id"] == "backend.step"]
+    return steps + [f for f in found["all"] if f["id"] == "method.nothing"]
 
 
 def conclusion(results: Document, judged: Assessment, found: dict, loc: Locale) -> list[str]:
@@ -163,6 +188,7 @@ def conclusion(results: Document, judged: Assessment, found: dict, loc: Locale) 
         "answers.different",
         "answers.outputs_differ",
         "answers.unknown",
+        "answers.withheld",
         "failed",
         "unavailable",
     ):
@@ -170,6 +196,8 @@ def conclusion(results: Document, judged: Assessment, found: dict, loc: Locale) 
             sentences.append(
                 loc.t(f"conclusion.{code}", backends=", ".join(groups[code]), reference=ref_name)
             )
+    bottom = bottom_line(results, judged, found, loc)
+    sentences += [f["title"] for f in _steps(found) if f["title"] != bottom["text"]]
     timed = [(n, b) for n, b in ok_backends(results) if n in judged.speedups]
     if timed:
         fastest = max(timed, key=lambda item: judged.speedups[item[0]].value)
@@ -209,7 +237,7 @@ def conclusion(results: Document, judged: Assessment, found: dict, loc: Locale) 
         key = "conclusion.score" if not best or best[0] == first[0]["backend"] else "conclusion.score_differs"
         score = loc.fixed(first[0]["score"], 0)
         sentences.append(loc.t(key, backend=first[0]["backend"], score=score, recommended=best and best[0]))
-    sentences.append(bottom_line(results, judged, found, loc)["text"])
+    sentences.append(bottom["text"])
     counts = found["counts"]
     sentences.append(loc.t("conclusion.findings", fail=loc.num(counts["fail"]), warn=loc.num(counts["warn"])))
     return sentences

@@ -64,7 +64,8 @@ def headline(results: Document, judged: Assessment, loc: Locale) -> list[dict]:
         cells = []
         for name, b in others:
             if not is_ok(b) or not is_ok(ref):
-                value = loc.t(f"status.{b['status']}") if not is_ok(b) else fmt(values[name])
+                state = judged.backends[name].state
+                value = narrative.part(state, loc)["short"] if state and not is_ok(b) else fmt(values[name])
                 severity = "info" if b["status"] == "unavailable" and is_ok(ref) else "fail"
                 failed = {"change": DASH, "severity": severity, "label": loc.t("change.not_comparable")}
                 cells.append({"backend": name, "value": value, **failed})
@@ -72,6 +73,11 @@ def headline(results: Document, judged: Assessment, loc: Locale) -> list[dict]:
             speed = judged.speedups.get(name) if m.tolerance == "speed" else None
             interval = (speed.low, speed.high) if speed else None
             cell = change(values[ref_name], values[name], m, th, loc, interval)
+            answers = judged.backends[name].answers
+            if m.tolerance in ("quality", "accuracy") and answers and answers.code == "answers.withheld":
+                # The reference's answers are empty or constant (analysis/nothing.py): 0 against 0 is
+                # no evidence of "no change".
+                cell.update(change=DASH, severity="info", label=loc.t("badge.answers.withheld"))
             if (
                 m.id == "file_size"
                 and cell["severity"] == "warn"
@@ -198,6 +204,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "candidates": backends[1:],
         "colors": {name: i for i, name in enumerate(results["backend_order"])},
         "verdicts": verdicts,
+        "unmeasured": narrative.unmeasured(results, judged, loc),  # what tables show of a failed backend
         "bottom_line": narrative.bottom_line(results, judged, found, loc),
         "recommended": best[0] if best else None,
         "headline": headline(results, judged, loc),

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 
+from reportgen.analysis.nothing import compared
 from reportgen.analysis.verdicts import Thresholds, is_ok, ordered
 from reportgen.measure.detections import Detections
 from reportgen.measure.parity import match_detections
@@ -75,6 +76,8 @@ def _parity_cell(kind: str, key: str, p: Parity, th: Thresholds, loc: Locale) ->
             "severity": "pass" if value else "fail",
         }
     if kind == "agreement":
+        if compared(p) == 0:  # 0 of 0 detections: no agreement at all, never "100%"
+            return {"text": loc.t("parity.nothing_compared"), "severity": None}
         low = value is not None and value < th.min_match_rate
         return {"text": loc.rate(value), "severity": "fail" if low else None}
     if kind == "matched":

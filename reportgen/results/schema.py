@@ -30,6 +30,7 @@ from reportgen.results.leaves import (
     Leaf,
     NonNegative,
     OptCount,
+    OptFlag,
     OptNonNegative,
     OptNumber,
     OptPositive,
@@ -142,6 +143,15 @@ class Parity(TypedDict):
     max_abs_probability_delta: NotRequired[NonNegative]
 
 
+class Answers(TypedDict):
+    """answers: whether a backend's answers vary over the samples (a reference whose answers do not
+    leaves nothing to judge agreement on: analysis/nothing.py)."""
+
+    samples: Count
+    constant_outputs: OptFlag  # every output the same for every sample (null: shapes vary per sample)
+    distinct_top1: OptCount  # classification: how many classes are ever the top-1 answer
+
+
 class _Entry(TypedDict):
     """What every backend entry holds, whatever its status."""
 
@@ -159,6 +169,7 @@ class _Entry(TypedDict):
     steal_share: NotRequired[OptShare]
     parity: Parity | None
     by_batch_size: NotRequired[dict[str, BatchSize]]  # only when measurement.batch_sizes is not [1]
+    answers: NotRequired[Answers | None]  # not before issue 20
 
 
 class Backend(_Entry):
