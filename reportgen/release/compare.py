@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from reportgen.analysis.assess import Verdict, assess
+from reportgen.analysis.comparable import backend_change, run_changes
 from reportgen.analysis.verdicts import FASTER, SLOWER, Thresholds, speed_verdict
 from reportgen.analysis.verdicts import SAME as SAME_SPEED
 from reportgen.config.schema import load_config, parse_config
@@ -89,16 +90,26 @@ def compare(old: Document, new: Document, thresholds: Thresholds) -> dict:
     """Return every backend's changes from OLD to NEW, each judged, and the regressions among them."""
     rows: list[dict] = []
     names = list(new["backend_order"]) + [n for n in old["backend_order"] if n not in new["backend_order"]]
+    # Like with like: another model, task or inputs leaves nothing to judge (analysis/comparable.py).
+    run = run_changes(old, new)
+    if run:
+        rows = [_row(None, c.what, c.old, c.new, INFO, c.sentence()) for c in run]
+        names = []
     # Each side's answers as its page judges them, by today's rules and the gate's thresholds.
     answers = [{n: b.answers for n, b in assess(doc, thresholds).backends.items()} for doc in (old, new)]
     thresholds = _familywise(thresholds, old, new)
-    yardstick, disturbed = _yardstick(old, new), _disturbed(old, new, thresholds)
+    # A reference with other settings is no yardstick: the others' changes are judged unpaired.
+    same_reference = backend_change(old, new, new["reference"]) is None
+    yardstick = _yardstick(old, new) if same_reference else None
+    disturbed = _disturbed(old, new, thresholds)
     for name in names:
         before, after = old["backends"].get(name), new["backends"].get(name)
         if before is None:
             rows.append(_row(name, "status", None, after["status"], ADDED, "not measured in OLD"))
         elif after is None:
             rows.append(_row(name, "status", before["status"], None, REMOVED, "not measured in NEW"))
+        elif changed := backend_change(old, new, name):  # its own settings changed: not judged
+            rows.append(_row(name, "settings", changed.old, changed.new, INFO, changed.sentence()))
         else:
             verdicts = (answers[0].get(name), answers[1].get(name))
             measured = yardstick if yardstick and name != new["reference"] else None

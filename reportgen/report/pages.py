@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from reportgen.analysis import score
+from reportgen.analysis import comparable, score
 from reportgen.analysis.assess import Assessment, assess
 from reportgen.analysis.finding import speedup_of
 from reportgen.analysis.verdicts import Thresholds, dig, is_ok, ordered
@@ -98,8 +98,12 @@ def headline(results: Document, judged: Assessment, loc: Locale) -> list[dict]:
 
 
 def changes(results: Document, previous: Document, th: Thresholds, loc: Locale) -> dict:
-    """Return, per backend measured in both versions, each CHANGES metric before and after."""
-    both = [(n, b, previous["backends"].get(n)) for n, b in ordered(results)]
+    """Return, per backend measured in both versions with the same model, task, inputs and settings,
+    each CHANGES metric before and after; and what changed where they differ (not compared)."""
+    run = comparable.run_changes(previous, results)  # the model, task or inputs: no backend is compared
+    own = [c for n in results["backend_order"] if (c := comparable.backend_change(previous, results, n))]
+    differ, skipped = run + own, set(results["backends"]) if run else {c.backend for c in own}
+    both = [(n, b, previous["backends"].get(n)) for n, b in ordered(results) if n not in skipped]
     both = [(n, b, old) for n, b, old in both if is_ok(b) and is_ok(old)]
     metrics = [
         m
@@ -125,7 +129,20 @@ def changes(results: Document, previous: Document, th: Thresholds, loc: Locale) 
         "rows": rows,
         "added": [n for n in results["backend_order"] if n not in old_names],
         "removed": [n for n in previous["backend_order"] if n not in names],
+        "not_compared": [
+            loc.t(_NOT_COMPARED[c.what], backend=c.backend or "", old=c.old, new=c.new)
+            for c in differ
+        ],
     }
+
+
+# What changed between two versions (analysis/comparable.Change.what), as the changes section says it.
+_NOT_COMPARED = {
+    "model": "changes.not_compared.model",
+    "task": "changes.not_compared.task",
+    "inputs": "changes.not_compared.inputs",
+    "settings": "changes.not_compared.settings",
+}
 
 
 def _value(results: Document, name: str, m: Metric) -> object:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from reportgen.analysis.comparable import comparable
 from reportgen.analysis.finding import speedup_of
 from reportgen.report.charts import (
     backend_color,
@@ -67,6 +68,16 @@ def _round_bounds(r: Document, name: str) -> list[float] | None:
     return [min(medians), max(medians)] if len(medians) > 1 else None
 
 
+def _comparable_since(history: list[Document], name: str) -> int:
+    """Return the index of the oldest version whose numbers of a backend compare with the newest's:
+    the versions before a change of model, task, inputs or its settings are left off its line, so a
+    line never joins two different things (analysis/comparable.py)."""
+    start = len(history) - 1
+    while start > 0 and comparable(history[start - 1], history[start], name):
+        start -= 1
+    return start
+
+
 def _error_bars(history: list[Document], name: str, y: list, bounds: Bounds) -> dict:
     """Return Plotly error bars from each version's (low, high) around its point; none where unknown."""
     low, high = [], []
@@ -97,7 +108,8 @@ def _trend(
     versions = [plain_label(r["version"]) for r in history]
     data = []
     for name in _backend_names(history, reference):
-        y = [value(r, name) for r in history]
+        since = _comparable_since(history, name)
+        y = [value(r, name) if i >= since else None for i, r in enumerate(history)]
         trace = {
             "type": "scatter",
             "mode": "lines+markers",
