@@ -72,9 +72,10 @@ def candidates(results: dict) -> list[str]:
 
 
 def classification(demo: dict) -> dict:
-    """Return the demo reshaped as a classification run: top-1/top-5 metrics and agreement, no boxes."""
+    """Return the demo reshaped as a classification run of ten classes: top-1/top-5 metrics and
+    agreement, no boxes."""
     doc = copy.deepcopy(demo)
-    doc["model"]["task"] = "classification"
+    doc["model"].update(task="classification", class_names=[f"class {i}" for i in range(10)])
     doc["dataset"] = {
         "source": "folder",
         "path": "images/",
@@ -102,6 +103,57 @@ def classification(demo: dict) -> dict:
                 "top5_overlap": 0.99,
                 "max_abs_probability_delta": 0.01,
                 "disagreeing_images": [],
+            }
+    return doc
+
+
+def sequences(demo: dict) -> dict:
+    """Return the classification document as a token classifier's: int64 [batch, 16] inputs from
+    model.inputs, three classes without names (as a BERT with LABEL_i), no labels; its top-5 overlap
+    is 100% by construction (a document measured before classification counted its classes)."""
+    doc = classification(demo)
+    spec = {"dtype": "int64", "shape": ["batch", 16], "keyword": True}
+    doc["model"].update(
+        class_names=None, inputs=[{**spec, "name": "input_ids"}, {**spec, "name": "attention_mask"}]
+    )
+    doc["dataset"] = {"source": "random", "seed": 1, "images": 8, "shape": [1, 16], "labelled": False}
+    for b in doc["backends"].values():
+        b["metrics"] = {"images": 8, "mean_confidence": 0.5, "classes": 3}
+        if b["parity"]:
+            b["parity"]["top5_overlap"] = 1.0
+    return doc
+
+
+def semantic(demo: dict, labelled: bool = True) -> dict:
+    """Return the demo reshaped as a semantic segmentation run (the shapes with per-pixel class masks):
+    mIoU, per-class IoU and pixel accuracy (without label masks: the share of pixels per class),
+    pixel agreement with the reference."""
+    doc = copy.deepcopy(demo)
+    doc["dataset"]["labelled"] = labelled
+    doc["model"].update(task="semantic_segmentation", class_names=["background", "circle", "square"])
+    doc["examples"] = []
+    for i, (name, b) in enumerate(doc["backends"].items()):
+        b["metrics"] = {
+            "images": 20,
+            "miou": 0.7 - 0.01 * i,
+            "per_class_iou": [0.9, 0.6 - 0.01 * i, None],
+            "pixel_accuracy": 0.9,
+        }
+        if not labelled:
+            b["metrics"] = {"images": 20, "class_pixel_share": [0.8, 0.15 + 0.01 * i, 0.05 - 0.01 * i]}
+        if b["parity"]:
+            changed = 0.03 if "int8" in name else 0.0
+            b["parity"] = {
+                **{k: b["parity"][k] for k in ("outputs", "max_abs_diff", "max_rel_diff", "cosine_min")},
+                "allclose": b["parity"]["allclose"],
+                "atol": 1e-4,
+                "rtol": 1e-3,
+                "first_divergence": None,
+                "pixel_agreement": 1 - changed,
+                "changed_pixel_share": changed,
+                "changed_pixel_share_per_image": [changed] * 20,
+                "miou_vs_reference": 0.9 if changed else 1.0,
+                "disagreeing_images": [3, 1] if changed else [],
             }
     return doc
 

@@ -44,7 +44,7 @@ def test_the_recommendation_names_its_batch_size(demo):
     assert "batch size 1" in found["title"] and "batch size 8" in found["title"]
 
 
-def test_declared_inputs_are_described_as_samples_not_images(demo):
+def test_declared_token_inputs_are_described_as_sequences_not_images(demo):
     from report_helpers import classification
 
     doc = classification(demo)
@@ -54,5 +54,5 @@ def test_declared_inputs_are_described_as_samples_not_images(demo):
         {"name": EVIL, "dtype": "int64", "shape": ["batch", 32], "keyword": False},
     ]
     page = site.render_report(doc)
-    assert "40 samples of the inputs input_ids int64 [batch, 32]" in page_text(page)
+    assert "40 sequences of the inputs input_ids int64 [batch, 32]" in page_text(page)
     assert EVIL not in page

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 import yaml
-from report_helpers import ROOT, as_version, classification, page_text, with_batches
+from report_helpers import ROOT, as_version, classification, page_text, semantic, sequences, with_batches
 
 from reportgen.analysis import rules
 from reportgen.analysis.assess import BADGE_CODES
@@ -171,6 +171,10 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
         detection,
         merged,
         batches,
+        sequences(demo),  # a token classifier: sequences, no top-5 (issue 21)
+        semantic(demo),  # per-pixel classes: mIoU, pixel agreement
+        semantic(demo, labelled=False),  # the share of pixels per class
+        {**demo, "model": {**demo["model"], "task": "set_detection"}},  # DETR-style: the same words
     ]
     used = _render_with_recorded_keys(monkeypatch, documents)
     english = load_catalog("en")

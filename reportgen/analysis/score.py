@@ -8,7 +8,7 @@ The weights put the answers first (a fast model that answers differently is of n
     parity    100 × share of the reference's answers kept: detections matched (detection, segmentation),
               top-1 agreement (classification), else the least cosine similarity of the raw outputs;
               the reference: 100
-    accuracy  100 × mAP@0.5:0.95 (classification: top-1 accuracy) ÷ the best measured
+    accuracy  100 × mAP@0.5:0.95 (semantic segmentation: mIoU, classification: top-1) ÷ the best measured
     speed     100 × the fastest median latency ÷ this median latency
     size      100 × the smallest model file ÷ this model file
     memory    100 × the lowest peak RSS ÷ this peak RSS
@@ -45,9 +45,10 @@ def _parity(backend: Measured) -> float | None:
 
 
 def _accuracy(backend: Measured) -> float | None:
+    """Return the task's accuracy for the score: mAP@0.5:0.95, mIoU (semantic segmentation) or top-1."""
     metrics = backend["metrics"]
-    value = _float(metrics.get("map50_95"))
-    return _float(metrics.get("top1_accuracy")) if value is None else value
+    found = (_float(metrics.get(key)) for key in ("map50_95", "miou", "top1_accuracy"))
+    return next((value for value in found if value is not None), None)
 
 
 def _relative(values: dict[str, float | None], better: str) -> dict[str, float | None]:

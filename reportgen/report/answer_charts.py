@@ -27,10 +27,12 @@ def _parities(results: Document) -> list[tuple[int, str, Mapping[str, Any]]]:
 
 
 # The agreement a task measured: the first found is the main series (coloured per backend, with
-# counts for detections), the second a grey companion (mask IoU, top-5 overlap).
+# counts for detections), the second a grey companion (mask IoU, top-5 overlap, mIoU against the
+# reference's classes).
 AGREEMENT = (
     ("detection_match_rate", "mask_iou_mean", "chart.agreement.matched", "chart.agreement.mask_iou"),
     ("top1_agreement", "top5_overlap", "chart.agreement.top1", "chart.agreement.top5"),
+    ("pixel_agreement", "miou_vs_reference", "chart.agreement.pixels", "chart.agreement.miou"),
 )
 
 
@@ -47,8 +49,9 @@ def _counts(p: Mapping[str, Any], loc: Locale) -> str:
     )
 
 
-def agreement_figure(results: Document, min_match_rate: float, loc: Locale) -> dict | None:
-    """Return a dot plot of each backend's agreement with the reference, with the required share."""
+def agreement_figure(results: Document, min_match_rate: float, loc: Locale, top5: bool = True) -> dict | None:
+    """Return a dot plot of each backend's agreement with the reference, with the required share
+    (``top5``: whether top-5 overlap means anything, more than five classes)."""
     found = _parities(results)
     measured = [(series, rows) for series in AGREEMENT if (rows := [r for r in found if series[0] in r[2]])]
     if not measured:
@@ -68,7 +71,8 @@ def agreement_figure(results: Document, min_match_rate: float, loc: Locale) -> d
             "marker": {"size": 12, "color": [backend_color(i) for i, _, _ in rows], "symbol": "circle"},
         }
     ]
-    others = [p.get(companion) for _, _, p in rows]  # mask IoU may be null: no matched masks
+    # Mask IoU may be null (no matched masks); top-5 overlap is 100% by construction with few classes.
+    others = [p.get(companion) if top5 or companion != "top5_overlap" else None for _, _, p in rows]
     if any(v is not None for v in others):
         data.append(
             {

@@ -221,8 +221,9 @@ def _bars(
     ]
 
 
-def fps_figure(results: Document, speedups: Mapping[str, Speedup], loc: Locale) -> dict | None:
-    """Return a bar chart of frames per second per backend, each candidate's speed-up beside it."""
+def fps_figure(results: Document, speedups: Mapping[str, Speedup], loc: Locale, rate: str) -> dict | None:
+    """Return a bar chart of throughput per backend (``rate``: its unit, FPS for images), each
+    candidate's speed-up beside it."""
 
     def text(name: str, b: Measured) -> str:
         speedup = f" · {loc.ratio(speedups[name].value)}" if name in speedups else ""
@@ -231,7 +232,9 @@ def fps_figure(results: Document, speedups: Mapping[str, Speedup], loc: Locale) 
     data = _bars(results, lambda b: b["fps"], text)
     if not data:
         return None
-    layout = base_layout(loc.t("chart.fps.title"), loc.t("chart.axis.fps"), loc.t("chart.axis.backend"))
+    layout = base_layout(
+        loc.t("chart.fps.title"), loc.t("chart.axis.fps", rate=rate), loc.t("chart.axis.backend")
+    )
     return {"data": data, "layout": horizontal(layout, len(data[0]["y"]))}
 
 
