@@ -90,7 +90,7 @@ class DemoSegNet(nn.Module):
             nn.Conv2d(64, num_masks, 1),
         )
         for conv in self.cls:  # start with low scores (prior 0.01), as detection heads do
-            nn.init.constant_(conv[-1].bias, -4.6)
+            nn.init.constant_(conv[-1].bias, -4.6)  # type: ignore[index, arg-type]  # torch types it Module
 
     def features(self, x):
         """Return the three neck outputs (strides 8, 16, 32) and the prototypes."""

@@ -77,7 +77,7 @@ def make_sample(seed: int, index: int, size: int = 160, max_objects: int = 4) ->
     """Return image ``index`` of the data set generated from ``seed``."""
     rng = np.random.default_rng([seed, index])
     image = _texture(rng, size)
-    boxes, classes, masks = [], [], []
+    boxes, classes, masks = [], [], list[np.ndarray]()
     for _ in range(rng.integers(1, max_objects + 1)):
         for _attempt in range(30):  # place without overlapping earlier shapes (exact masks)
             cls = int(rng.integers(len(CLASS_NAMES)))

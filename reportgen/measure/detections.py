@@ -150,9 +150,11 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
-def mask_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def mask_iou(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
     """Return the (N, M) IoU of bool masks a (N, H, W) and b (M, H, W), 0 where the union is empty."""
     a, b = _as_masks(a), _as_masks(b)
+    if a is None or b is None:
+        raise ValueError("mask IoU needs masks on both sides")
     if a.shape[1:] != b.shape[1:]:
         raise ValueError(f"mask sizes differ: {a.shape[1:]} vs {b.shape[1:]}")
     flat_a = a.reshape(len(a), -1)

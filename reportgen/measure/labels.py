@@ -9,8 +9,10 @@ one-line errors that name the file and the place in it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -46,12 +48,17 @@ def _polygon_mask(points: list[float], shape: tuple[int, int]) -> np.ndarray:
     return np.asarray(canvas, dtype=bool)
 
 
-def _stack_masks(masks: list[np.ndarray | None], shape: tuple[int, int], with_masks: bool):
+def _stack_masks(masks: Sequence[np.ndarray | None], shape: tuple[int, int], with_masks: bool):
     """Return (N, H, W) masks, (0, H, W) for no objects in a set with masks, None when any is missing."""
     if not masks:
         # An empty image of a mask data set keeps mask metrics alive: they need masks on every truth.
         return np.zeros((0, *shape), bool) if with_masks else None
-    return np.stack(masks) if all(m is not None for m in masks) else None
+    present = [m for m in masks if m is not None]
+    return np.stack(present) if len(present) == len(masks) else None
+
+
+# A COCO object's segmentation: polygons, an RLE mapping, or None for a box only.
+Segmentation = list[list[float]] | dict[str, Any] | None
 
 
 @dataclass
@@ -60,7 +67,7 @@ class _CocoObject:
     image_id: object
     box: list[float]  # xyxy pixels
     class_id: int
-    segmentation: object  # polygons, RLE, or None for a box only
+    segmentation: Segmentation
 
 
 class CocoLabels:
@@ -68,7 +75,7 @@ class CocoLabels:
     category-id order; crowd regions are left out, as pycocotools ignores them."""
 
     def __init__(self, path: Path):
-        self.path, self.warnings = path, []
+        self.path, self.warnings = path, list[str]()
         self.objects: dict[object, list[_CocoObject]] = {}
         for i, annotation in enumerate(self._read()):
             found = self._object(i, annotation)
@@ -107,7 +114,7 @@ class CocoLabels:
         segmentation = self._segmentation(i, annotation.get("segmentation"))
         return _CocoObject(i, image_id, [x, y, x + w, y + h], self.class_of[cid], segmentation)
 
-    def _segmentation(self, i: int, segmentation: object) -> object:
+    def _segmentation(self, i: int, segmentation: object) -> Segmentation:
         """Return polygons or RLE as given, None for a box only; refuse anything else."""
         where = f"{self.path}: annotations[{i}].segmentation"
         # Some exporters write [] or [[]] for an annotation that has only a box.
@@ -194,7 +201,7 @@ class YoloLabels:
 
     def __init__(self, images: list[Path], images_root: Path, folder: Path | None):
         self.images_root, self.folder = images_root, folder
-        self.class_names, self.warnings = None, []
+        self.class_names, self.warnings = None, list[str]()
         present = [label for label in map(self.label_file, images) if label.is_file()]
         if images and not present:
             expected = self.label_file(images[0])
@@ -220,7 +227,7 @@ class YoloLabels:
         """Return the objects of one image in pixels, with masks when every row is a polygon."""
         h, w = shape
         label = self.label_file(image_path)
-        boxes, classes, masks = [], [], []
+        boxes, classes, masks = [], [], list[np.ndarray | None]()
         for cls, values in _yolo_rows(label) if label.is_file() else []:
             classes.append(cls)
             if len(values) == 4:
@@ -272,7 +279,7 @@ class FolderLabels:
     as torchvision's ImageFolder), in sorted order."""
 
     def __init__(self, root: Path):
-        self.root, self.warnings = root, []
+        self.root, self.warnings = root, list[str]()
         self.class_names = sorted(p.name for p in root.iterdir() if p.is_dir())
         if not self.class_names:
             raise ReportgenError(f"{root}: dataset.labels: 'folders' expects one subfolder per class")
@@ -290,7 +297,7 @@ class MaskLabels:
 
     def __init__(self, images: list[Path], images_root: Path, folder: Path | None):
         self.images_root, self.folder = images_root, folder
-        self.class_names, self.warnings = None, []
+        self.class_names, self.warnings = None, list[str]()
         missing = [self.mask_file(image) for image in images if not self.mask_file(image).is_file()]
         if missing:
             raise ReportgenError(

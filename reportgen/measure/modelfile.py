@@ -16,7 +16,7 @@ MIB = 2**20
 def describe_onnx(path: Path) -> dict:
     """Return the ONNX file's size, its dominant initializer dtype, bytes per dtype and metadata."""
     model = onnx.load(str(path), load_external_data=False)
-    dtypes = Counter()
+    dtypes: Counter[str] = Counter()
     for init in model.graph.initializer:
         dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(init.data_type))
         dtypes[dtype.name] += int(np.prod(init.dims, dtype=np.int64)) * dtype.itemsize
@@ -58,7 +58,7 @@ def precision_of(model: onnx.ModelProto, dtypes: Counter) -> str:
     floats = {name: dtypes.get(name, 0) for name in ("float32", "float16", "bfloat16", "float64")}
     if not any(floats.values()):  # weights stored as inputs or none at all: the entry casts say it
         return _cast_precision(model)
-    return {"float16": "fp16", "bfloat16": "bf16"}.get(max(floats, key=floats.get), "fp32")
+    return {"float16": "fp16", "bfloat16": "bf16"}.get(max(floats, key=lambda name: floats[name]), "fp32")
 
 
 def _cast_precision(model: onnx.ModelProto) -> str:

@@ -17,6 +17,7 @@ from reportgen.analysis import comparable, score
 from reportgen.analysis.assess import Assessment, assess
 from reportgen.analysis.finding import speedup_of
 from reportgen.analysis.verdicts import Thresholds, dig, is_ok, ordered
+from reportgen.analysis.vocabulary import vocabulary
 from reportgen.config.backends import TORCH_KINDS
 from reportgen.report import answer_charts, charts, narrative, quality
 from reportgen.report.cells import Metric, change
@@ -34,6 +35,8 @@ HEADLINE = (
     Metric("map50", ("metrics", "map50"), "num", "higher", "accuracy"),
     Metric("map50_95", ("metrics", "map50_95"), "num", "higher", "accuracy"),
     Metric("mask_map50", ("metrics", "mask_map50"), "num", "higher", "accuracy"),
+    Metric("miou", ("metrics", "miou"), "num", "higher", "accuracy"),
+    Metric("pixel_accuracy", ("metrics", "pixel_accuracy"), "rate", "higher", "accuracy"),
     Metric("top1_accuracy", ("metrics", "top1_accuracy"), "rate", "higher", "accuracy"),
     Metric("top5_accuracy", ("metrics", "top5_accuracy"), "rate", "higher", "accuracy"),
     Metric("fps", ("fps",), "num", "higher", "speed"),
@@ -45,6 +48,7 @@ CHANGES = (
     Metric("latency_median", ("latency_ms", "median"), "ms", "lower", "speed"),
     Metric("speedup", ("speedup",), "ratio", "higher", "speed"),
     Metric("map50", ("metrics", "map50"), "num", "higher", "accuracy"),
+    Metric("miou", ("metrics", "miou"), "num", "higher", "accuracy"),
     Metric("top1_accuracy", ("metrics", "top1_accuracy"), "rate", "higher", "accuracy"),
     Metric("memory_peak", ("memory_mb", "peak"), "mb", "lower", "memory"),
     Metric("file_size", ("file_size_mb",), "mb", "lower", "size"),
@@ -55,8 +59,10 @@ CHANGES = (
 def headline(results: Document, judged: Assessment, loc: Locale) -> list[dict]:
     """Return the headline table: per metric, the reference's value and each backend's with its change."""
     (ref_name, ref), *others = ordered(results)
-    th, rows = judged.thresholds, []
+    th, rows, vocab = judged.thresholds, [], vocabulary(results)
     for m in HEADLINE:
+        if m.path[-1] in quality.TOP5 and not vocab.top5:
+            continue  # 100% by construction with five classes or fewer
         fmt = getattr(loc, m.kind)
         values = {name: dig(b, m.path) for name, b in ordered(results)}
         if all(v is None for v in values.values()):
@@ -88,7 +94,7 @@ def headline(results: Document, judged: Assessment, loc: Locale) -> list[dict]:
         rows.append(
             {
                 "id": m.id,
-                "label": loc.t(m.label),
+                "label": loc.t(m.label, **quality.words(results, loc)),
                 "better": loc.t(f"better.{m.better}"),
                 "reference": fmt(values[ref_name]) if is_ok(ref) else loc.t(f"status.{ref['status']}"),
                 "cells": cells,
@@ -125,7 +131,7 @@ def changes(results: Document, previous: Document, th: Thresholds, loc: Locale) 
         rows.append({"backend": name, "cells": cells})
     names, old_names = set(results["backends"]), set(previous["backends"])
     return {
-        "metrics": [loc.t(m.label) for m in metrics],
+        "metrics": [loc.t(m.label, **quality.words(results, loc)) for m in metrics],
         "rows": rows,
         "added": [n for n in results["backend_order"] if n not in old_names],
         "removed": [n for n in previous["backend_order"] if n not in names],
@@ -197,7 +203,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
     """Return everything report.html shows beyond the results document itself."""
     judged = assess(results)
     th, scores = judged.thresholds, list(judged.scores)
-    backends = ordered(results)
+    backends, vocab = ordered(results), vocabulary(results)
     verdicts = narrative.verdicts(judged, loc)
     found = narrative.findings_view(judged, loc)
     best = narrative.recommended(judged)
@@ -205,11 +211,11 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "latency": charts.latency_figure(results, loc),
         "rounds": charts.rounds_figure(results, loc),
         "states": charts.states_figure(results, loc),
-        "fps": charts.fps_figure(results, judged.speedups, loc),
+        "fps": charts.fps_figure(results, judged.speedups, loc, quality.words(results, loc)["rate"]),
         "batch": charts.batch_figure(results, loc),
         "memory": charts.memory_figure(results, loc),
         "size": charts.size_figure(results, loc),
-        "agreement": answer_charts.agreement_figure(results, th.min_match_rate, loc),
+        "agreement": answer_charts.agreement_figure(results, th.min_match_rate, loc, vocab.top5),
         "confidence": answer_charts.confidence_delta_figure(results, loc),
         "score": charts.score_figure(scores, score.WEIGHTS, loc),
     }
@@ -227,8 +233,11 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "headline": headline(results, judged, loc),
         "speedups": judged.speedups,
         "findings": found,
+        "vocabulary": vocab,
+        "words": quality.words(results, loc),
         "dataset": quality.dataset_sentence(results, loc),
         "metrics": quality.metric_rows(results, loc),
+        "per_class": quality.per_class(results, loc),
         "parity": quality.parity_table(results, th, loc),
         "outputs": quality.outputs(results),
         "divergences": quality.divergences(results),

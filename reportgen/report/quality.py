@@ -1,5 +1,6 @@
 """The quality section of a report: the metrics each task measured, the parity table with the columns
-the task has, where outputs first diverge, and the example images with their differences marked.
+the task has, where outputs first diverge, and the example images with their differences marked; and
+the words every section names the inputs and answers with (analysis/vocabulary.py, in the page's language).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import numpy as np
 
 from reportgen.analysis.nothing import compared
 from reportgen.analysis.verdicts import Thresholds, is_ok, ordered
+from reportgen.analysis.vocabulary import Vocabulary, vocabulary
+from reportgen.analysis.vocabulary import words as nouns
 from reportgen.measure.detections import Detections
 from reportgen.measure.parity import match_detections
 from reportgen.report.locale import Locale
@@ -25,13 +28,15 @@ METRICS = (
     ("map50", "num"),
     ("map50_95", "num"),
     ("mask_map50", "num"),
+    ("miou", "num"),
+    ("pixel_accuracy", "rate"),
     ("top1_accuracy", "rate"),
     ("top5_accuracy", "rate"),
     ("images", "num"),
     ("ground_truth_objects", "num"),
 )
 # The parity columns a task may have: detection and segmentation match detections, classification
-# compares top classes, every task compares raw outputs.
+# compares top classes, semantic segmentation the class of each pixel, every task compares raw outputs.
 PARITY = (
     ("allclose", "yes_no"),
     ("max_abs_diff", "sci"),
@@ -45,16 +50,44 @@ PARITY = (
     ("top1_agreement", "agreement"),
     ("top5_overlap", "rate"),
     ("max_abs_probability_delta", "sci"),
+    ("pixel_agreement", "agreement"),
+    ("changed_pixel_share", "rate"),
+    ("miou_vs_reference", "num"),
 )
+# Figures that mean nothing with five classes or fewer (Vocabulary.top5).
+TOP5 = ("top5_accuracy", "top5_overlap")
+# Per-class lists a task may report: IoU against label masks, or without labels the share of pixels.
+PER_CLASS = ("per_class_iou", "class_pixel_share")
 # A picture in the results document must be an image data URI, nothing a browser would execute.
 _PICTURE = re.compile(r"data:image/(?:jpeg|png|webp);base64,[A-Za-z0-9+/]+={0,2}")
 
 
+def words(results: Document, loc: Locale) -> dict[str, str]:
+    """Return the nouns of this document in the page's language (analysis.vocabulary.words), the quality
+    section's title, the task's name and what the parity score counts."""
+    vocab = vocabulary(results)
+    found = nouns(vocab, loc.t)
+    task = results["model"]["task"]
+    return {
+        **found,
+        "quality_title": loc.t(f"section.quality.{vocab.answers}"),
+        "task": loc.t(f"task.{task}", item=found["item"]) if loc.has(f"task.{task}") else task,
+        "measure": loc.t(f"score.measure.{vocab.answers}"),
+        "accuracy": loc.t(f"score.accuracy.{vocab.answers}"),
+    }
+
+
+def _shown(key: str, vocab: Vocabulary) -> bool:
+    return vocab.top5 or key not in TOP5
+
+
 def metric_rows(results: Document, loc: Locale) -> list[dict]:
     """Return one row per accuracy metric any backend reported: its name and each backend's value."""
-    backends = ordered(results)
+    backends, vocab = ordered(results), vocabulary(results)
     rows = []
     for key, kind in METRICS:
+        if not _shown(key, vocab):
+            continue
         values = [b["metrics"].get(key) if is_ok(b) else None for _, b in backends]
         if all(v is None for v in values):
             continue
@@ -62,8 +95,28 @@ def metric_rows(results: Document, loc: Locale) -> list[dict]:
             getattr(loc, kind)(v) if is_ok(b) else loc.t(f"status.{b['status']}")
             for v, (_, b) in zip(values, backends)
         ]
-        rows.append({"id": key, "label": loc.t(f"metric.{key}"), "cells": cells})
+        label = nouns(vocab, loc.t)["items_title"] if key == "images" else loc.t(f"metric.{key}")
+        rows.append({"id": key, "label": label, "cells": cells})
     return rows
+
+
+def per_class(results: Document, loc: Locale) -> dict | None:
+    """Return the per-class table (IoU per class, or the share of pixels per class): one row per class,
+    named as the model names it, one cell per backend; None where the task reports no such list."""
+    backends = ordered(results)
+    for key in PER_CLASS:
+        lists = [(b["metrics"] or {}).get(key) if is_ok(b) else None for _, b in backends]
+        if any(isinstance(v, list) for v in lists):
+            break
+    else:
+        return None
+    count = max(len(v) for v in lists if isinstance(v, list))
+    names = results["model"].get("class_names") or []
+    rows = []
+    for i in range(count):
+        cells = [loc.num(v[i]) if isinstance(v, list) and i < len(v) else loc.text(None) for v in lists]
+        rows.append({"name": names[i] if i < len(names) else str(i), "cells": cells})
+    return {"id": key, "caption": loc.t(f"metric.{key}"), "rows": rows}
 
 
 def _parity_cell(kind: str, key: str, p: Parity, th: Thresholds, loc: Locale) -> dict:
@@ -97,9 +150,9 @@ def _parity_cell(kind: str, key: str, p: Parity, th: Thresholds, loc: Locale) ->
 
 def parity_table(results: Document, th: Thresholds, loc: Locale) -> dict:
     """Return the parity table: the columns this task measured, one row per non-reference backend."""
-    candidates = ordered(results)[1:]
+    candidates, vocab = ordered(results)[1:], vocabulary(results)
     measured = [b["parity"] for _, b in candidates if is_ok(b) and b["parity"]]
-    columns = [(key, kind) for key, kind in PARITY if any(key in p for p in measured)]
+    columns = [(key, kind) for key, kind in PARITY if _shown(key, vocab) and any(key in p for p in measured)]
     rows = []
     for name, b in candidates:
         if not is_ok(b):
@@ -111,7 +164,11 @@ def parity_table(results: Document, th: Thresholds, loc: Locale) -> dict:
         else:
             cells = [_parity_cell(kind, key, b["parity"], th, loc) for key, kind in columns]
             rows.append({"backend": name, "failed": False, "error": None, "cells": cells})
-    return {"columns": [loc.t(f"parity.{key}") for key, _ in columns], "rows": rows}
+    return {
+        "columns": [loc.t(f"parity.{key}") for key, _ in columns],
+        "ids": [key for key, _ in columns],
+        "rows": rows,
+    }
 
 
 def outputs(results: Document) -> list[tuple[str, str, dict]]:
@@ -211,8 +268,10 @@ def dataset_sentence(results: Document, loc: Locale) -> str:
     seed, image_size, path or shape, the sentence reads where the source has them)."""
     data = results["dataset"]
     source = data["source"]
+    found = nouns(vocabulary(results), loc.t)
     values = {
-        "images": loc.num(data["images"]),
+        "count": loc.num(data["images"]),
+        "items": found["items"],
         "seed": loc.text(data.get("seed")),
         "size": loc.text(data.get("image_size")),
         "objects": loc.num(data.get("objects")),
@@ -228,7 +287,7 @@ def dataset_sentence(results: Document, loc: Locale) -> str:
     if data.get("objects") is not None and source != "synthetic":
         sentence += " " + loc.t("quality.dataset.objects", objects=values["objects"])
     if data["labelled"] is False:
-        sentence += " " + loc.t("quality.unlabelled")
+        sentence += " " + loc.t("quality.unlabelled", items=found["items"])
     return sentence
 
 
