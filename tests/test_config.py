@@ -1425,3 +1425,22 @@ def test_each_documented_constraint_is_enforced(tmp_path, monkeypatch, key, data
         assert not [found for found in lines if found.startswith(loc)], lines
     else:
         assert any(found.startswith(line) for found in lines), lines
+
+
+def test_each_kinds_choices_are_the_ones_its_runtime_maps():
+    # The config model declares a kind's choices; its runtime module maps each to the runtime's own name.
+    import importlib.util
+    import typing
+
+    from reportgen.measure.worker.backends import availability
+    from reportgen.measure.worker.backends.onnxruntime import OPTIMIZATION_LEVELS
+
+    def choices(kind: str, key: str) -> set[str]:
+        return set(typing.get_args(MODELS[kind].model_fields[key].annotation))
+
+    assert choices("onnxruntime", "provider") == set(availability.ORT_PROVIDERS)
+    assert choices("onnxruntime", "graph_optimization") == set(OPTIMIZATION_LEVELS)
+    assert choices("openvino", "device") == set(availability.OPENVINO_DEVICES)
+    assert {kind for kind, model in MODELS.items() if model.from_source} == {"pytorch", "torch_compile"}
+    for kind in MODELS:  # the worker finds each kind's runtime by its name
+        assert importlib.util.find_spec(f"reportgen.measure.worker.backends.{kind}") is not None, kind
