@@ -17,7 +17,7 @@ IQR_TO_STD = 0.7413  # IQR x 0.7413 estimates the standard deviation of a normal
 BOOTSTRAP_SEED = 0  # fixed: the same samples always give the same interval (deterministic pages)
 
 
-def summarize(samples_ms: list[float]) -> dict:
+def summarize(samples_ms: Sequence[float] | np.ndarray) -> dict:
     """Return median, mean, p90, p99, std, min, max, n, cv and the raw samples (ms)."""
     a = np.asarray(samples_ms, dtype=np.float64)
     mean = float(a.mean())
@@ -91,7 +91,9 @@ def _bootstrap_medians(rounds: Sequence[np.ndarray], rng: np.random.Generator) -
 
 
 def speedup_interval(
-    reference: Sequence[Sequence[float]], candidate: Sequence[Sequence[float]], confidence: float = 0.95
+    reference: Sequence[Sequence[float] | np.ndarray],
+    candidate: Sequence[Sequence[float] | np.ndarray],
+    confidence: float = 0.95,
 ) -> list[float]:
     """Return an interval of the speed-up median(reference) / median(candidate) (>1: candidate faster).
 
@@ -217,7 +219,9 @@ def paired_speedup(
     return None if found is None else _estimate(*found, confidence)
 
 
-def _paired_replicates(found: Sequence[Pair], seed: int = BOOTSTRAP_SEED) -> tuple | None:
+def _paired_replicates(
+    found: Sequence[Pair], seed: int = BOOTSTRAP_SEED
+) -> tuple[float, np.ndarray, int] | None:
     """Return (log speed-up, its bootstrap replicates, pairs) of some pairs, or None with fewer than two."""
     rounds = paired_log_ratios(found)
     if len(found) < 2:
@@ -342,10 +346,10 @@ def _replicates(
         paired = _paired_replicates(in_fast_state(pairs(ref, cand), ref), seed)
         if paired is not None:
             return paired
-    ref, cand = (_rounds_of(b) for b in (reference, candidate))
-    value = np.log(np.median([np.median(r) for r in ref]) / np.median([np.median(r) for r in cand]))
+    ref_r, cand_r = (_rounds_of(b) for b in (reference, candidate))  # samples round by round
+    value = np.log(np.median([np.median(r) for r in ref_r]) / np.median([np.median(r) for r in cand_r]))
     rng = np.random.default_rng(seed)
-    replicates = np.log(_bootstrap_medians(ref, rng) / _bootstrap_medians(cand, rng))
+    replicates = np.log(_bootstrap_medians(ref_r, rng) / _bootstrap_medians(cand_r, rng))
     return float(value), replicates, 0
 
 
@@ -386,10 +390,10 @@ def speedups_by_state(
         [p for p in found if not slow.intersection(p.neighbours)],
         [p for p in found if slow.issuperset(p.neighbours)],
     )
-    fast, slow = (_paired_replicates(part) if len(part) >= MIN_STATE_PAIRS else None for part in split)
+    in_fast, in_slow = (_paired_replicates(part) if len(part) >= MIN_STATE_PAIRS else None for part in split)
     return (
-        None if fast is None else _estimate(*fast, confidence),
-        None if slow is None else _estimate(*slow, confidence),
+        None if in_fast is None else _estimate(*in_fast, confidence),
+        None if in_slow is None else _estimate(*in_slow, confidence),
     )
 
 
