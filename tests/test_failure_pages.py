@@ -98,9 +98,10 @@ def test_an_export_failure_is_said_once_at_the_top(export_failure):
         assert KEY_LINE not in section(page, anchor)
     for anchor in ("speed", "memory"):
         assert KEY_LINE not in section(page, anchor)
-    # The whole page: the key finding, its cause, and the ONNX file's own paragraph (size section);
-    # before, it was printed in every verdict, every finding and every table row of each backend.
-    assert text_of(page).count(KEY_LINE) == 3
+    # The whole page: the key finding and its cause; the size section points at it (before, the line
+    # was printed in every verdict, every finding and every table row of each backend).
+    assert text_of(page).count(KEY_LINE) == 2
+    assert "The ONNX export failed (the finding at the top says why)." in text_of(section(page, "size"))
     judged = assess(export_failure)
     assert judged.recommendation is None
     assert [f["key"] for f in judged.findings if f["severity"] == "fail"] == ["backend.step/export"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
+from reportgen.analysis.nothing import compared
 from reportgen.report.charts import (
     backend_color,
     base_layout,
@@ -18,7 +19,7 @@ from reportgen.report.charts import (
     with_legend,
 )
 from reportgen.report.locale import Locale
-from reportgen.results.schema import Document
+from reportgen.results.schema import Document, Parity
 
 
 def _parities(results: Document) -> list[tuple[int, str, Mapping[str, Any]]]:
@@ -58,7 +59,8 @@ def agreement_figure(results: Document, min_match_rate: float, loc: Locale, top5
         return None
     (main, companion, main_label, companion_label), rows = measured[0]
     names = [plain_label(n) for _, n, _ in rows]
-    shares = [100 * p[main] for _, _, p in rows]
+    # 0 of 0 detections agree on nothing: no dot (the table says "0 of 0"), never 100%.
+    shares = [None if compared(cast(Parity, p)) == 0 else 100 * p[main] for _, _, p in rows]
     data = [
         {
             "type": "scatter",
@@ -84,7 +86,10 @@ def agreement_figure(results: Document, min_match_rate: float, loc: Locale, top5
                 "marker": {"size": 10, "color": "#888888", "symbol": "diamond-open", "line": {"width": 2}},
             }
         )
-    low = min([*shares, *(100 * v for v in others if v is not None), 100 * min_match_rate])
+    low = min(
+        [*(v for v in shares if v is not None), *(100 * v for v in others if v is not None)]
+        + [100 * min_match_rate]
+    )
     layout = base_layout(
         loc.t("chart.agreement.title"), loc.t("chart.axis.percent"), loc.t("chart.axis.backend")
     )

@@ -238,6 +238,8 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "dataset": quality.dataset_sentence(results, loc),
         "metrics": quality.metric_rows(results, loc),
         "per_class": quality.per_class(results, loc),
+        # The export's own line is the top finding's evidence (analysis/steps.py): not a third copy.
+        "export_told": any(f["key"] == "backend.step/export" for f in judged.findings),
         "parity": quality.parity_table(results, th, loc),
         "outputs": quality.outputs(results),
         "divergences": quality.divergences(results),
