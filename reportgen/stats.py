@@ -6,11 +6,13 @@ the analysis and the regression gate judge speed-ups with the same intervals. nu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+Entry = Mapping[str, Any]  # a backend entry of a results document (results.schema.Backend)
 BOOTSTRAP_RESAMPLES = 2000
 MIN_SLICE_SAMPLES = 4  # a slice's interquartile range from fewer says little
 IQR_TO_STD = 0.7413  # IQR x 0.7413 estimates the standard deviation of a normal distribution
@@ -309,7 +311,7 @@ def speed_states(series: Sequence[Slice]) -> States:
     return States(fast_ms, slow_ms, share, int(np.count_nonzero(np.diff(slow))), tuple(bool(x) for x in slow))
 
 
-def speedup(reference: dict, candidate: dict, confidence: float = 0.95) -> Speedup:
+def speedup(reference: Entry, candidate: Entry, confidence: float = 0.95) -> Speedup:
     """Return a measured candidate's speed-up over the reference: the one estimate every speed verdict,
     the tie rule, the recommendation and the report read.
 
@@ -321,7 +323,7 @@ def speedup(reference: dict, candidate: dict, confidence: float = 0.95) -> Speed
 
 
 def relative_speedup(
-    old_reference: dict, old: dict, new_reference: dict, new: dict, confidence: float = 0.95
+    old_reference: Entry, old: Entry, new_reference: Entry, new: Entry, confidence: float = 0.95
 ) -> Speedup:
     """Return how much faster NEW runs than OLD (>1: faster) measured against the reference beside each.
 
@@ -337,7 +339,7 @@ def relative_speedup(
 
 
 def _replicates(
-    reference: dict, candidate: dict, seed: int = BOOTSTRAP_SEED
+    reference: Entry, candidate: Entry, seed: int = BOOTSTRAP_SEED
 ) -> tuple[float, np.ndarray, int]:
     """Return (log speed-up, bootstrap replicates, pairs) of two backend entries: paired when both
     have slices, else from their rounds (pairs 0)."""
@@ -353,12 +355,12 @@ def _replicates(
     return float(value), replicates, 0
 
 
-def _rounds_of(backend: dict) -> list[np.ndarray]:
+def _rounds_of(backend: Entry) -> list[np.ndarray]:
     """Return a backend entry's samples round by round (each round record counts its samples)."""
     return split_rounds(backend["latency_ms"]["samples"], [r["n"] for r in backend["rounds"]])
 
 
-def unpaired_speedup(old: dict, new: dict, confidence: float = 0.95) -> Speedup:
+def unpaired_speedup(old: Entry, new: Entry, confidence: float = 0.95) -> Speedup:
     """Return how much faster NEW runs than OLD (>1: faster) from the two entries' rounds, unpaired:
     for one backend in two documents when nothing measured beside both can cancel the machine's
     states (the hierarchical bootstrap over rounds keeps them inside the interval)."""
@@ -369,7 +371,7 @@ def unpaired_speedup(old: dict, new: dict, confidence: float = 0.95) -> Speedup:
 
 
 def speedups_by_state(
-    reference: dict, candidate: dict, confidence: float = 0.95
+    reference: Entry, candidate: Entry, confidence: float = 0.95
 ) -> tuple[Speedup | None, Speedup | None]:
     """Return the paired speed-up over the pairs timed in the reference's fast state and over those in
     its slow state (speed_states; a pair counts where every reference slice beside it was in that
@@ -397,7 +399,7 @@ def speedups_by_state(
     )
 
 
-def round_speedups(reference: dict, candidate: dict) -> list[float]:
+def round_speedups(reference: Entry, candidate: Entry) -> list[float]:
     """Return the paired speed-up of each round (fresh process) of the candidate, over its pairs among
     the machine's fast state: how far the processes disagree once the states are cancelled
     (their round medians also differ by the states each round happened to see). Empty without slices."""

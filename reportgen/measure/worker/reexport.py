@@ -13,6 +13,7 @@ import contextlib
 import io
 import warnings
 from pathlib import Path
+from typing import Any
 
 import onnx
 import torch
@@ -51,7 +52,8 @@ def _export(
     """Export quietly into one self-contained file: the exporters print advice to stdout, and the
     legacy one warns that it is deprecated (it is chosen here because the file was made with it)."""
     args, kwargs = call
-    options = {"input_names": inputs, "kwargs": kwargs or None, **({"opset_version": opset} if opset else {})}
+    options: dict[str, Any] = {"input_names": inputs, "kwargs": kwargs or None}
+    options |= {"opset_version": opset} if opset else {}
     with contextlib.redirect_stdout(io.StringIO()), torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         if exporter == "dynamo":
