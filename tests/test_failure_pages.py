@@ -26,15 +26,20 @@ ROOT = Path(__file__).parents[1]
 QUICK = "max_time_s: 1"  # the fewest rounds the plan allows
 
 
-def run(tmp: Path, name: str, body: str, extra: str = "") -> tuple[subprocess.CompletedProcess, Path]:
-    """Run `reportgen run` on a config beside tests/factories; return the process and results path."""
+def run(
+    tmp: Path, name: str, body: str, extra: str = "", build: bool = False
+) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run `reportgen run` (or `build`, into tmp/site) on a config beside tests/factories; return the
+    process and the results path."""
     config = FACTORIES / f".tmp-{tmp.name}-{name}.yaml"
     measurement = f"measurement: {{{QUICK}{extra}}}\n"
-    config.write_text(f"version: {name}\n" + textwrap.dedent(body) + measurement)
-    out = tmp / f"{name}.json"
+    site = f"site: {{dir: {tmp / 'site'}}}\n" if build else ""
+    config.write_text(f"version: {name}\n" + textwrap.dedent(body) + measurement + site)
+    out = tmp / "site" / name / "results.json" if build else tmp / f"{name}.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's reportgen
     try:
-        command = [sys.executable, "-m", "reportgen", "run", "-c", str(config), "-o", str(out)]
+        where = ["build"] if build else ["run", "-o", str(out)]
+        command = [sys.executable, "-m", "reportgen", *where, "-c", str(config)]
         result = subprocess.run(command, capture_output=True, text=True, cwd=tmp, timeout=300, env=env)
     finally:
         config.unlink()
@@ -216,3 +221,23 @@ def test_the_failure_page_in_a_browser(export_failure, chromium_browser, tmp_pat
     assert "The ONNX export failed" in first and KEY_LINE in first
     assert badges == ["not measured: the export failed"] * 2
     assert overflow <= 0
+
+
+NO_LOGITS = """\
+model: {source: factory, factory: "factories.nothing:no_logits", task: classification, input_size: 32}
+dataset: {source: synthetic, images: 6}
+backends: [{name: pytorch, kind: pytorch}, {name: onnxruntime, kind: onnxruntime}]
+"""
+
+
+def test_outputs_no_task_can_decode_still_write_results_and_report(tmp_path):
+    # Logits of zero classes: the task's decoder raises after every round was measured. Exit 1, with
+    # the results and the page saying why, not a traceback with nothing written.
+    result, out = run(tmp_path, "no-logits", NO_LOGITS, build=True)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    doc = read_results(out)
+    error = doc["backends"]["pytorch"]["error"]
+    assert error.startswith("its outputs could not be decoded as task classification: ValueError")
+    page = (out.parent / "index.html").read_text(encoding="utf-8")
+    assert "The reference pytorch failed" in text_of(page)

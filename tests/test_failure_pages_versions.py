@@ -51,18 +51,18 @@ def test_the_same_run_twice_is_compared(demo):
 
 def test_another_task_is_not_compared_and_says_so(demo):
     newer = _next(demo)
-    newer["model"]["task"] = "raw"
+    newer["model"]["task"] = "detection"
     (change,) = run_changes(demo, newer)
-    assert change.sentence() == "not compared: the task changed from segmentation to raw"
+    assert change.sentence() == "not compared: the task changed from segmentation to detection"
     view = changes(newer, demo, Thresholds.of(newer), Locale("en"))
     assert view["rows"] == []
-    assert view["not_compared"] == ["Not compared: the task changed from segmentation to raw."]
+    assert view["not_compared"] == ["Not compared: the task changed from segmentation to detection."]
     page = render_report(newer, demo)
     section = re.search(r'<section id="changes">.*?</section>', page, flags=re.S).group(0)
-    assert "Not compared: the task changed from segmentation to raw." in section
+    assert "Not compared: the task changed from segmentation to detection." in section
     assert "<table" not in section and "No backend was measured in both" not in section
     korean = render_report(newer, demo, locale="ko")
-    assert "비교하지 않음: 작업이 segmentation에서 raw(으)로 바뀌었습니다." in korean
+    assert "비교하지 않음: 작업이 segmentation에서 detection(으)로 바뀌었습니다." in korean
 
 
 def test_the_gate_judges_nothing_across_another_model(demo):

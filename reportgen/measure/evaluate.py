@@ -25,9 +25,7 @@ def document(
     """Return the results document (without findings) of one run."""
     settings = task_settings(config)
     raw = {name: _reject_nonfinite(r) for name, r in raw.items()}
-    decoded = {
-        name: _decode(r, config.model.task, settings, data) for name, r in raw.items() if r["status"] == "ok"
-    }
+    decoded = _decode_all(raw, config.model.task, settings, data)
     backends = {
         b.name: _backend_entry(config, b, raw[b.name], files[b.name], decoded, data, settings)
         for b in config.backends
@@ -91,6 +89,22 @@ def _reject_nonfinite(raw: dict) -> dict:
     if not bad:
         return raw
     return {**raw, "status": "failed", "error": f"its outputs hold {bad} NaN or infinite values"}
+
+
+def _decode_all(raw: dict, task: str, settings: dict, data: Dataset) -> dict:
+    """Return every successful backend's decoded outputs. A backend whose outputs the task cannot
+    decode fails with why, in ``raw`` (exit 1 still writes the results and the report), instead of
+    ending the run in a traceback after every round was measured."""
+    decoded = {}
+    for name, r in raw.items():
+        if r["status"] != "ok":
+            continue
+        try:
+            decoded[name] = _decode(r, task, settings, data)
+        except Exception as e:  # noqa: BLE001 - whatever the decoder raises is this backend's failure
+            error = f"its outputs could not be decoded as task {task}: {type(e).__name__}: {e}"
+            raw[name] = {**r, "status": "failed", "error": error[:500]}
+    return decoded
 
 
 def _decode(raw: dict, task: str, settings: dict, data: Dataset) -> dict:

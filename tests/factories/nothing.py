@@ -42,3 +42,14 @@ def blind_detector() -> nn.Module:
             branch[-1].weight.zero_()
             branch[-1].bias.fill_(-12.0)
     return model.eval()
+
+
+class NoLogits(nn.Module):
+    """A classifier head of zero classes: its logits hold no value, so no class can be decoded."""
+
+    def forward(self, x):
+        return x.flatten(1)[:, :0]
+
+
+def no_logits() -> nn.Module:
+    return NoLogits().eval()
