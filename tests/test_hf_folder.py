@@ -176,3 +176,15 @@ def test_random_samples_of_an_image_model_are_its_pixel_values(tmp_path):
         ConfigError, match=r"dataset\.source: text does not fit ViTForImage.*'synthetic', 'folder'"
     ):
         inputs.specs(config(vit, text))
+
+
+def test_a_focal_loss_detector_scores_classes_with_a_sigmoid(tmp_path):
+    rtdetr = folder(tmp_path, "RTDetrForObjectDetection", "rt_detr", use_focal_loss=True)
+    synthetic = {"source": "synthetic", "images": 2}
+    assert task_settings(config(rtdetr, synthetic, task="set_detection"))["outputs"] == {
+        "logits": "sigmoid_logits"
+    }
+    chosen = config(rtdetr, synthetic, task="set_detection", outputs={"logits": "logits"})
+    assert task_settings(chosen)["outputs"] == {"logits": "logits"}  # the config's own roles win
+    detr = folder(tmp_path, "DetrForObjectDetection", "detr")  # softmax with a no-object class
+    assert task_settings(config(detr, synthetic, task="set_detection"))["outputs"] == {}

@@ -65,6 +65,35 @@ def _small(kind: str):
             num_labels=4,
         )
         return t.YolosForObjectDetection(config)
+    if kind == "detr":  # a ResNet backbone from transformers itself (no timm)
+        backbone = t.ResNetConfig(
+            embedding_size=8, hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1], out_features=["stage4"]
+        )
+        config = t.DetrConfig(
+            use_timm_backbone=False,
+            backbone_config=backbone,
+            use_pretrained_backbone=False,
+            d_model=32,
+            encoder_layers=1,
+            decoder_layers=1,
+            encoder_attention_heads=2,
+            decoder_attention_heads=2,
+            encoder_ffn_dim=64,
+            decoder_ffn_dim=64,
+            num_queries=10,
+            num_labels=4,
+        )
+        return t.DetrForObjectDetection(config)
+    if kind == "upernet":  # a ConvNeXt backbone under a UperNet head
+        backbone = t.ConvNextConfig(
+            hidden_sizes=[8, 16, 32, 64],
+            depths=[1, 1, 1, 1],
+            out_features=["stage1", "stage2", "stage3", "stage4"],
+        )
+        config = t.UperNetConfig(
+            backbone_config=backbone, hidden_size=16, auxiliary_in_channels=32, num_labels=5
+        )
+        return t.UperNetForSemanticSegmentation(config)
     config = t.BertConfig(
         vocab_size=100,
         hidden_size=32,
@@ -121,6 +150,25 @@ def test_yolos_reports_box_matching_and_map_without_its_hidden_state(tmp_path):
     assert "map50" in backend["metrics"] and backend["metrics"]["ground_truth_objects"] > 0
     assert backend["parity"]["detection_match_rate"] > 0.9
     assert {"logits", "pred_boxes", "last_hidden_state"} <= set(backend["parity"]["outputs"])
+
+
+def test_detr_with_its_own_resnet_backbone_reports_box_matching_and_map(tmp_path):
+    document = _build(
+        tmp_path,
+        "detr",
+        {"task": "set_detection", "input_size": 64},
+        {},
+        postprocess={"conf_threshold": 0.05},
+    )
+    backend = document["backends"]["onnxruntime"]
+    assert "map50" in backend["metrics"] and backend["metrics"]["detections_per_image"] > 0
+    assert backend["parity"]["detection_match_rate"] > 0.9
+
+
+def test_upernet_on_a_convnext_backbone_reports_miou(tmp_path):
+    document = _build(tmp_path, "upernet", {"task": "semantic_segmentation", "input_size": 64}, {})
+    backend = document["backends"]["onnxruntime"]
+    assert len(backend["metrics"]["per_class_iou"]) == 5 and backend["parity"]["pixel_agreement"] > 0.99
 
 
 def test_vit_classifies_the_one_shape_images(tmp_path):

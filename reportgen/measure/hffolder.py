@@ -72,6 +72,18 @@ def normalization(model) -> tuple[list[float], list[float]]:
     return processor.get("image_mean", model.mean), processor.get("image_std", model.std)
 
 
+def output_roles(model) -> dict[str, str]:
+    """Return the output roles a Hugging Face detector's config.json implies, unless model.outputs gives
+    the class scores one: focal-loss detectors (RT-DETR, D-FINE, Deformable/Conditional/DAB DETR) score
+    each class with a sigmoid and have no no-object class, so their ``logits`` are ``sigmoid_logits``."""
+    given = set((model.outputs or {}).values())
+    if model.source != "huggingface" or model.task != "set_detection" or given & {"logits", "sigmoid_logits"}:
+        return {}
+    config = read_json(model.checkpoint, "config.json") or {}
+    focal = config.get("use_focal_loss") is True or "focal_alpha" in config
+    return {"logits": "sigmoid_logits"} if focal else {}
+
+
 @functools.lru_cache(maxsize=8)  # specs() asks for every job; the file is parsed once
 def forward_parameters(folder: str | Path) -> tuple[str, list[str]]:
     """Return the folder's class name and its forward()'s parameter names (self and ** left out)."""

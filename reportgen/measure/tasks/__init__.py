@@ -47,7 +47,8 @@ def task_module(task: str) -> ModuleType:
 
 def task_settings(config: Config) -> dict:
     """Return what the task code needs from the config (pre-processing, decoding, matching); a Hugging
-    Face model folder's image processor gives the size and normalization the config leaves at defaults."""
+    Face model folder's image processor gives the size and normalization the config leaves at defaults,
+    its config.json a detector's class-score role."""
     mean, std = hffolder.normalization(config.model)
     return {
         "input_size": hffolder.image_size(config.model),
@@ -56,7 +57,7 @@ def task_settings(config: Config) -> dict:
         **config.postprocess.model_dump(),
         "match_iou": config.parity.match_iou,
         "near_threshold_band": config.parity.near_threshold_band,
-        "outputs": config.model.outputs or {},
+        "outputs": {**hffolder.output_roles(config.model), **(config.model.outputs or {})},
     }
 
 

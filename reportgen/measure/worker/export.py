@@ -99,7 +99,10 @@ def _onnx(model, example, names: list[str], job: dict) -> dict:
     except Exception as e:  # an export failure is data: the reference backend still runs
         # The full text goes to the log (export.log beside the job); the results keep its key lines.
         print(preflight.plain(_chain(e)), file=sys.stderr)
-        return {**common, "status": "failed", "error": export_error(e, model, job["inputs"])}
+        error = export_error(e, model, job["inputs"])
+        if not given and job["exporter"] == "dynamo":  # e.g. Swin's views: the TorchScript tracer exports it
+            error += " (export.exporter: legacy, the TorchScript-based exporter, may export this model)"
+        return {**common, "status": "failed", "error": error}
     opset = next(
         (
             o.version
