@@ -207,3 +207,26 @@ def test_real_models_findings_speak_of_what_they_measure(hf_documents, locale):
     segformer = site.render_report(hf_documents["segformer"], locale=locale)
     assert found(IMAGE_WORDS[locale] + "|" + TOP5, bert) == [] and found(TOP5, vit) == []
     assert found(DETECTION_WORDS[locale], bert) + found(DETECTION_WORDS[locale], segformer) == []
+
+
+@pytest.mark.browser
+def test_segmentation_and_token_pages_render_in_a_browser(chromium_browser, demo, tmp_path):
+    from test_browser import _open
+
+    from reportgen.release import archive
+
+    site_dir = tmp_path / "site"
+    for version, doc, locale in (("0.1.0", semantic(demo), "en"), ("0.2.0", sequences(demo), "ko")):
+        doc = {**doc, "version": version, "locale": locale}
+        archive.build_site(site_dir, doc, f"version: {version}\n", locale=locale)
+        page = site_dir / version / "index.html"
+        figures = page_figures(page.read_text(encoding="utf-8"))
+        charts = len(figures)
+        dots = {"en": "pixels with the same class (%)", "ko": "top-1 클래스 일치 (%)"}[locale]
+        assert figures["chart-agreement"]["data"][0]["name"] == dots
+        # Every chart draws (the pixel agreement among them), no console error, the per-class table
+        # and the parity table scroll inside a phone's width.
+        seen = _open(chromium_browser, page.as_uri(), charts)
+        _open(chromium_browser, page.as_uri(), charts, width=375)
+        title = {"en": "Segmentation quality and parity", "ko": "분류 품질과 출력 일치"}[locale]
+        assert title in seen["headings"]
