@@ -154,6 +154,31 @@ CASES: list[tuple[str, Make, str]] = [
         doc(put(f"{LAT}.median", "3.4")),
         f"{LAT}.median: expected a positive number, got '3.4'",
     ),
+    # --- issue 20: whether a backend's answers vary (no verdict on nothing) ------------------------
+    (
+        "answers-distinct-negative",
+        doc(
+            put(
+                "backends.onnxruntime.answers", {"samples": 4, "constant_outputs": False, "distinct_top1": -1}
+            )
+        ),
+        "backends.onnxruntime.answers.distinct_top1",
+    ),
+    (
+        "answers-constant-a-string",
+        doc(
+            put(
+                "backends.onnxruntime.answers",
+                {"samples": 4, "constant_outputs": "yes", "distinct_top1": None},
+            )
+        ),
+        "backends.onnxruntime.answers.constant_outputs",
+    ),
+    (
+        "answers-without-samples",
+        doc(put("backends.onnxruntime.answers", {"constant_outputs": None, "distinct_top1": None})),
+        "backends.onnxruntime.answers.samples",
+    ),
     (
         "threads-a-word",
         doc(put("backends.onnxruntime.threads", "two")),
