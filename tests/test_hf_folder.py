@@ -188,3 +188,34 @@ def test_a_focal_loss_detector_scores_classes_with_a_sigmoid(tmp_path):
     assert task_settings(chosen)["outputs"] == {"logits": "logits"}  # the config's own roles win
     detr = folder(tmp_path, "DetrForObjectDetection", "detr")  # softmax with a no-object class
     assert task_settings(config(detr, synthetic, task="set_detection"))["outputs"] == {}
+
+
+@pytest.mark.parametrize("kind", ["vit", "clip"])
+def test_folder_images_are_prepared_as_the_folder_s_image_processor_prepares_them(tmp_path, kind):
+    """ViT's processor squashes to the square; CLIP's resizes the short side and crops the centre."""
+    transformers = pytest.importorskip("transformers")
+    from PIL import Image
+
+    checkpoint = folder(tmp_path, "ViTForImageClassification", "vit")
+    if kind == "vit":
+        processor = transformers.ViTImageProcessor(size={"height": 48, "width": 48})
+    else:
+        crop = {"height": 32, "width": 32}
+        processor = transformers.CLIPImageProcessor(size={"shortest_edge": 40}, crop_size=crop)
+    processor.save_pretrained(checkpoint)
+    rng = np.random.default_rng(0)
+    pictures = [
+        rng.integers(0, 255, (60, 90, 3), dtype=np.uint8),
+        rng.integers(0, 255, (70, 50, 3), dtype=np.uint8),
+    ]
+    (tmp_path / "images").mkdir()
+    for index, picture in enumerate(pictures):
+        Image.fromarray(picture).save(tmp_path / "images" / f"{index}.png")
+    chosen = config(checkpoint, {"source": "folder", "path": str(tmp_path / "images")})
+    data, settings = datasets.load(chosen), task_settings(chosen)
+    from reportgen.measure.tasks import classification
+
+    ours = np.concatenate([classification.to_tensor(image, settings) for image in data.images])
+    theirs = processor([Image.fromarray(p) for p in pictures], return_tensors="np")["pixel_values"]
+    assert ours.shape == theirs.shape == (2, 3, settings["input_size"], settings["input_size"])
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)

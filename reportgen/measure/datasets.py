@@ -166,6 +166,7 @@ def _folder(config: Config) -> Dataset:
         raise ReportgenError(f"{root}: dataset.path: expected a folder of images")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     labels = for_dataset(config, root, files)
+    resize = hffolder.resize_options(config.model)  # a Hugging Face image processor's resize
     images, names, truths, warnings, sources = [], [], [], [], []
     for path in files:
         if len(images) >= data.images:
@@ -179,7 +180,7 @@ def _folder(config: Config) -> Dataset:
         except (OSError, UnidentifiedImageError, ValueError) as e:
             warnings.append(f"skipped {path}: {' '.join(str(e).split()) or type(e).__name__}")
             continue
-        prepared, meta = task.prepare(image, size)
+        prepared, meta = task.prepare(image, size, **resize)
         truth = labels.truth(path, image.shape[:2]) if labels else None
         images.append(prepared)
         sources.append(image)

@@ -62,6 +62,27 @@ def image_size(model) -> int:
     return model.input_size
 
 
+def resize_options(model) -> dict:
+    """Return how classification resizes images for a Hugging Face folder's image processor: straight
+    to the square (``size`` without a crop, ViT's way) or the short side to ``shortest_edge`` and then a
+    centre crop, scaled to the config's input_size, with the processor's filter. {} otherwise."""
+    if model.source != "huggingface" or model.task != "classification":
+        return {}
+    processor = read_json(model.checkpoint, "preprocessor_config.json") or {}
+    if not processor or processor.get("do_resize") is False:
+        return {}
+    side, size, crop = image_size(model), processor.get("size"), processor.get("crop_size")
+    resample = processor.get("resample")
+    options = {"resample": resample} if resample in (0, 1, 2, 3, 4, 5) else {}
+    if processor.get("do_center_crop") and isinstance(crop, dict) and isinstance(size, dict):
+        short, cropped = size.get("shortest_edge"), crop.get("height")
+        if isinstance(short, int) and isinstance(cropped, int) and cropped > 0:
+            return {**options, "short": round(side * short / cropped)}
+    if isinstance(size, dict) and "height" in size:
+        return {**options, "squash": True}
+    return options
+
+
 def normalization(model) -> tuple[list[float], list[float]]:
     """Return the mean and std images are normalized with: the config's, else the image processor's."""
     if not (_left(model, "mean") and _left(model, "std")):

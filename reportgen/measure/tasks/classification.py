@@ -12,13 +12,19 @@ LOGITS = ("output0", "logits")
 RESIZE_RATIO = 0.875  # resize the short side to size / 0.875, then centre-crop: torchvision's recipe
 
 
-def prepare(image: np.ndarray, size: int) -> tuple[np.ndarray, dict]:
-    """Resize the short side to size/0.875 and crop the centre size x size (the usual eval transform)."""
+def prepare(
+    image: np.ndarray, size: int, short: int | None = None, squash: bool = False, resample: int = 2
+) -> tuple[np.ndarray, dict]:
+    """Resize the short side to ``short`` (default size/0.875) and crop the centre size x size (the usual
+    eval transform); ``squash``: resize straight to size x size (a ViT image processor's way).
+    ``resample`` is PIL's filter number (2 bilinear, 3 bicubic), as image processors store it."""
+    if squash:
+        return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling(resample))), {}
     h, w = image.shape[:2]
-    short = round(size / RESIZE_RATIO)
+    short = short or round(size / RESIZE_RATIO)
     scale = short / min(h, w)
     new_w, new_h = max(size, round(w * scale)), max(size, round(h * scale))
-    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.Resampling.BILINEAR))
+    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.Resampling(resample)))
     left, top = (new_w - size) // 2, (new_h - size) // 2
     return np.ascontiguousarray(resized[top : top + size, left : left + size]), {}
 
