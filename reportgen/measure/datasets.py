@@ -72,7 +72,7 @@ def _generated(config: Config) -> Dataset:
 def _text(config: Config) -> Dataset:
     """The first dataset.images non-empty lines of a text file, through the model folder's tokenizer."""
     data, specs = config.dataset, inputs.specs(config)
-    lines = _lines(Path(data.path), data.images)
+    lines = _lines(Path(data.path or ""), data.images)  # the config check requires the path
     names = [s["name"] for s in specs]
     unknown = [n for n in names if n not in hffolder.TEXT_INPUTS]
     if unknown:
@@ -105,8 +105,10 @@ def _lines(path: Path, count: int) -> list[str]:
     return lines
 
 
-def _file_labels(path: str, count: int) -> list[int]:
+def _file_labels(path: str | None, count: int) -> list[int]:
     """Return ``count`` class indices from a .npy file of integers (one per sample)."""
+    if path is None:  # the config check asks for it with labels: file
+        raise ReportgenError("dataset.labels_path: expected the .npy of labels for labels: file")
     where = f"{path}: dataset.labels_path"
     try:
         labels = np.load(path, allow_pickle=False)
@@ -161,13 +163,14 @@ def _synthetic_truth(task: str, sample):
 
 def _folder(config: Config) -> Dataset:
     data, size, task = config.dataset, hffolder.image_size(config.model), task_module(config.model.task)
-    root = Path(data.path)
+    root = Path(data.path or "")  # the config check requires the path for source folder
     if not root.is_dir():
         raise ReportgenError(f"{root}: dataset.path: expected a folder of images")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     labels = for_dataset(config, root, files)
     resize = hffolder.resize_options(config.model)  # a Hugging Face image processor's resize
-    images, names, truths, warnings, sources = [], [], [], [], []
+    images: list[np.ndarray] = []
+    names, truths, warnings, sources = [], [], [], []
     for path in files:
         if len(images) >= data.images:
             break

@@ -14,6 +14,7 @@ import functools
 import importlib.util
 import json
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -21,7 +22,11 @@ from reportgen.config.sections import InputConfig, ModelConfig, ValuesConfig
 from reportgen.errors import ConfigError
 
 # The token inputs a text model's forward() may take, with the values a random sample gets.
-TEXT_INPUTS = {"input_ids": "integers", "attention_mask": "ones", "token_type_ids": "zeros"}
+TEXT_INPUTS: dict[str, Literal["integers", "ones", "zeros"]] = {
+    "input_ids": "integers",
+    "attention_mask": "ones",
+    "token_type_ids": "zeros",
+}
 _DEFAULTS = ModelConfig.model_fields
 
 
@@ -114,7 +119,11 @@ def forward_parameters(folder: str | Path) -> tuple[str, list[str]]:
         raise ConfigError(f"{Path(folder) / 'config.json'}: architectures: expected a model class name")
     module = model_type.replace("-", "_")
     spec = importlib.util.find_spec("transformers")
-    source = Path(spec.origin).parent / "models" / module / f"modeling_{module}.py" if spec else None
+    source = (
+        Path(spec.origin).parent / "models" / module / f"modeling_{module}.py"
+        if spec and spec.origin
+        else None
+    )
     if source is None or not source.is_file():
         return names[0], []
     classes = {
@@ -192,9 +201,9 @@ def sequence_length(model) -> int:
     if model.sequence_length is not None:
         return model.sequence_length
     config = read_json(model.checkpoint, "config.json") or {}
-    limits = [config.get("max_position_embeddings")]
-    limits.append((read_json(model.checkpoint, "tokenizer_config.json") or {}).get("model_max_length"))
-    limits = [v for v in limits if isinstance(v, int) and 0 < v <= 65536]
+    given = [config.get("max_position_embeddings")]
+    given.append((read_json(model.checkpoint, "tokenizer_config.json") or {}).get("model_max_length"))
+    limits = [v for v in given if isinstance(v, int) and 0 < v <= 65536]
     if not limits:
         raise ConfigError(
             f"{model.checkpoint}: model.sequence_length: expected the number of tokens per sample "

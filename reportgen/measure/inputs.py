@@ -80,7 +80,7 @@ def store_inputs(
     folder.mkdir()
     if images is not None:
         np.save(folder / "images.npy", images)
-    else:
+    elif samples is not None:
         names = list(samples)
         (folder / "inputs.json").write_text(json.dumps(names))
         for index, name in enumerate(names):
@@ -143,6 +143,7 @@ def generate(config, count: int, seed: int) -> dict[str, np.ndarray]:
 
 def _values(spec: dict, values, count: int, rng: np.random.Generator) -> np.ndarray:
     shape, dtype = (count, *item_shape(spec)), np.dtype(spec["dtype"])
+    made: np.ndarray
     kind = values.kind if values else "normal"
     if kind == "file":
         return _from_file(spec, values.path, count).astype(dtype, copy=False)
@@ -150,7 +151,8 @@ def _values(spec: dict, values, count: int, rng: np.random.Generator) -> np.ndar
         low, high = values.bounds()
         made = rng.integers(int(low), int(high), size=shape)
     elif kind == "uniform":
-        made = rng.uniform(*values.bounds(), size=shape)
+        low, high = values.bounds()
+        made = rng.uniform(low, high, size=shape)
     elif kind == "normal":
         mean, std = (values.mean or 0.0, values.std or 1.0) if values else (0.0, 1.0)
         made = rng.normal(mean, std, size=shape)

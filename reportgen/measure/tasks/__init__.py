@@ -96,7 +96,7 @@ def check_outputs(task: str, names, settings: dict) -> None:
     any backend runs): each task module's ``OUTPUTS`` maps the roles it needs to their default names."""
     for role, defaults in task_module(task).OUTPUTS.items():
         if role_name(names, settings, role, defaults) is None:
-            output(dict.fromkeys(names), settings, role, defaults)
+            output(dict.fromkeys(names), settings, role, defaults)  # type: ignore[arg-type]  # raises
 
 
 def judged(names, settings: dict) -> list[str]:

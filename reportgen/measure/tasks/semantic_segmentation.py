@@ -72,9 +72,9 @@ def _classes(predictions: list[np.ndarray], truths: list[np.ndarray] | None, set
 def evaluate(predictions: list[np.ndarray], truths: list[np.ndarray] | None, settings: dict) -> dict:
     """Return mIoU, per-class IoU and pixel accuracy against the label masks (class shares without)."""
     classes = _classes(predictions, truths, settings)
-    out = {"images": len(predictions)}
+    out: dict = {"images": len(predictions)}
     if truths is None:
-        counts = sum(np.bincount(p.ravel(), minlength=classes) for p in predictions)
+        counts = np.sum([np.bincount(p.ravel(), minlength=classes) for p in predictions], axis=0)
         out["class_pixel_share"] = [float(c) for c in counts / max(counts.sum(), 1)]
         return out
     confusion = _confusion(predictions, truths, classes)

@@ -155,9 +155,10 @@ def export_error(error: BaseException, model, specs: list[dict]) -> str:
 def _chain(error: BaseException) -> str:
     """Return the text of an exception and of every cause under it."""
     parts = []
-    while error is not None:
-        parts.append(f"{type(error).__name__}: {error}")
-        error = error.__cause__
+    link: BaseException | None = error
+    while link is not None:
+        parts.append(f"{type(link).__name__}: {link}")
+        link = link.__cause__
     return "\n".join(parts)
 
 

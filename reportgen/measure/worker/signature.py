@@ -22,7 +22,7 @@ def parameters(model: torch.nn.Module) -> list[inspect.Parameter] | None:
     """Return forward()'s parameters (without self), from Python or a TorchScript schema; None if unknown."""
     if isinstance(model, torch.jit.ScriptModule):
         try:
-            schema = model.forward.schema
+            schema = model.forward.schema  # type: ignore[attr-defined]  # a ScriptMethod's
         except (AttributeError, RuntimeError):
             return None
         return [

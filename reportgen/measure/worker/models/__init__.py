@@ -48,7 +48,7 @@ def preload(model_config: dict) -> None:
 
 def describe_file(path: str, tensors) -> dict:
     """Return the size of ``path`` and the bytes per dtype of the tensors stored in it."""
-    dtypes = Counter()
+    dtypes: Counter[str] = Counter()
     for tensor in tensors:
         dtypes[str(tensor.dtype).removeprefix("torch.")] += tensor.numel() * tensor.element_size()
     return {"path": str(path), "size_mb": Path(path).stat().st_size / MIB, **dominant(dtypes)}

@@ -73,7 +73,7 @@ def load(config: dict) -> LoadedModel:
     transformers = _transformers()
     model_class, hf_config = _model_class(transformers, folder)
     model = model_class.from_pretrained(folder, local_files_only=True, use_safetensors=True)
-    dtypes = Counter()
+    dtypes: Counter[str] = Counter()
     for tensor in model.state_dict().values():
         dtypes[str(tensor.dtype).removeprefix("torch.")] += tensor.numel() * tensor.element_size()
     checkpoint = {

@@ -58,7 +58,7 @@ def load(config: dict) -> LoadedModel:
 
 def _check_task(task: str, ultralytics_task: str | None) -> None:
     """Refuse a config task that the checkpoint's head does not produce (raw takes any outputs)."""
-    expected = TASKS.get(ultralytics_task)
+    expected = TASKS.get(ultralytics_task or "")
     if task != "raw" and task != expected:
         fits = f"'{expected}' or 'raw'" if expected else "'raw' (reportgen decodes detect and segment models)"
         raise ReportgenError(
