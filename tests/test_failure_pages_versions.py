@@ -99,3 +99,17 @@ def test_a_trend_line_starts_after_a_change(demo):
     lines = {t["name"]: t["y"] for t in figures["latency"]["data"]}
     assert lines["onnxruntime"][0] is None and None not in lines["onnxruntime"][1:]
     assert None not in lines["pytorch"]  # the others' lines run through every version
+
+
+def test_a_reference_with_other_settings_leaves_the_speed_ups_uncompared(demo):
+    middle, newest = _next(demo, "0.2.0"), _next(demo, "0.3.0")
+    for doc in (middle, newest):
+        next(b for b in doc["config"]["backends"] if b["name"] == "pytorch")["warmup_iterations"] = 50
+    view = changes(middle, demo, Thresholds.of(middle), Locale("en"))
+    assert view["metrics"] == ["Median latency", "mAP@0.5", "Peak memory (RSS)", "Model file size"]
+    assert "pytorch" not in [r["backend"] for r in view["rows"]]
+    figures = trend_figures([demo, middle, newest], Locale("en"))
+    speedups = {t["name"]: t["y"] for t in figures["speedup"]["data"]}
+    latencies = {t["name"]: t["y"] for t in figures["latency"]["data"]}
+    assert speedups["onnxruntime"][0] is None and None not in speedups["onnxruntime"][1:]
+    assert None not in latencies["onnxruntime"]  # its own latency still compares

@@ -68,12 +68,14 @@ def _round_bounds(r: Document, name: str) -> list[float] | None:
     return [min(medians), max(medians)] if len(medians) > 1 else None
 
 
-def _comparable_since(history: list[Document], name: str) -> int:
+def _comparable_since(history: list[Document], name: str, relative: bool) -> int:
     """Return the index of the oldest version whose numbers of a backend compare with the newest's:
-    the versions before a change of model, task, inputs or its settings are left off its line, so a
-    line never joins two different things (analysis/comparable.py)."""
+    the versions before a change of model, task, inputs or its settings (and, for a value relative to
+    the reference, the reference's) are left off its line, so a line never joins two different
+    things (analysis/comparable.py)."""
+    names = {name, history[-1]["reference"]} if relative else {name}
     start = len(history) - 1
-    while start > 0 and comparable(history[start - 1], history[start], name):
+    while start > 0 and all(comparable(history[start - 1], history[start], n) for n in names):
         start -= 1
     return start
 
@@ -103,12 +105,13 @@ def _trend(
     loc: Locale,
     reference: bool = True,
     bounds: Bounds | None = None,
+    relative: bool = False,
 ) -> dict:
     everyone = _backend_names(history, True)  # colour by position among every backend ever archived
     versions = [plain_label(r["version"]) for r in history]
     data = []
     for name in _backend_names(history, reference):
-        since = _comparable_since(history, name)
+        since = _comparable_since(history, name, relative)
         y = [value(r, name) if i >= since else None for i, r in enumerate(history)]
         trace = {
             "type": "scatter",
@@ -148,6 +151,7 @@ def trend_figures(history: list[Document], loc: Locale) -> dict[str, dict]:
             loc,
             False,
             bounds=_speedup_bounds,
+            relative=True,
         ),
         "size": _trend(history, "chart.trend_size.title", "chart.axis.size_mb", _at("file_size_mb"), loc),
         "max_abs_diff": _trend(
@@ -157,6 +161,7 @@ def trend_figures(history: list[Document], loc: Locale) -> dict[str, dict]:
             _at("parity", "max_abs_diff"),
             loc,
             False,
+            relative=True,  # a difference from the reference's outputs
         ),
         "detections": _trend(
             history,
