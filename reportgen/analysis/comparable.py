@@ -9,7 +9,9 @@ version" (report/pages.changes), the index's trends (report/trends.py) and the r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from reportgen.results.schema import Document
 
@@ -62,7 +64,8 @@ def run_changes(old: Document, new: Document) -> list[Change]:
 
 def _settings(doc: Document, name: str) -> dict[str, object] | None:
     """Return a backend's config entry (what it was asked to be), without keys that measure nothing."""
-    for entry in doc.get("config", {}).get("backends") or []:
+    config: Mapping[str, Any] = doc.get("config", {})
+    for entry in config.get("backends") or []:
         if entry.get("name") == name:
             return {k: v for k, v in entry.items() if k not in _NEUTRAL}
     return None  # an older document without its config: nothing to hold against it

@@ -21,12 +21,12 @@ def nothing(document: Document) -> str | None:
     ref = measured(document["backends"][document["reference"]])
     if ref is None:
         return None
-    answers = ref.get("answers") or {}
+    answers = ref.get("answers")
     if ref["metrics"].get("detections_per_image") == 0:
         return "detections"
-    if answers.get("distinct_top1") == 1 and answers["samples"] > 1:
+    if answers and answers["distinct_top1"] == 1 and answers["samples"] > 1:
         return "one_class"
-    if answers.get("constant_outputs"):
+    if answers and answers["constant_outputs"]:
         return "constant"
     return None
 
@@ -44,6 +44,6 @@ def nothing_findings(document: Document, th: Thresholds) -> list[Finding]:
     if why is None:
         return []
     ref_name = document["reference"]
-    ref = document["backends"][ref_name]
-    samples = (ref.get("answers") or {}).get("samples") or document["dataset"]["images"]
+    answers = document["backends"][ref_name].get("answers")
+    samples = answers["samples"] if answers else document["dataset"]["images"]
     return [finding(f"method.nothing/{why}", "warn", ref_name, ref=ref_name, images=samples)]

@@ -111,7 +111,8 @@ def output_parity(document: Document, th: Thresholds) -> list[Finding]:
 
 
 def detection_agreement(document: Document, th: Thresholds) -> list[Finding]:
-    out, minimum = [], th.min_match_rate
+    out: list[Finding] = []
+    minimum = th.min_match_rate
     if nothing(document):  # agreeing on nothing is no agreement: nothing.py's finding says why
         return out
     for name, b, _ in candidates(document):
