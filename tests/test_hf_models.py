@@ -240,3 +240,26 @@ def test_a_model_folder_normalizes_as_its_image_processor_does(tmp_path):
     assert settings["mean"] == settings["std"] == [0.5, 0.5, 0.5]
     chosen = task_settings(parse_config({"model": {**model, "mean": [0.1, 0.2, 0.3]}}, "test.yaml"))
     assert chosen["mean"] == [0.1, 0.2, 0.3]  # the config's own values win
+
+
+def test_a_dynamo_export_failure_names_the_exporter_that_may_export_it(tmp_path):
+    """Swin fails torch.export (a view of a transposed tensor); the line names export.exporter: legacy.
+    The same shape of failure on a small model: a branch on a tensor's value, which the TorchScript
+    tracer records (one branch) where torch.export refuses."""
+    from reportgen.measure.worker.export import _onnx
+
+    class DataDependent(torch.nn.Module):
+        def forward(self, x):
+            return x * 2 if x.sum().item() > 0 else x - 1
+
+    spec = {"name": "x", "dtype": "float32", "shape": ["batch", 3], "keyword": False}
+    job = {"onnx_path": str(tmp_path / "m.onnx"), "opset": 18, "inputs": [spec], "dynamic_batch": True}
+    example = ((torch.ones(2, 3),), {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        failed = _onnx(DataDependent(), example, ["output0"], {**job, "exporter": "dynamo"})
+        assert failed["status"] == "failed", "this torch exports data-dependent branches"
+        assert failed["error"].endswith(
+            "(export.exporter: legacy, the TorchScript-based exporter, may export this model)"
+        )
+        assert _onnx(DataDependent(), example, ["output0"], {**job, "exporter": "legacy"})["status"] == "ok"
