@@ -148,6 +148,7 @@ def build(
 ) -> None:
     """Measure, then render the report into the site archive (--results: merge files instead)."""
     from reportgen.release import archive
+    from reportgen.results.document import write_results
 
     config_path = _config_file(config_path, demo)
     if results_files:
@@ -162,6 +163,10 @@ def build(
     site_dir = Path(config.site.dir)
     archive.ensure_version_free(site_dir, config.version, force)  # fail before minutes of measuring
     document = _measure(config, config_path)
+    # The measurement outlives a page that cannot be rendered: `render` can make it from this file.
+    kept = Path("build") / "reportgen" / config.version / "results.json"
+    write_results(kept, document)
+    console.print(f"results: {kept}")
     page = archive.build_site(site_dir, document, Path(config_path).read_text(encoding="utf-8"), force=force)
     console.print(f"report: {page}")
     _exit_if_unmeasured(document)

@@ -241,3 +241,6 @@ def test_outputs_no_task_can_decode_still_write_results_and_report(tmp_path):
     assert error.startswith("its outputs could not be decoded as task classification: ValueError")
     page = (out.parent / "index.html").read_text(encoding="utf-8")
     assert "The reference pytorch failed" in text_of(page)
+    # build also keeps the measurement where `run` writes it, before rendering (a page that cannot be
+    # rendered does not cost the minutes of measuring).
+    assert (tmp_path / "build" / "reportgen" / "no-logits" / "results.json").is_file()
