@@ -170,6 +170,9 @@ def test_random_samples_of_an_image_model_are_its_pixel_values(tmp_path):
         ["batch", 3, 32, 32],
         False,
     )
+    # A model type whose module has a shorter name (clip_vision_model lives in models/clip).
+    clip = folder(tmp_path, "CLIPVisionModel", "clip_vision_model")
+    assert [s["name"] for s in inputs.specs(config(clip, input_size=32))] == ["pixel_values"]
     (tmp_path / "lines.txt").write_text("one line\n")
     text = {"source": "text", "path": str(tmp_path / "lines.txt")}
     with pytest.raises(

@@ -117,19 +117,19 @@ def forward_parameters(folder: str | Path) -> tuple[str, list[str]]:
     names, model_type = config.get("architectures") or [], str(config.get("model_type", ""))
     if not names:
         raise ConfigError(f"{Path(folder) / 'config.json'}: architectures: expected a model class name")
-    module = model_type.replace("-", "_")
     spec = importlib.util.find_spec("transformers")
-    source = (
-        Path(spec.origin).parent / "models" / module / f"modeling_{module}.py"
-        if spec and spec.origin
-        else None
-    )
-    if source is None or not source.is_file():
+    if spec is None or spec.origin is None:
         return names[0], []
-    classes = {
-        n.name: n for n in ast.parse(source.read_text(encoding="utf-8")).body if isinstance(n, ast.ClassDef)
-    }
-    return names[0], _forward(classes, names[0])
+    models, parts = Path(spec.origin).parent / "models", model_type.replace("-", "_").split("_")
+    # The module is named after the model type, or a prefix of it (clip_vision_model -> clip).
+    for module in ("_".join(parts[:n]) for n in range(len(parts), 0, -1)):
+        source = models / module / f"modeling_{module}.py"
+        if source.is_file():
+            tree = ast.parse(source.read_text(encoding="utf-8"))
+            classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+            if names[0] in classes:
+                return names[0], _forward(classes, names[0])
+    return names[0], []
 
 
 def _forward(classes: dict[str, ast.ClassDef], name: str) -> list[str]:
