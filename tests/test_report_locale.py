@@ -14,6 +14,7 @@ from reportgen.analysis import rules
 from reportgen.analysis.assess import BADGE_CODES
 from reportgen.analysis.finding import PARTS, finding, speedup_of
 from reportgen.analysis.variants import VARIANTS
+from reportgen.analysis.vocabulary import FILLED
 from reportgen.errors import ReportgenError
 from reportgen.report import locale as locale_module
 from reportgen.report import render as site
@@ -172,6 +173,10 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
         merged,
         batches,
         sequences(demo),  # a token classifier: sequences, no top-5 (issue 21)
+        {
+            **sequences(demo),
+            "dataset": {"source": "text", "images": 8, "path": "lines.txt", "labelled": False},
+        },
         semantic(demo),  # per-pixel classes: mIoU, pixel agreement
         semantic(demo, labelled=False),  # the share of pixels per class
         {**demo, "model": {**demo["model"], "task": "set_detection"}},  # DETR-style: the same words
@@ -216,7 +221,8 @@ def test_the_catalogs_hold_the_texts_of_every_declared_finding_and_no_other():
             for part in PARTS:
                 message = catalog.get(f"rule.{key}.{part}")
                 if message is not None:  # a text may name only the params its rule passes
-                    assert placeholders(message) <= variant.params, f"{code}: rule.{key}.{part}"
+                    nouns = FILLED if "item" in variant.params else set()  # vocabulary.fill adds them
+                    assert placeholders(message) <= variant.params | nouns, f"{code}: rule.{key}.{part}"
         declared = {f"rule.{key}.{part}" for key in VARIANTS for part in PARTS}
         assert texts <= declared, f"{code}: texts of undeclared findings {sorted(texts - declared)}"
 

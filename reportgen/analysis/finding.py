@@ -15,6 +15,7 @@ from typing_extensions import TypedDict
 from reportgen import stats
 from reportgen.analysis.variants import declared
 from reportgen.analysis.verdicts import agreement
+from reportgen.analysis.vocabulary import fill
 from reportgen.catalog import load_catalog
 from reportgen.results.schema import Backend, Document, Measured, Metrics, Parity, measured
 
@@ -41,8 +42,9 @@ def finding(key: str, severity: str, backend: str | None, **params) -> Finding:
     the key, its severity and its params as declared in analysis/variants.py."""
     declared(key, severity, params)
     catalog = load_catalog("en")
+    filled = fill(params, catalog.__getitem__)  # its nouns in English (analysis/vocabulary.py)
     title, evidence, cause, recommendation = (
-        text.format(**params) if (text := catalog.get(f"rule.{key}.{part}")) else None for part in PARTS
+        text.format(**filled) if (text := catalog.get(f"rule.{key}.{part}")) else None for part in PARTS
     )
     return {
         "id": key.split("/")[0],
@@ -124,7 +126,10 @@ def agreement_share(parity: Parity | None) -> float:
 
 def accuracy_of(metrics: Metrics | None) -> float | None:
     """Return the task's headline accuracy against ground truth (None without labels)."""
-    return None if metrics is None else metrics.get("map50", metrics.get("top1_accuracy"))
+    if metrics is None:
+        return None
+    found = (metrics.get(key) for key in ("map50", "miou", "top1_accuracy"))
+    return next((float(value) for value in found if isinstance(value, (int, float))), None)
 
 
 def size_ratio(backend: Backend | Measured, reference: Backend | Measured) -> float | None:

@@ -9,6 +9,7 @@ from reportgen import stats
 from reportgen.analysis.finding import Finding, candidates, finding, ok_backends
 from reportgen.analysis.nothing import nothing
 from reportgen.analysis.verdicts import Thresholds
+from reportgen.analysis.vocabulary import vocabulary
 from reportgen.results.schema import Document, Measured
 
 
@@ -204,10 +205,13 @@ def too_few(document: Document, th: Thresholds) -> list[Finding]:
 
 def _too_few(document: Document, key: str, name: str, share: float, count: int) -> Finding:
     low, high = wilson_interval(share, count)
+    # Counted in inputs (images, sequences, samples: analysis/vocabulary.py), not in detections.
+    nouns = {"item": vocabulary(document).item} if key.endswith("_images") else {}
     return finding(
         key,
         "warn",
         None,
+        **nouns,
         name=name,
         ref=document["reference"],
         count=count,

@@ -27,6 +27,7 @@ from reportgen.analysis.nothing import nothing, nothing_findings
 from reportgen.analysis.recommend import advice, batch_sizes
 from reportgen.analysis.steps import blocked, step_findings
 from reportgen.analysis.verdicts import FASTER, SAME, SEVERITY_ORDER, Thresholds, speed_verdict
+from reportgen.analysis.vocabulary import vocabulary
 from reportgen.results.schema import Document, Parity
 
 
@@ -120,7 +121,8 @@ def detection_agreement(document: Document, th: Thresholds) -> list[Finding]:
         if p is None:  # not compared
             continue
         if "top1_agreement" in p:
-            out.append(_class_agreement(name, document["reference"], p, minimum, is_reduced(b)))
+            item = vocabulary(document).item
+            out.append(_class_agreement(name, document["reference"], p, minimum, is_reduced(b), item))
         if "detection_match_rate" not in p:
             continue
         unmatched = p["unmatched_reference"] + p["unmatched_candidate"]
@@ -148,8 +150,9 @@ def detection_agreement(document: Document, th: Thresholds) -> list[Finding]:
     return out
 
 
-def _class_agreement(name: str, ref: str, p: Parity, minimum: float, quantized: bool) -> Finding:
+def _class_agreement(name: str, ref: str, p: Parity, minimum: float, quantized: bool, item: str) -> Finding:
     params = {
+        "item": item,  # the inputs' noun, in the page's language when rendered (vocabulary.fill)
         "name": name,
         "ref": ref,
         "top1": p["top1_agreement"] * 100,

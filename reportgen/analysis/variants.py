@@ -41,7 +41,7 @@ class Variant:
 # The params each rule passes, shared by its variants.
 _OUTPUTS = "name ref atol rtol max_abs cosine"
 _DETECTIONS = "name ref rate matched unmatched flips near min dconf"
-_CLASSES = "name ref top1 top5 dprob min"
+_CLASSES = "name ref top1 top5 dprob min item"
 _TOP1 = "name ref acc ref_acc delta drop top5 limit"
 _MAP = "name ref map ref_map delta drop mask limit"
 _LATENCY = "name ref speedup low high ms ref_ms threads ref_threads rounds"
@@ -114,9 +114,9 @@ _ROWS = (
     ("method.repeatability/speedups", "name spread max rounds medians", "info"),
     ("method.contention/backend", "name share max", "warn"),
     ("method.too_few/agreement", _TOO_FEW, "warn"),
-    ("method.too_few/agreement_images", _TOO_FEW, "warn"),
+    ("method.too_few/agreement_images", _TOO_FEW + " item", "warn"),
     ("method.too_few/accuracy", _TOO_FEW, "warn"),
-    ("method.too_few/accuracy_images", _TOO_FEW, "warn"),
+    ("method.too_few/accuracy_images", _TOO_FEW + " item", "warn"),
     # the reference's answers are empty or constant: the agreement verdicts are withheld (nothing.py)
     ("method.nothing/detections", "ref images", "warn"),
     ("method.nothing/one_class", "ref images", "warn"),

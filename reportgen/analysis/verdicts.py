@@ -125,11 +125,14 @@ def is_ok(backend: Backend | None) -> bool:
 
 def agreement(parity: Parity | None) -> tuple[str, float] | None:
     """Return how the task measured agreement with the reference, and its share in [0, 1]:
-    matched detections (detection, segmentation) or top-1 agreement (classification)."""
+    matched detections (detection, segmentation), top-1 agreement (classification) or the pixels
+    that keep their class (semantic segmentation)."""
     if parity is not None and "detection_match_rate" in parity:
         return "detections", parity["detection_match_rate"]
     if parity is not None and "top1_agreement" in parity:
         return "top1", parity["top1_agreement"]
+    if parity is not None and isinstance(pixels := parity.get("pixel_agreement"), (int, float)):
+        return "pixels", float(pixels)  # semantic segmentation: the share of pixels keeping their class
     return None
 
 

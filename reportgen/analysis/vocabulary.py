@@ -99,6 +99,10 @@ def words(vocab: Vocabulary, message: Callable[[str], str]) -> dict[str, str]:
     }
 
 
+# The placeholders fill() adds to a finding whose params carry the code of its inputs ("item").
+FILLED = frozenset({"items"})
+
+
 def fill(params: Mapping[str, object], message: Callable[[str], str]) -> dict[str, object]:
     """Return a finding's params with its nouns in one language: a rule stores the code of its inputs
     (``item="sequence"``, JSON-safe), its texts say {item} or {items}."""

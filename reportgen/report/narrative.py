@@ -10,6 +10,7 @@ from reportgen.analysis.assess import Assessment, BackendVerdicts, Verdict
 from reportgen.analysis.finding import PARTS, Finding, ok_backends
 from reportgen.analysis.variants import VARIANTS
 from reportgen.analysis.verdicts import SEVERITY_ORDER, is_ok
+from reportgen.analysis.vocabulary import fill
 from reportgen.report.locale import DASH, Locale
 from reportgen.results.schema import Document, measured
 
@@ -94,7 +95,8 @@ def localize(finding: Finding, loc: Locale) -> dict:
     }
     for part in PARTS:
         message = f"rule.{finding['key']}.{part}"
-        out[part] = loc.catalog[message].format(**finding["params"]) if loc.has(message) else None
+        params = fill(finding["params"], loc.t)  # its nouns in the page's language
+        out[part] = loc.catalog[message].format(**params) if loc.has(message) else None
     return out
 
 
