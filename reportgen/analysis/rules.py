@@ -156,7 +156,7 @@ def _class_agreement(name: str, ref: str, p: Parity, minimum: float, quantized: 
         "name": name,
         "ref": ref,
         "top1": p["top1_agreement"] * 100,
-        "top5": p["top5_overlap"] * 100,
+        "top5": (p.get("top5_overlap") or 0.0) * 100,  # absent at 5 classes or fewer (no text shows it)
         "dprob": p["max_abs_probability_delta"],
         "min": minimum * 100,
     }
