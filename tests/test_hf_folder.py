@@ -222,3 +222,15 @@ def test_folder_images_are_prepared_as_the_folder_s_image_processor_prepares_the
     theirs = processor([Image.fromarray(p) for p in pictures], return_tensors="np")["pixel_values"]
     assert ours.shape == theirs.shape == (2, 3, settings["input_size"], settings["input_size"])
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_an_output_the_task_cannot_read_is_named_with_its_shape():
+    from reportgen.measure.tasks import shape_problem
+
+    assert shape_problem("classification", {"logits": [1, 5]}, {}) is None
+    assert shape_problem("classification", {"output0": [1, 1000, 1, 1]}, {}) is None
+    tokens = shape_problem("classification", {"logits": [1, 16, 5]}, {})
+    assert tokens and "the model's logits is [1, 16, 5] (one per token" in tokens
+    assert shape_problem("semantic_segmentation", {"logits": [1, 5, 16, 16]}, {}) is None
+    flat = shape_problem("semantic_segmentation", {"logits": [1, 5]}, {})
+    assert flat and "per-pixel logits [batch, classes, h, w], the model's logits is [1, 5]" in flat

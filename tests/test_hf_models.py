@@ -103,11 +103,13 @@ def _small(kind: str):
         max_position_embeddings=64,
         num_labels=3,
     )
+    if kind == "bert-tokens":  # one answer per token, not per sequence
+        return t.BertForTokenClassification(config)
     return t.BertForSequenceClassification(config)
 
 
-def _build(tmp_path, kind: str, model: dict, dataset: dict, **sections) -> dict:
-    """Save the model folder, write the config, run `reportgen build`; return the results document."""
+def _run(tmp_path, kind: str, model: dict, dataset: dict, **sections) -> subprocess.CompletedProcess:
+    """Save the model folder, write the config, run `reportgen build`."""
     _small(kind).eval().save_pretrained(tmp_path / kind)
     config = {
         "version": kind,
@@ -120,7 +122,12 @@ def _build(tmp_path, kind: str, model: dict, dataset: dict, **sections) -> dict:
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     command = [sys.executable, "-m", "reportgen", "build", "-c", "config.yaml"]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+
+
+def _build(tmp_path, kind: str, model: dict, dataset: dict, **sections) -> dict:
+    """_run, which must succeed; return the results document."""
+    result = _run(tmp_path, kind, model, dataset, **sections)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "site" / kind / "index.html").is_file()
     document = json.loads((tmp_path / "site" / kind / "results.json").read_text())
@@ -263,3 +270,19 @@ def test_a_dynamo_export_failure_names_the_exporter_that_may_export_it(tmp_path)
             "(export.exporter: legacy, the TorchScript-based exporter, may export this model)"
         )
         assert _onnx(DataDependent(), example, ["output0"], {**job, "exporter": "legacy"})["status"] == "ok"
+
+
+def test_a_token_classifier_under_classification_is_one_line(tmp_path):
+    """[1, tokens, classes] logits would be read as one vector of tokens x classes: said before the export."""
+    model = {"task": "classification", "sequence_length": 8}
+    result = _run(tmp_path, "bert-tokens", model, {"source": "random"})
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "model.task: classification reads one vector of class logits per sample, the model's logits is "
+            "[1, 8, 3] (one per token or position): expected task raw, or model.outputs naming an output of "
+            "shape [batch, classes]"
+        )
+    )

@@ -102,3 +102,25 @@ def check_outputs(task: str, names, settings: dict) -> None:
 def judged(names, settings: dict) -> list[str]:
     """Return the outputs the parity verdict judges: all but those model.outputs marks ``shown``."""
     return [name for name in names if settings.get("outputs", {}).get(name) != "shown"]
+
+
+def shape_problem(task: str, shapes: dict[str, list[int]], settings: dict) -> str | None:
+    """Return the line for an output whose shape the task cannot read (one sample's call, before the
+    export), or None: a token classifier's [1, tokens, classes] under classification would otherwise be
+    read as one vector of tokens x classes, silently."""
+    if task == "classification":
+        name = role_name(shapes, settings, "logits", ("output0", "logits")) or next(iter(shapes), None)
+        if name is not None and sum(d != 1 for d in shapes[name][1:]) > 1:
+            return (
+                f"model.task: classification reads one vector of class logits per sample, the model's "
+                f"{name} is {shapes[name]} (one per token or position): expected task raw, or model.outputs "
+                "naming an output of shape [batch, classes]"
+            )
+    if task == "semantic_segmentation":
+        name = role_name(shapes, settings, "logits", ("logits", "output0"))
+        if name is not None and len(shapes[name]) != 4:
+            return (
+                f"model.task: semantic_segmentation reads per-pixel logits [batch, classes, h, w], the "
+                f"model's {name} is {shapes[name]}: expected another task, or model.outputs naming them"
+            )
+    return None

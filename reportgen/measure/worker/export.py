@@ -17,11 +17,13 @@ from pathlib import Path
 import onnx
 import torch
 
+from reportgen.errors import ConfigError
 from reportgen.measure.inputs import batch_axis, item_shape, make_batch, read_inputs
 from reportgen.measure.modelfile import describe_onnx, onnx_inputs
+from reportgen.measure.tasks import shape_problem
 from reportgen.measure.worker import preflight, signature
 from reportgen.measure.worker.efficiency import count_flops, matmul_peak_gflops
-from reportgen.measure.worker.models import arguments, describe_file, load_model, output_names
+from reportgen.measure.worker.models import arguments, describe_file, load_model, named_outputs
 
 
 def export_model(job: dict) -> dict:
@@ -39,7 +41,12 @@ def export_model(job: dict) -> dict:
     # config mistake is one line naming its key, seconds after the start.
     example = preflight.check_reference(model, samples, job)
     with torch.inference_mode():
-        names = output_names(model(*example[0], **example[1]))
+        outputs = named_outputs(model(*example[0], **example[1]))
+    names = list(outputs)
+    shapes = {name: list(tensor.shape) for name, tensor in outputs.items()}
+    problem = shape_problem(job["task"], shapes, job["task_settings"])
+    if problem:
+        raise ConfigError(problem)
     description = {
         "status": "ok",
         "parameters": sum(p.numel() for p in model.parameters()),
