@@ -60,6 +60,7 @@ def headline(results: Document, judged: Assessment, loc: Locale) -> list[dict]:
     """Return the headline table: per metric, the reference's value and each backend's with its change."""
     (ref_name, ref), *others = ordered(results)
     th, rows, vocab = judged.thresholds, [], vocabulary(results)
+    words = quality.words(results, loc)  # the throughput's unit in metric.fps
     for m in HEADLINE:
         if m.path[-1] in quality.TOP5 and not vocab.top5:
             continue  # 100% by construction with five classes or fewer
@@ -94,7 +95,7 @@ def headline(results: Document, judged: Assessment, loc: Locale) -> list[dict]:
         rows.append(
             {
                 "id": m.id,
-                "label": loc.t(m.label, **quality.words(results, loc)),
+                "label": loc.t(m.label, **words),
                 "better": loc.t(f"better.{m.better}"),
                 "reference": fmt(values[ref_name]) if is_ok(ref) else loc.t(f"status.{ref['status']}"),
                 "cells": cells,
@@ -119,7 +120,7 @@ def changes(results: Document, previous: Document, th: Thresholds, loc: Locale) 
         # other settings they move with the reference, not with the backend.
         and not (m.id in ("speedup", "max_abs_diff") and results["reference"] in skipped)
     ]
-    rows = []
+    rows, words = [], quality.words(results, loc)
     for name, b, old in both:
         cells = []
         for m in metrics:
@@ -134,7 +135,7 @@ def changes(results: Document, previous: Document, th: Thresholds, loc: Locale) 
         rows.append({"backend": name, "cells": cells})
     names, old_names = set(results["backends"]), set(previous["backends"])
     return {
-        "metrics": [loc.t(m.label, **quality.words(results, loc)) for m in metrics],
+        "metrics": [loc.t(m.label, **words) for m in metrics],
         "rows": rows,
         "added": [n for n in results["backend_order"] if n not in old_names],
         "removed": [n for n in previous["backend_order"] if n not in names],
@@ -206,7 +207,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
     """Return everything report.html shows beyond the results document itself."""
     judged = assess(results)
     th, scores = judged.thresholds, list(judged.scores)
-    backends, vocab = ordered(results), vocabulary(results)
+    backends, vocab, words = ordered(results), vocabulary(results), quality.words(results, loc)
     verdicts = narrative.verdicts(judged, loc)
     found = narrative.findings_view(judged, loc)
     best = narrative.recommended(judged)
@@ -214,7 +215,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "latency": charts.latency_figure(results, loc),
         "rounds": charts.rounds_figure(results, loc),
         "states": charts.states_figure(results, loc),
-        "fps": charts.fps_figure(results, judged.speedups, loc, quality.words(results, loc)["rate"]),
+        "fps": charts.fps_figure(results, judged.speedups, loc, words["rate"]),
         "batch": charts.batch_figure(results, loc),
         "memory": charts.memory_figure(results, loc),
         "size": charts.size_figure(results, loc),
@@ -237,7 +238,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "speedups": judged.speedups,
         "findings": found,
         "vocabulary": vocab,
-        "words": quality.words(results, loc),
+        "words": words,
         "dataset": quality.dataset_sentence(results, loc),
         "metrics": quality.metric_rows(results, loc),
         "per_class": quality.per_class(results, loc),
