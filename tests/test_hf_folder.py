@@ -234,3 +234,11 @@ def test_an_output_the_task_cannot_read_is_named_with_its_shape():
     assert shape_problem("semantic_segmentation", {"logits": [1, 5, 16, 16]}, {}) is None
     flat = shape_problem("semantic_segmentation", {"logits": [1, 5]}, {})
     assert flat and "per-pixel logits [batch, classes, h, w], the model's logits is [1, 5]" in flat
+
+
+def test_a_fairseq_style_model_s_length_leaves_out_the_positions_no_token_reaches(tmp_path):
+    """RoBERTa numbers positions from padding_idx + 1: 34 rows hold 32 tokens (514 -> 512 in the real one)."""
+    roberta = folder(
+        tmp_path, "RobertaForSequenceClassification", "roberta", max_position_embeddings=34, pad_token_id=1
+    )
+    assert inputs.specs(config(roberta))[0]["shape"] == ["batch", 32]

@@ -13,6 +13,7 @@ import ast
 import functools
 import importlib.util
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -110,26 +111,41 @@ def output_roles(model) -> dict[str, str]:
     return {"logits": "sigmoid_logits"} if focal else {}
 
 
-@functools.lru_cache(maxsize=8)  # specs() asks for every job; the file is parsed once
-def forward_parameters(folder: str | Path) -> tuple[str, list[str]]:
-    """Return the folder's class name and its forward()'s parameter names (self and ** left out)."""
+@functools.lru_cache(maxsize=8)  # specs() asks for every job: the file is read once
+def _modeling(folder: str | Path) -> tuple[str, str]:
+    """Return the folder's class name and the text of the transformers file defining it ('' if none)."""
     config = read_json(folder, "config.json") or {}
     names, model_type = config.get("architectures") or [], str(config.get("model_type", ""))
     if not names:
         raise ConfigError(f"{Path(folder) / 'config.json'}: architectures: expected a model class name")
     spec = importlib.util.find_spec("transformers")
     if spec is None or spec.origin is None:
-        return names[0], []
+        return names[0], ""
     models, parts = Path(spec.origin).parent / "models", model_type.replace("-", "_").split("_")
     # The module is named after the model type, or a prefix of it (clip_vision_model -> clip).
     for module in ("_".join(parts[:n]) for n in range(len(parts), 0, -1)):
         source = models / module / f"modeling_{module}.py"
-        if source.is_file():
-            tree = ast.parse(source.read_text(encoding="utf-8"))
-            classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-            if names[0] in classes:
-                return names[0], _forward(classes, names[0])
-    return names[0], []
+        text = source.read_text(encoding="utf-8") if source.is_file() else ""
+        if re.search(rf"^class {re.escape(names[0])}\b", text, re.MULTILINE):
+            return names[0], text
+    return names[0], ""
+
+
+@functools.lru_cache(maxsize=8)
+def forward_parameters(folder: str | Path) -> tuple[str, list[str]]:
+    """Return the folder's class name and its forward()'s parameter names (self and ** left out)."""
+    name, text = _modeling(folder)
+    classes = {n.name: n for n in ast.parse(text).body if isinstance(n, ast.ClassDef)}
+    return name, _forward(classes, name)
+
+
+def _position_offset(folder: str | Path) -> int:
+    """Return how many rows of the position table a token never reaches: fairseq-style models
+    (RoBERTa, XLM-R, CamemBERT, Longformer...) number positions from padding_idx + 1."""
+    if "create_position_ids_from_input_ids" not in _modeling(folder)[1]:
+        return 0
+    pad = (read_json(folder, "config.json") or {}).get("pad_token_id")
+    return pad + 1 if isinstance(pad, int) and pad >= 0 else 0
 
 
 def _forward(classes: dict[str, ast.ClassDef], name: str) -> list[str]:
@@ -201,7 +217,8 @@ def sequence_length(model) -> int:
     if model.sequence_length is not None:
         return model.sequence_length
     config = read_json(model.checkpoint, "config.json") or {}
-    given = [config.get("max_position_embeddings")]
+    positions = config.get("max_position_embeddings")
+    given = [positions - _position_offset(model.checkpoint) if isinstance(positions, int) else None]
     given.append((read_json(model.checkpoint, "tokenizer_config.json") or {}).get("model_max_length"))
     limits = [v for v in given if isinstance(v, int) and 0 < v <= 65536]
     if not limits:
