@@ -134,7 +134,7 @@ def test_slices_are_interleaved_and_a_real_slowdown_fails_the_gate(tmp_path):
         assert done.returncode == 0, done.stderr
     doc = json.loads((tmp_path / "fast.json").read_text())
     assert (
-        doc["schema_version"] == 4 and doc["timing"]["rounds"] == 3 and doc["timing"]["stopped"] == "budget"
+        doc["schema_version"] == 5 and doc["timing"]["rounds"] == 3 and doc["timing"]["stopped"] == "budget"
     )
     for b in doc["backends"].values():
         assert [r["n"] for r in b["rounds"]] and sum(r["n"] for r in b["rounds"]) == b["latency_ms"]["n"]

@@ -26,7 +26,7 @@ measurement: {rounds: 1, warmup_iterations: 1, min_iterations: 3, min_time_s: 0.
 
 
 def _scope_name(name):
-    from reportgen.measure.worker.divergence import scope_name  # imports torch
+    from reportgen.measure.worker.scopes import scope_name
 
     return scope_name(name)
 

@@ -13,7 +13,7 @@ from report_helpers import ROOT, as_version, classification, page_text, semantic
 from reportgen.analysis import rules
 from reportgen.analysis.assess import BADGE_CODES
 from reportgen.analysis.finding import PARTS, finding, speedup_of
-from reportgen.analysis.variants import VARIANTS
+from reportgen.analysis.variants import CAUSES, VARIANTS
 from reportgen.analysis.vocabulary import FILLED
 from reportgen.errors import ReportgenError
 from reportgen.report import locale as locale_module
@@ -198,7 +198,7 @@ def test_every_message_key_exists_in_every_catalog_and_is_used(monkeypatch, demo
     assert conclusions <= set(english), sorted(conclusions - set(english))
     literal |= families | conclusions
     literal |= {"examples.reason.agreement", "examples.reason.disagreement"}  # examples.py's reasons
-    rule_texts = {k for k in english if k.startswith("rule.")}
+    rule_texts = {k for k in english if k.startswith(("rule.", "cause."))}  # checked against the registry
     for code in LOCALES:
         catalog = load_catalog(code)
         assert used <= set(catalog), f"{code}: missing {sorted(used - set(catalog))}"
@@ -225,6 +225,16 @@ def test_the_catalogs_hold_the_texts_of_every_declared_finding_and_no_other():
                     assert placeholders(message) <= variant.params | nouns, f"{code}: rule.{key}.{part}"
         declared = {f"rule.{key}.{part}" for key in VARIANTS for part in PARTS}
         assert texts <= declared, f"{code}: texts of undeclared findings {sorted(texts - declared)}"
+
+
+def test_the_catalogs_hold_the_text_of_every_declared_cause_and_no_other():
+    for code in LOCALES:
+        catalog = load_catalog(code)
+        for key, params in CAUSES.items():
+            assert key in catalog, f"{code}: {key} has no text"
+            assert placeholders(catalog[key]) == params, f"{code}: {key}"
+        texts = {k for k in catalog if k.startswith("cause.")}
+        assert texts == set(CAUSES), f"{code}: texts of undeclared causes {sorted(texts - set(CAUSES))}"
 
 
 def test_a_finding_outside_its_declaration_is_refused():

@@ -194,7 +194,7 @@ def test_version_1_file_is_upgraded_on_read():
     v1 = DATA / "results_v1.json"
     assert json.loads(v1.read_text())["schema_version"] == 1
     doc = results.read_results(v1)
-    assert doc["schema_version"] == results.SCHEMA_VERSION == 4
+    assert doc["schema_version"] == results.SCHEMA_VERSION == 5
     assert "max_load_average" not in doc["config"]["analysis"]
     # Schema 4 stores measurements only: the findings the old run judged are gone (issue 19).
     assert "findings" not in doc and doc["timing"] is None

@@ -7,13 +7,13 @@ from the same key and params.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 
 from typing_extensions import TypedDict
 
 from reportgen import stats
-from reportgen.analysis.variants import declared
+from reportgen.analysis.variants import KEEPS_CAUSE, Cause, declared, declared_cause
 from reportgen.analysis.verdicts import agreement
 from reportgen.analysis.vocabulary import fill
 from reportgen.catalog import load_catalog
@@ -35,6 +35,7 @@ class Finding(TypedDict):
     evidence: str | None
     cause: str | None
     recommendation: str | None
+    because: list[Cause]  # measured causes (analysis/causes.py): they replace the rule's own cause text
 
 
 def finding(key: str, severity: str, backend: str | None, **params) -> Finding:
@@ -56,7 +57,28 @@ def finding(key: str, severity: str, backend: str | None, **params) -> Finding:
         "evidence": evidence,
         "cause": cause,
         "recommendation": recommendation,
+        "because": [],
     }
+
+
+def explained(found: Finding, because: list[Cause]) -> Finding:
+    """Return a finding with its measured causes (analysis/causes.py), its English cause composed."""
+    for cause in because:
+        declared_cause(cause["key"], cause["params"])
+    catalog = load_catalog("en")
+    own = catalog[k].format(**found["params"]) if (k := f"rule.{found['key']}.cause") in catalog else None
+    return {**found, "because": because, "cause": composed_cause(found["key"], own, because, catalog)}
+
+
+def composed_cause(
+    key: str, own: str | None, because: list[Cause] | None, catalog: Mapping[str, str]
+) -> str | None:
+    """Return a finding's cause in a catalog's language: the measured causes replace the rule's own
+    text, except where the variant keeps it first (analysis/variants.py KEEPS_CAUSE)."""
+    if not because:
+        return own
+    measured = " ".join(catalog[c["key"]].format(**c["params"]) for c in because)
+    return f"{own} {measured}" if own and key in KEEPS_CAUSE else measured
 
 
 def ok_backends(document: Document) -> list[tuple[str, Measured]]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from reportgen.analysis import causes
 from reportgen.analysis.compiled import compile_cost
 from reportgen.analysis.finding import (
     Finding,
     agreement_share,
     candidates,
+    explained,
     finding,
     in_points,
     is_fp16,
@@ -237,23 +239,25 @@ def speed(document: Document, th: Thresholds) -> list[Finding]:
             "rounds": min(len(b["rounds"]), len(ref["rounds"])),
         }
         suspect = bool(biased & {name, document["reference"], None})
+        # Measured causes from the profiles (analysis/causes.py); a biased timing's method cause stays first.
+        because = causes.explain(document, name)
         verdict = speed_verdict((low, high), th.speed_tol)
         if verdict == FASTER:
             key, severity = (
                 ("speed.latency/faster_method", "warn") if suspect else ("speed.latency/faster", "pass")
             )
-            out.append(finding(key, severity, name, **params))
+            out.append(explained(finding(key, severity, name, **params), because))
         elif verdict == SAME:
             key, severity = (
                 ("speed.latency/same_method", "warn") if suspect else ("speed.latency/same", "info")
             )
-            out.append(finding(key, severity, name, **params))
+            out.append(explained(finding(key, severity, name, **params), because))
         elif suspect:
-            out.append(finding("speed.latency/slower_method", "warn", name, **params))
+            out.append(explained(finding("speed.latency/slower_method", "warn", name, **params), because))
         elif b["settings"].get("quantization") == "dynamic":
-            out.append(finding("speed.latency/slower_dynamic", "warn", name, **params))
+            out.append(explained(finding("speed.latency/slower_dynamic", "warn", name, **params), because))
         else:
-            out.append(finding("speed.latency/slower", "warn", name, **params))
+            out.append(explained(finding("speed.latency/slower", "warn", name, **params), because))
     return out
 
 

@@ -9,6 +9,9 @@ param its rule does not pass. A new rule adds its rows here and its texts to eve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from typing_extensions import TypedDict
 
 # The page section showing a family's findings (the part of the key before the dot).
 TOPICS = {
@@ -134,6 +137,46 @@ VARIANTS: dict[str, Variant] = {
     key: Variant(key, frozenset(params.split()), frozenset(severities.split()))
     for key, params, severities in _ROWS
 }
+
+
+class Cause(TypedDict):
+    """One measured reason (analysis/causes.py), rendered from ``<key>`` in the page's language."""
+
+    key: str
+    params: dict[str, Any]
+
+
+# The causes a speed finding may carry (analysis/causes.py), each rendered from ``<key>`` in the
+# catalogs with these params; tests/test_report_locale.py checks the catalogs against this table.
+_BREAKDOWN = "name ref ms ref_ms op op_ms ref_op ref_op_ms outside ref_outside"
+_INTEGER = "name sibling int_op int_ms float_op float_ms q_ms q_count"
+_LEVEL = "name level sibling nodes sibling_nodes conv_ms sibling_conv_ms ms sibling_ms"
+_CAUSE_ROWS = (
+    ("cause.unprofiled", "name why"),
+    ("cause.breakdown/faster", f"{_BREAKDOWN} share"),
+    ("cause.breakdown/slower", f"{_BREAKDOWN} share"),
+    ("cause.breakdown/same", _BREAKDOWN),
+    ("cause.casts", "name casts cast_ms share ms"),
+    ("cause.integer/slower", _INTEGER),
+    ("cause.integer/faster", _INTEGER),
+    ("cause.level", _LEVEL),
+    ("cause.level/nchwc", _LEVEL),
+    ("cause.fallback", "name provider other other_ms share"),
+    ("cause.foreign", "name ms share op op_ms"),
+    ("cause.small", "name nodes node_us ms"),
+)
+CAUSES: dict[str, frozenset[str]] = {key: frozenset(params.split()) for key, params in _CAUSE_ROWS}
+
+
+# Findings whose own cause stays first, before the measured causes: a biased timing's method cause.
+KEEPS_CAUSE = frozenset(f"speed.latency/{v}_method" for v in ("faster", "same", "slower"))
+
+
+def declared_cause(key: str, params: dict[str, object]) -> None:
+    """Raise ValueError where a cause breaks its declaration (a bug)."""
+    if CAUSES.get(key) != set(params):
+        want = sorted(CAUSES.get(key, ()))
+        raise ValueError(f"cause {key!r} with params {sorted(params)}: declared {want}")
 
 
 def declared(key: str, severity: str, params: dict[str, object]) -> Variant:

@@ -160,6 +160,7 @@ def _backend_entry(
         "parity": None,
         "rounds": None,
         "slices": None,
+        "profile": raw.get("profile"),
     }
     if raw["status"] != "ok":
         return entry

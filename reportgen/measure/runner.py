@@ -39,6 +39,8 @@ def run(
     data, common, model = prepare(config, work_dir, config_path, progress)
     files = {b.name: _model_file(config, b, model, work_dir, progress) for b in config.backends}
     raw, timing = _measure(config, files, common, work_dir, progress)
+    if config.measurement.profile:
+        _profile(config, raw, model, work_dir, progress)
     env |= {"other_cpu_share": contention.other_share(), "steal_share": contention.steal_share()}
     progress("decoding outputs, computing metrics and parity")
     document = evaluate.document(config, config_path, env, model, data, raw, files, timing)
@@ -279,6 +281,30 @@ def _measure(
     for name, m in measured.items():
         raw[name] = m.ended or {**rounds.combine(m.rounds, m.slices, t0), "job": jobs[name][0]}
     return raw, record
+
+
+def _profile(config: Config, raw: dict[str, dict], model: dict, work_dir: Path, progress: Progress) -> None:
+    """Profile every timed backend once more, each in a fresh process after all the rounds, so no
+    profiler ever runs beside a timed slice (measure/worker/profile.py); the result is the backend's
+    ``profile``, a failed pass is recorded as such and changes nothing else."""
+    folder = work_dir / "profiles"
+    folder.mkdir(exist_ok=True)
+    for name in (b.name for b in config.backends if raw[b.name]["status"] == "ok"):
+        progress(f"profiling {name}: where its time goes")
+        job = {
+            **raw[name]["job"],
+            "job": "profile",
+            "name": name,
+            "profile_dir": str(folder),
+            "export_path": (model.get("onnx") or {}).get("path"),  # its scopes, where a file lost them
+            "outputs_path": None,
+        }
+        result = process.run_job(job, folder / name, config.measurement.timeout_s, job["threads"])
+        raw[name]["profile"] = result if result["status"] == "ok" else _failed_profile(result)
+
+
+def _failed_profile(result: dict) -> dict:
+    return {"status": "failed", "error": result.get("error") or "the profile pass failed"}
 
 
 def _backend_job(

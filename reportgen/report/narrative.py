@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reportgen.analysis.assess import Assessment, BackendVerdicts, Verdict
-from reportgen.analysis.finding import PARTS, Finding, ok_backends
+from reportgen.analysis.finding import PARTS, Finding, composed_cause, ok_backends
 from reportgen.analysis.variants import VARIANTS
 from reportgen.analysis.verdicts import SEVERITY_ORDER, is_ok
 from reportgen.analysis.vocabulary import fill
@@ -97,6 +97,7 @@ def localize(finding: Finding, loc: Locale) -> dict:
         message = f"rule.{finding['key']}.{part}"
         params = fill(finding["params"], loc.t)  # its nouns in the page's language
         out[part] = loc.catalog[message].format(**params) if loc.has(message) else None
+    out["cause"] = composed_cause(finding["key"], out["cause"], finding.get("because"), loc.catalog)
     return out
 
 

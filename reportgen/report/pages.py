@@ -19,7 +19,7 @@ from reportgen.analysis.finding import speedup_of
 from reportgen.analysis.verdicts import Thresholds, dig, is_ok, ordered
 from reportgen.analysis.vocabulary import vocabulary
 from reportgen.config.backends import TORCH_KINDS
-from reportgen.report import answer_charts, charts, narrative, quality
+from reportgen.report import answer_charts, charts, narrative, quality, time_view
 from reportgen.report.cells import Metric, change
 from reportgen.report.locale import DASH, Locale
 from reportgen.results.document import is_merged
@@ -140,8 +140,7 @@ def changes(results: Document, previous: Document, th: Thresholds, loc: Locale) 
         "added": [n for n in results["backend_order"] if n not in old_names],
         "removed": [n for n in previous["backend_order"] if n not in names],
         "not_compared": [
-            loc.t(_NOT_COMPARED[c.what], backend=c.backend or "", old=c.old, new=c.new)
-            for c in differ
+            loc.t(_NOT_COMPARED[c.what], backend=c.backend or "", old=c.old, new=c.new) for c in differ
         ],
     }
 
@@ -222,6 +221,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "agreement": answer_charts.agreement_figure(results, th.min_match_rate, loc, vocab.top5),
         "confidence": answer_charts.confidence_delta_figure(results, loc),
         "score": charts.score_figure(scores, score.WEIGHTS, loc),
+        "time": time_view.figure(results, loc),
     }
     dtypes = {b["weight_dtype"] for _, b in backends if is_ok(b)}
     flops, peak = results["model"]["flops"], results["environment"]["peak_gflops"]
@@ -242,6 +242,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "dataset": quality.dataset_sentence(results, loc),
         "metrics": quality.metric_rows(results, loc),
         "per_class": quality.per_class(results, loc),
+        "pixel_changes": quality.pixel_changes(results, loc),
         # The export's own line is the top finding's evidence (analysis/steps.py): not a third copy.
         "export_told": any(f["key"] == "backend.step/export" for f in judged.findings),
         "parity": quality.parity_table(results, th, loc),
@@ -261,6 +262,7 @@ def report_view(results: Document, previous: Document | None, loc: Locale) -> di
         "appendix": appendix(results),
         "timing": timing(results, loc),
         "states_caption": charts.states_caption(results, loc),
+        "time": time_view.view(results),
     }
 
 

@@ -23,7 +23,7 @@ from reportgen.files import write_atomic
 from reportgen.results import reader
 from reportgen.results.schema import Document, Merged
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def upgrade_v1_to_v2(document: dict) -> dict:
@@ -109,8 +109,18 @@ def upgrade_v3_to_v4(document: dict) -> dict:
     return doc
 
 
+def upgrade_v4_to_v5(document: dict) -> dict:
+    """Schema 5 records where each backend's time goes (``profile``; issue 18): older runs were not
+    profiled, so their speed findings carry no measured cause."""
+    doc = copy.deepcopy(document)
+    for backend in doc.get("backends", {}).values():
+        backend["profile"] = None
+    doc["schema_version"] = 5
+    return doc
+
+
 # UPGRADES[n] turns a schema-n document into a schema-(n+1) one.
-UPGRADES: dict[int, Callable[[dict], dict]] = {1: upgrade_v1_to_v2, 2: upgrade_v2_to_v3, 3: upgrade_v3_to_v4}
+UPGRADES: dict[int, Callable[[dict], dict]] = {1: upgrade_v1_to_v2, 2: upgrade_v2_to_v3, 3: upgrade_v3_to_v4, 4: upgrade_v4_to_v5}
 
 
 def latency_rounds(backend: dict) -> list[np.ndarray]:

@@ -45,6 +45,7 @@ from reportgen.results.leaves import (
     choice,
     is_number,
 )
+from reportgen.results.profile import Profile
 from reportgen.results.timing import BatchSize, Latency, Memory, Round, SliceRecord, Timing, Warmup
 from reportgen.results.version import EXPECTED, is_version_label
 
@@ -169,6 +170,7 @@ class _Entry(TypedDict):
     steal_share: NotRequired[OptShare]
     parity: Parity | None
     by_batch_size: NotRequired[dict[str, BatchSize]]  # only when measurement.batch_sizes is not [1]
+    profile: Profile | None  # null: not profiled (measurement.profile false, failed, before schema 5)
     answers: NotRequired[Answers | None]  # not before issue 20
 
 

@@ -28,6 +28,10 @@ def _job_function(kind: str):
         from reportgen.measure.worker.fp16 import convert
 
         return convert
+    if kind == "profile":
+        from reportgen.measure.worker.profile import profile
+
+        return profile
     if kind == "localize":
         from reportgen.measure.worker.divergence import first_divergence
 

@@ -31,6 +31,7 @@ from reportgen.measure.worker import onnxvalues
 from reportgen.measure.worker.alignment import align
 from reportgen.measure.worker.models import arguments, load_model
 from reportgen.measure.worker.reexport import reexport
+from reportgen.measure.worker.scopes import module_path
 
 TORCH_GRAPH = "torch"  # ``against``: the torch graph, else the exporter of the fresh export
 
@@ -151,7 +152,7 @@ def _blame(graph: onnx.GraphProto, region: list[int], twins: list) -> dict:
         "found": True,
         "node": _label(node, first),
         "op_type": node.op_type,
-        "module": _module_path(node) or (_module_path(twin) if twin is not None else None),
+        "module": module_path(node) or (module_path(twin) if twin is not None else None),
         "initializers": [i for i in node.input if i in initializers],
         "suspects": [_label(graph.node[i], i) for i in region],
     }
@@ -160,38 +161,6 @@ def _blame(graph: onnx.GraphProto, region: list[int], twins: list) -> dict:
 def _label(node: onnx.NodeProto, index: int) -> str:
     """Return a node's name; an unnamed node (some tools write none) by its op and place in the graph."""
     return node.name or f"{node.op_type} #{index}"
-
-
-def _module_path(node: onnx.NodeProto) -> str | None:
-    """Return the PyTorch module path the exporter recorded for a node (``down4.1.cv1.1``).
-
-    The dynamo exporter's ``namespace`` metadata reads ``: Net/down4: Sequential/.../down4.1.cv1.1:
-    BatchNorm2d/op: aten.op``: the segment before the op is the innermost module. The legacy
-    exporter's node name is the module scope (scope_name below).
-    """
-    for prop in node.metadata_props:
-        if prop.key == "namespace":
-            segments = prop.value.split("/")
-            return segments[-2].split(":", 1)[0].strip() or None if len(segments) > 1 else None
-    return scope_name(node.name)
-
-
-def scope_name(name: str) -> str | None:
-    """Return the module path of a legacy exporter's node name, None for a top-level or other name.
-
-    ``/down4/down4.1/cv1/cv1.0/Conv`` is ``down4.1.cv1.0``: each scope is the module's attribute name,
-    except that a child of a Sequential or ModuleList carries its parent's (``down4.1``), so a scope
-    that extends the previous one replaces it. ``/model.0/conv/Conv`` (Ultralytics) is ``model.0.conv``.
-    """
-    if not name.startswith("/"):
-        return None
-    path: list[str] = []
-    for scope in name.split("/")[1:-1]:
-        if path and scope.startswith(path[-1] + "."):
-            path[-1] = scope
-        elif scope:
-            path.append(scope)
-    return ".".join(path) or None
 
 
 def _suspects(graph: onnx.GraphProto, diverged: int, verified: set[str]) -> list[int]:

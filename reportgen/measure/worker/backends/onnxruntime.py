@@ -49,6 +49,10 @@ def load(model_path: str, threads: int, settings: dict) -> OrtRunner:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = OPTIMIZATION_LEVELS[settings.get("graph_optimization", "all")]
     options.log_severity_level = 3
+    if settings.get("profile_prefix"):  # the profile pass only (measure/worker/profilers/ort.py)
+        options.enable_profiling = True
+        options.profile_file_prefix = settings["profile_prefix"]
+        options.optimized_model_filepath = settings["optimized_path"]
     provider = settings.get("provider", "cpu")
     providers = ort_providers(provider, ort.get_available_providers())  # Unavailable: no GPU here
     session = ort.InferenceSession(model_path, options, providers=providers)

@@ -61,7 +61,9 @@ def load(model_path: str, threads: int, settings: dict) -> OvRunner:
     """Read the ONNX file and compile it for the device with ``threads`` threads, one stream."""
     core = ov.Core()
     device = openvino_device(settings.get("device", "cpu"), core.available_devices)
-    compiled = core.compile_model(core.read_model(model_path), device, properties(threads))
+    # PERF_COUNT only in the profile pass (measure/worker/profilers/ov.py): counters cost time.
+    perf = {"PERF_COUNT": True} if settings.get("perf_count") else {}
+    compiled = core.compile_model(core.read_model(model_path), device, properties(threads) | perf)
     return OvRunner(compiled, device, settings)
 
 
