@@ -99,6 +99,11 @@ def test_a_semantic_segmentation_page_shows_miou_and_pixel_agreement_and_no_dete
     assert [name for name, _ in rows] == ["background", "circle", "square"] and "—" in rows[2][1]
     title = {"en": "Segmentation quality and parity", "ko": "분할 품질과 출력 일치"}[locale]
     assert title in visible(page)
+    # Where pixels change class: the INT8 backends' most changed inputs, most first; none for the others.
+    changes = quality.split('class="pixel-changes"')[1].split("</table>")[0]
+    int8 = [n for n in doc["backend_order"] if "int8" in n]
+    assert int8 and all(name in changes for name in int8) and "onnxruntime<" not in changes
+    assert "#3 (40.0%) · #1 (20.0%)" in html.unescape(changes)
 
 
 def test_without_label_masks_the_share_of_pixels_per_class_is_shown(demo):

@@ -181,6 +181,26 @@ def outputs(results: Document) -> list[tuple[str, str, dict]]:
     ]
 
 
+# How many of the inputs where pixels change class most are named per backend.
+CHANGED_SHOWN = 5
+
+
+def pixel_changes(results: Document, loc: Locale) -> list[dict]:
+    """Return, per backend whose pixels change class, the inputs where most change, most first, with
+    the share of their pixels that changed (semantic segmentation's disagreeing_images)."""
+    out = []
+    for name, b in ordered(results)[1:]:
+        p: dict = dict(b["parity"] or {}) if is_ok(b) else {}
+        shares, worst = p.get("changed_pixel_share_per_image") or [], p.get("disagreeing_images") or []
+        shown = [i for i in worst if isinstance(i, int) and 0 <= i < len(shares)][:CHANGED_SHOWN]
+        if shown:
+            inputs = [
+                loc.t("quality.changed_input", index=loc.num(i), share=loc.rate(shares[i])) for i in shown
+            ]
+            out.append({"backend": name, "inputs": inputs, "count": loc.num(len(worst))})
+    return out
+
+
 def divergences(results: Document) -> list[dict]:
     """Return where each backend's outputs first diverge from the reference, where that was located."""
     out = []
