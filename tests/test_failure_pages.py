@@ -146,6 +146,12 @@ model: {source: factory, factory: "factories.nothing:one_class", task: classific
 dataset: {source: synthetic, images: 6}
 backends: [{name: pytorch, kind: pytorch}, {name: onnxruntime, kind: onnxruntime}]
 """
+SEMANTIC = """\
+model: {source: factory, factory: "factories.nothing:background", task: semantic_segmentation,
+        input_size: 32, class_names: [background, a, b, c]}
+dataset: {source: synthetic, images: 4}
+backends: [{name: pytorch, kind: pytorch}, {name: onnxruntime, kind: onnxruntime}]
+"""
 BLIND = """\
 model: {source: factory, factory: "factories.nothing:blind_detector", task: detection, input_size: 96}
 dataset: {source: synthetic, images: 4}
@@ -158,6 +164,7 @@ backends: [{name: pytorch, kind: pytorch}, {name: onnxruntime, kind: onnxruntime
     [
         ("constant", CONSTANT, "constant"),
         ("one-class", ONE_CLASS, "one_class"),
+        ("background", SEMANTIC, "one_class"),  # every pixel of every image
         ("blind", BLIND, "detections"),
     ],
 )

@@ -200,7 +200,11 @@ def _answers(decoded: dict, task: str) -> dict:
     constant = None  # one sample, or outputs whose shapes vary per sample: not known
     if outputs is not None and len(predictions) > 1:
         constant = all(bool((v == v[:1]).all()) for v in outputs.values())
-    top1 = len({int(np.argmax(p)) for p in predictions}) if task == "classification" else None
+    top1 = None  # how many classes are ever the answer: of a sample (classification), of a pixel
+    if task == "classification":
+        top1 = len({int(np.argmax(p)) for p in predictions})
+    elif task == "semantic_segmentation" and predictions:
+        top1 = len(np.unique(np.concatenate([p.ravel() for p in predictions])))
     return {"samples": len(predictions), "constant_outputs": constant, "distinct_top1": top1}
 
 

@@ -53,3 +53,21 @@ class NoLogits(nn.Module):
 
 def no_logits() -> nn.Module:
     return NoLogits().eval()
+
+
+class Background(nn.Module):
+    """A segmenter whose background class wins at every pixel of every image (its logits still vary)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.head = nn.Conv2d(3, 4, 3, 4, 1)
+        with torch.no_grad():
+            self.head.bias.copy_(torch.tensor([50.0, 0.0, 0.0, 0.0]))
+
+    def forward(self, x):
+        return {"logits": self.head(x)}
+
+
+def background() -> nn.Module:
+    return Background().eval()
