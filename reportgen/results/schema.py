@@ -150,7 +150,7 @@ class Answers(TypedDict):
 
     samples: Count
     constant_outputs: OptFlag  # every output the same for every sample (null: shapes vary per sample)
-    distinct_top1: OptCount  # classification: how many classes are ever the top-1 answer
+    distinct_top1: OptCount  # how many classes are ever the answer (classification; semantic: of a pixel)
 
 
 class _Entry(TypedDict):
