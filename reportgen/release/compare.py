@@ -122,6 +122,7 @@ def compare(old: Document, new: Document, thresholds: Thresholds) -> dict:
         "rows": rows,
         "regressions": len(regressions),
         "notes": _notes(old, new),
+        "not_compared": [c.sentence() for c in run],  # another model, task or inputs: nothing judged
     }
 
 
@@ -146,6 +147,7 @@ def compare_machines(old: Document | Merged, new: Document | Merged, thresholds:
     machine measured on one side only is reported as added or removed, not judged."""
     rows: list[dict] = []
     notes: list[str] = []
+    not_compared: list[str] = []
     pairs = merge.matched(old, new)
     for label, before, after in pairs:
         if before is None or after is None:
@@ -159,6 +161,7 @@ def compare_machines(old: Document | Merged, new: Document | Merged, thresholds:
         part = compare(before, after, thresholds)
         rows += [{**row, "machine": label} for row in part["rows"]]
         notes += [f"{label}: {note}" for note in part["notes"]]
+        not_compared += [f"{label}: {line}" for line in part["not_compared"]]
     return {
         "old": _side(old),
         "new": _side(new),
@@ -167,6 +170,7 @@ def compare_machines(old: Document | Merged, new: Document | Merged, thresholds:
         "rows": rows,
         "regressions": sum(r["status"] == REGRESSION for r in rows),
         "notes": notes,
+        "not_compared": not_compared,
     }
 
 

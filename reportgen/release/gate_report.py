@@ -32,6 +32,8 @@ def _cells(report: dict) -> list[tuple[str, ...]]:
 def _summary(report: dict) -> str:
     n = report["regressions"]
     old, new = report["old"]["version"], report["new"]["version"]
+    if report.get("not_compared"):  # like with like: the versions measured different things
+        return f"no verdict from {old} to {new}: {'; '.join(report['not_compared'])}"
     verdict = f"{n} regression{'s' if n != 1 else ''}" if n else "no regression"
     return f"{verdict} from {old} to {new}"
 
