@@ -64,6 +64,7 @@ def test_a_token_classifier_speaks_of_sequences_and_has_no_top5_with_three_class
     assert "top5_overlap" not in parity_columns(page) and "top1_agreement" in parity_columns(page)
     assert "top5" not in " ".join(metric_ids(page, "headline") + metric_ids(page, "quality"))
     assert all("top-5" not in trace["name"] for trace in page_figures(page)["chart-agreement"]["data"])
+    assert {"en": "What each backend answers", "ko": "각 백엔드의 결과"}[locale] in visible(page)  # no labels
     words = {
         "en": ("Classification quality and parity", "sequences/s", "Sequences"),
         "ko": ("분류 품질", "시퀀스/초", "시퀀스 수"),
