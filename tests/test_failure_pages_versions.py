@@ -100,6 +100,12 @@ def test_a_trend_line_starts_after_a_change(demo):
     lines = {t["name"]: t["y"] for t in figures["latency"]["data"]}
     assert lines["onnxruntime"][0] is None and None not in lines["onnxruntime"][1:]
     assert None not in lines["pytorch"]  # the others' lines run through every version
+    # Where the line ends, the chart says why: a dotted line and a label at 0.2.0.
+    layout = figures["latency"]["layout"]
+    assert [a["text"] for a in layout["annotations"] if a["x"] == "0.2.0"] == [
+        "onnxruntime: settings changed"
+    ]
+    assert [s["x0"] for s in layout["shapes"] if s.get("xref") == "x"] == ["0.2.0"]
 
 
 def test_a_reference_with_other_settings_leaves_the_speed_ups_uncompared(demo):

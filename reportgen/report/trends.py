@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reportgen.analysis.comparable import comparable
+from reportgen.analysis.comparable import backend_change, comparable, run_changes
 from reportgen.analysis.finding import speedup_of
 from reportgen.report.charts import (
     backend_color,
@@ -78,6 +78,46 @@ def _comparable_since(history: list[Document], name: str, relative: bool) -> int
     while start > 0 and all(comparable(history[start - 1], history[start], n) for n in names):
         start -= 1
     return start
+
+
+# What changed between two versions (analysis/comparable.Change.what), as a trend chart marks it.
+_CHANGED = {
+    "model": "chart.trend_changed.model",
+    "task": "chart.trend_changed.task",
+    "inputs": "chart.trend_changed.inputs",
+    "settings": "chart.trend_changed.settings",
+}
+
+
+def _change_marks(history: list[Document], loc: Locale) -> tuple[list[dict], list[dict]]:
+    """Return a dotted line and a label at each version where something compared changed (model,
+    task, inputs, a backend's settings): the lines that stop there are not broken, they end."""
+    shapes, notes = [], []
+    for before, after in zip(history, history[1:]):
+        names = after["backend_order"]
+        changes = run_changes(before, after) + [
+            c for n in names if (c := backend_change(before, after, n)) is not None
+        ]
+        if not changes:
+            continue
+        x = plain_label(after["version"])
+        line = {"dash": "dot", "width": 1, "color": "#888888"}
+        shapes.append(
+            {"type": "line", "xref": "x", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1, "line": line}
+        )
+        text = "; ".join(loc.t(_CHANGED[c.what], backend=plain_label(c.backend or "")) for c in changes)
+        notes.append(
+            {
+                "x": x,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "text": text,
+                "showarrow": False,
+            }
+        )
+    return shapes, notes
 
 
 def _error_bars(history: list[Document], name: str, y: list, bounds: Bounds) -> dict:
@@ -172,6 +212,10 @@ def trend_figures(history: list[Document], loc: Locale) -> dict[str, dict]:
         ),
     }
     figures["speedup"]["layout"]["shapes"] = [reference_line(1)]  # break-even: above it, faster
+    marks, notes = _change_marks(history, loc)
+    for figure in figures.values():  # where the lines stop joining: what changed, said on the chart
+        figure["layout"]["shapes"] = [*figure["layout"].get("shapes", []), *marks]
+        figure["layout"]["annotations"] = [*figure["layout"].get("annotations", []), *notes]
     # Differences span many orders of magnitude (1e-5 for FP32, 10 for INT8): a log axis shows both.
     figures["max_abs_diff"]["layout"]["yaxis"].update(type="log", rangemode="normal", exponentformat="power")
     for figure in figures.values():  # a backend never measured for this value has no line
