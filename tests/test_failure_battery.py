@@ -95,9 +95,25 @@ def test_a_failure_is_said_once_and_judged_as_such(case, make, failing, bottom, 
         assert "biased conditions" not in text and "No measured alternative is faster" not in text
     for name in blocked:  # said once by its step: no error text of its own anywhere on the page
         assert doc["backends"][name]["error"] not in page
+    if judged.recommendation is None or judged.recommendation.uses is None:
+        # No recommendation: no backend is starred "recommended" anywhere (issue 20's contradiction).
+        assert 'class="star"' not in page and "verdict-line recommended" not in page
     if case == "export":
         assert text.count(EXPORT) <= 3  # the key finding, its cause, the ONNX file's paragraph
     render_report(doc, locale="ko")  # every text exists in Korean too
+
+
+def test_a_withheld_recommendation_stars_no_backend():
+    # The issue's contradiction: the bottom line said "No recommendation" while the headline starred a
+    # backend. A disturbed reference withholds the recommendation (recommend.remeasure).
+    doc = copy.deepcopy(DEMO)
+    doc["environment"]["other_cpu_share"] = 0.5
+    judged = assess(doc)
+    assert judged.recommendation is not None and judged.recommendation.uses is None
+    page = render_report(doc)
+    bottom = re.search(r'class="bottom-line".*?</p>', page, flags=re.S).group(0)
+    assert "No recommendation" in bottom
+    assert 'class="star"' not in page and "verdict-line recommended" not in page
 
 
 def test_the_same_step_with_two_errors_is_two_findings():
