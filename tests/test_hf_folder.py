@@ -242,3 +242,10 @@ def test_a_fairseq_style_model_s_length_leaves_out_the_positions_no_token_reache
         tmp_path, "RobertaForSequenceClassification", "roberta", max_position_embeddings=34, pad_token_id=1
     )
     assert inputs.specs(config(roberta))[0]["shape"] == ["batch", 32]
+
+
+def test_gpt2_s_positions_go_by_another_name(tmp_path):
+    gpt2 = folder(tmp_path, "GPT2ForSequenceClassification", "gpt2", n_positions=24, vocab_size=100)
+    specs = inputs.specs(config(gpt2))
+    assert [s["name"] for s in specs] == ["input_ids", "attention_mask", "token_type_ids"]
+    assert specs[0]["shape"] == ["batch", 24]

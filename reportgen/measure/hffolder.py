@@ -217,14 +217,14 @@ def sequence_length(model) -> int:
     if model.sequence_length is not None:
         return model.sequence_length
     config = read_json(model.checkpoint, "config.json") or {}
-    positions = config.get("max_position_embeddings")
+    positions = config.get("max_position_embeddings", config.get("n_positions"))  # GPT-2's name
     given = [positions - _position_offset(model.checkpoint) if isinstance(positions, int) else None]
     given.append((read_json(model.checkpoint, "tokenizer_config.json") or {}).get("model_max_length"))
     limits = [v for v in given if isinstance(v, int) and 0 < v <= 65536]
     if not limits:
         raise ConfigError(
             f"{model.checkpoint}: model.sequence_length: expected the number of tokens per sample "
-            "(config.json has no max_position_embeddings)"
+            "(config.json has no max_position_embeddings or n_positions)"
         )
     return min(limits)
 
