@@ -94,6 +94,11 @@ def _small(kind: str):
             backbone_config=backbone, hidden_size=16, auxiliary_in_channels=32, num_labels=5
         )
         return t.UperNetForSemanticSegmentation(config)
+    if kind == "gpt2":
+        config = t.GPT2Config(
+            vocab_size=100, n_positions=16, n_embd=32, n_layer=2, n_head=2, num_labels=3, pad_token_id=0
+        )
+        return t.GPT2ForSequenceClassification(config)
     config = t.BertConfig(
         vocab_size=100,
         hidden_size=32,
@@ -286,3 +291,12 @@ def test_a_token_classifier_under_classification_is_one_line(tmp_path):
             "shape [batch, classes]"
         )
     )
+
+
+def test_gpt2_is_compared_without_its_key_value_cache(tmp_path):
+    """A decoder returns its cache (a DynamicCache torch.export cannot return): loaded with use_cache
+    off, its inputs inferred from forward() and sized by n_positions."""
+    document = _build(tmp_path, "gpt2", {"task": "classification"}, {"source": "random"})
+    assert [i["shape"] for i in document["model"]["inputs"]] == [["batch", 16]] * 3
+    assert document["model"]["output_names"] == ["logits"]
+    assert document["backends"]["onnxruntime"]["parity"]["top1_agreement"] == 1.0

@@ -73,6 +73,10 @@ def load(config: dict) -> LoadedModel:
     transformers = _transformers()
     model_class, hf_config = _model_class(transformers, folder)
     model = model_class.from_pretrained(folder, local_files_only=True, use_safetensors=True)
+    if getattr(model.config, "use_cache", None):
+        # One call per sample: a key/value cache (GPT-2's DynamicCache) is no answer to compare, and
+        # torch.export cannot return it. optimum exports a classifier without it too.
+        model.config.use_cache = False
     dtypes: Counter[str] = Counter()
     for tensor in model.state_dict().values():
         dtypes[str(tensor.dtype).removeprefix("torch.")] += tensor.numel() * tensor.element_size()
