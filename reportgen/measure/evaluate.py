@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -211,7 +212,7 @@ def _answers(decoded: dict, task: str) -> dict:
 def _parity(config: Config, task, reference: dict, candidate: dict, settings: dict) -> dict:
     p = config.parity
     if reference["outputs"] is None or candidate["outputs"] is None:  # rect vs square: other tensor shapes
-        outputs = {
+        outputs: dict[str, Any] = {
             "outputs": {},
             "max_abs_diff": None,
             "max_rel_diff": None,

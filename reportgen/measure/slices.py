@@ -294,12 +294,12 @@ def worst_half_width(measured: dict[str, Measured], reference: str) -> float | N
     if not ref.slices:
         return None
     t0 = min(s["start_ns"] for m in measured.values() for s in m.slices)
-    speedups = {
+    found = {
         name: stats.paired_speedup(ref.series(t0), m.series(t0))
         for name, m in measured.items()
         if name != reference and m.ended is None and m.slices
     }
-    speedups = {n: s for n, s in speedups.items() if s is not None}
+    speedups = {n: s for n, s in found.items() if s is not None}
     if not speedups:
         return None
     fastest = max(speedups.values(), key=lambda s: s.value)

@@ -27,7 +27,7 @@ def align(mine: onnx.GraphProto, theirs: onnx.GraphProto) -> list[onnx.NodeProto
     their_nodes = list(theirs.node)
     paired = dict(zip(fed_inputs(mine), fed_inputs(theirs), strict=False))  # value -> value
     mine_constants, their_constants = _constants(mine), _constants(theirs)
-    by_key: dict[Key, list[int]] = defaultdict(list)
+    by_key: dict[Key | None, list[int]] = defaultdict(list)
     by_name: dict[str, int] = {}
     for i, node in enumerate(their_nodes):
         if node.op_type != "Constant":
@@ -69,7 +69,7 @@ def _key(node: onnx.NodeProto, constants: dict[str, tuple], paired) -> Key | Non
     """Return what a node computes from: its op and its inputs (paired values, or constants by
     shape); None while an input is not paired yet. Attributes are left out: tools drop or spell out
     defaults differently, and the inputs already tell two nodes of one op apart."""
-    inputs = []
+    inputs: list[tuple | None] = []
     for value in node.input:
         if not value:
             inputs.append(None)  # an omitted optional input

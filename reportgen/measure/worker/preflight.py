@@ -36,7 +36,7 @@ def check_reference(model: torch.nn.Module, samples: list[dict], job: dict) -> t
     """
     specs = job["inputs"]
     ranges = value_ranges(job)
-    first = None
+    first: tuple[tuple, dict] | None = None
     for size in job.get("batch_sizes") or [1]:
         example = arguments(make_batch(samples, specs, size), specs)
         first = first or example
@@ -57,6 +57,7 @@ def check_reference(model: torch.nn.Module, samples: list[dict], job: dict) -> t
         finally:
             for hook in hooks:
                 hook.remove()
+    assert first is not None  # the loop ran at least once ([1] when no sizes are given)
     return first
 
 
