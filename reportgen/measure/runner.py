@@ -65,7 +65,7 @@ def prepare(
     # a rect letterbox (pytorch only) is made by the backend itself, from the images as read
     rect = any(b.kind == "pytorch" and b.letterbox == "rect" for b in config.backends)
     store_inputs(data.images, data.samples, data.sources if rect else [], dataset_path)
-    common = {
+    common: dict[str, Any] = {
         "task": config.model.task,
         "task_settings": task_settings(config),
         "dataset_path": str(dataset_path),
@@ -249,16 +249,20 @@ def _calibration_inputs(config: Config, count: int, work_dir: Path) -> str:
     path = work_dir / f"calibration-{count}.npz"
     task, settings, size = task_module(config.model.task), task_settings(config), config.model.input_size
     if config.dataset.source == "random":
-        np.savez(path, **inputs.generate(config, count, config.dataset.seed + 1))
+        samples: dict[str, Any] = inputs.generate(config, count, config.dataset.seed + 1)
+        np.savez(path, **samples)  # (numpy's stub reads **arrays as allow_pickle: typed Any)
         return str(path)
     if config.dataset.source == "synthetic":
         images = [
             s.image for s in make_dataset(config.dataset.seed, count, size, start=config.dataset.images)
         ]
     else:
-        images = list(datasets.load(config).images[:count])
+        found = datasets.load(config).images
+        assert found is not None  # an image folder (the other sources are handled above)
+        images = list(found[:count])
     tensors = np.concatenate([task.to_tensor(image, settings) for image in images])
-    np.savez(path, **{inputs.IMAGE_INPUT: tensors[:, None]})
+    arrays: dict[str, Any] = {inputs.IMAGE_INPUT: tensors[:, None]}
+    np.savez(path, **arrays)
     return str(path)
 
 
