@@ -65,3 +65,18 @@ def test_a_mask_of_another_size_is_one_line(tmp_path):
         "a.png: dataset.labels: expected a single-channel PNG of integer class ids of the image's size 80x40, "
         "got uint8 of shape [10, 10]"
     )
+
+
+def test_synthetic_classification_images_too_small_for_a_shape_are_one_line():
+    """An image without a shape has no class: said naming model.input_size, not an IndexError."""
+    chosen = parse_config(
+        {"model": {"task": "classification", "input_size": 16}, "dataset": {"images": 3}}, "t.yaml"
+    )
+    with pytest.raises(
+        ReportgenError, match=r"model\.input_size: 16 px is too small for synthetic classification"
+    ):
+        datasets.load(chosen)
+    fits = parse_config(
+        {"model": {"task": "classification", "input_size": 32}, "dataset": {"images": 6}}, "t.yaml"
+    )
+    assert len(datasets.load(fits).truths) == 6

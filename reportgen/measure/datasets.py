@@ -15,7 +15,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reportgen.config.schema import Config
 from reportgen.demo.shapes import CLASS_NAMES, PIXEL_CLASS_NAMES, class_map, make_dataset
-from reportgen.errors import ReportgenError
+from reportgen.errors import ConfigError, ReportgenError
 from reportgen.measure import hffolder, inputs
 from reportgen.measure.detections import GroundTruth
 from reportgen.measure.labels import FolderLabels, for_dataset
@@ -129,6 +129,13 @@ def _synthetic(config: Config) -> Dataset:
     samples = make_dataset(
         config.dataset.seed, config.dataset.images, size, max_objects=1 if one_shape else 4
     )
+    empty = sum(len(s.classes) == 0 for s in samples) if one_shape else 0
+    if empty:  # an image without a shape has no class to score
+        raise ConfigError(
+            f"model.input_size: {size} px is too small for synthetic classification images ({empty} of "
+            f"{len(samples)} hold no shape; a shape needs about 30 pixels): expected 32 or more, or "
+            "dataset.source folder"
+        )
     images = np.stack([s.image for s in samples])
     info = {
         "source": "synthetic",

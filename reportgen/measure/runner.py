@@ -243,14 +243,21 @@ def _fp16_file(config: Config, model: dict, work_dir: Path, progress: Progress) 
 def _calibration_inputs(config: Config, count: int, work_dir: Path) -> str:
     """Write calibration tensors that are not evaluation inputs where the source allows it.
 
-    Synthetic: generated images after the evaluation set. Random: another seed. A folder: its first
-    images (a folder has no held-out part; the report's accuracy is then slightly optimistic for INT8).
+    Synthetic: generated images after the evaluation set. Random: another seed. A folder (or a text
+    file): its first images (lines); it has no held-out part: the report's accuracy is then slightly
+    optimistic for INT8.
     """
     path = work_dir / f"calibration-{count}.npz"
-    task, settings, size = task_module(config.model.task), task_settings(config), config.model.input_size
+    # The size the data set is drawn at: a Hugging Face image processor's when the config leaves it.
+    task, settings = task_module(config.model.task), task_settings(config)
+    size = settings["input_size"]
     if config.dataset.source == "random":
         samples: dict[str, Any] = inputs.generate(config, count, config.dataset.seed + 1)
         np.savez(path, **samples)  # (numpy's stub reads **arrays as allow_pickle: typed Any)
+        return str(path)
+    if config.dataset.source == "text":  # lines have no held-out part either: the first ones
+        samples = datasets.load(config).samples or {}
+        np.savez(path, **{name: values[:count] for name, values in samples.items()})
         return str(path)
     if config.dataset.source == "synthetic":
         images = [
