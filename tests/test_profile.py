@@ -218,3 +218,53 @@ def test_both_exporters_scopes_map_an_optimized_graph_to_modules(tmp_path, dynam
     mapped = [modules.module(n.name, list(n.output), list(n.input)) for n in convs]
     assert len(convs) > 20 and all(mapped), [n.name for n, m in zip(convs, mapped) if not m][:5]
     assert {m.split(".")[0] for m in mapped} <= _modules_of_the_demo_net()
+
+
+@pytest.mark.parametrize("locale", ["en", "ko"])
+def test_the_page_renders_the_profiles_escaped(demo, locale):
+    from report_helpers import ESCAPED, EVIL
+
+    from reportgen.report import render as site
+    from reportgen.results.document import check_invariants
+
+    doc = json.loads(json.dumps(demo))
+    profile = doc["backends"]["onnxruntime"]["profile"]
+    # A module name and an op type come from the model file: text, never markup.
+    profile["by_module"] = {EVIL: 1.0, **profile["by_module"]}
+    profile["by_op"] = {EVIL: {"ms": 9.0, "count": 1.0}, **profile["by_op"]}
+    check_invariants(doc)
+    page = site.render_report(doc, locale=locale)
+    assert 'id="where-time-goes"' in page and "chart-time" in page
+    assert EVIL not in page and ESCAPED in page
+    assert get_locale(locale).t("time.title") in page
+    assert "/tmp/" not in page.split('id="where-time-goes"')[1].split("</section>")[0]
+
+
+def test_a_model_of_tiny_nodes_is_explained_by_their_size(tmp_path):
+    # The text demo's transformer: ~0.3 ms a call in ONNX Runtime, over many nodes of a few us each.
+    import yaml
+
+    config = yaml.safe_load((ROOT / "configs" / "demo-text.yaml").read_text())
+    for spec in config["model"]["inputs"]:
+        spec["values"]["path"] = str(ROOT / "configs" / spec["values"]["path"])
+    config["dataset"] |= {
+        "images": 16,
+        "labels_path": str(ROOT / "configs" / config["dataset"]["labels_path"]),
+    }
+    config["measurement"] = yaml.safe_load(QUICK)
+    config["backends"] = [b for b in config["backends"] if b["name"] in ("pytorch", "onnxruntime")]
+    path = tmp_path / "text.yaml"
+    path.write_text(yaml.safe_dump(config))
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "reportgen", "run", "-c", str(path), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    document = json.loads(out.read_text())
+    p = document["backends"]["onnxruntime"]["profile"]
+    small = _causes(document, "onnxruntime").get("cause.small")
+    assert small is not None, (p["nodes"], p["kernel_ms"])
+    assert small["node_us"] < 10 and small["nodes"] == pytest.approx(p["nodes"])

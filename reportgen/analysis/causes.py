@@ -24,6 +24,7 @@ GROUPS = {"int_conv": "conv", "int_matmul": "matmul"}
 CAST_SHARE = 0.10  # casts worth naming: a tenth of the operators' time
 FALLBACK_SHARE = 0.05
 FOREIGN_SHARE = 0.10  # node time tied to no module of the model, worth naming
+INSERTED = ("quantize", "cast", "layout")
 SMALL_NODE_MS = 0.010  # nodes averaging under 10 us: threads and dispatch, not arithmetic, set the time
 SAME = 0.05  # difference of operator time under which the profiles call two backends equal
 
@@ -90,8 +91,9 @@ def _breakdown(name: str, ref: str, p: Profile, rp: Profile) -> Cause:
     """Where the difference lies: the family that moves most in the direction of the difference
     (the gain of a faster backend, the loss of a slower one), with each side's top op type there."""
     mine, theirs = grouped_ms(p), grouped_ms(rp)
-    total = rp.get("plain_ms", 0.0) - p.get("plain_ms", 0.0)
-    same = abs(total) <= SAME * rp.get("plain_ms", 0.0)
+    # Operators against operators, both timed under their profilers (an unprofiled call is another figure).
+    total = rp.get("kernel_ms", 0.0) - p.get("kernel_ms", 0.0)
+    same = abs(total) <= SAME * rp.get("kernel_ms", 0.0)
     sign = 0.0 if same else (1.0 if total > 0 else -1.0)
 
     def moved(f: str) -> float:
@@ -256,7 +258,9 @@ def _small(document: Document, name: str, backend: Measured, p: Profile) -> Caus
 def _foreign(document: Document, name: str, backend: Measured, p: Profile) -> Cause | None:
     """Nodes no module of the model accounts for (work a file adds: a planted op, pre-processing baked
     in, a tool's rewrite), where the profile ties everything else to modules."""
-    kernel, loose = p.get("kernel_ms", 0.0), p.get("unattributed_by_op", {})
+    kernel = p.get("kernel_ms", 0.0)
+    # Quantize, cast and layout nodes a converter inserts have their own rules above.
+    loose = {op: ms for op, ms in p.get("unattributed_by_op", {}).items() if family(op) not in INSERTED}
     loose_ms = sum(loose.values())
     if not p.get("by_module") or not kernel or loose_ms / kernel < FOREIGN_SHARE:
         return None

@@ -57,9 +57,13 @@ def _summary(i: int, name: str, b: Measured, p: Profile) -> dict:
         "kernel_ms": kernel,
         "coverage": coverage,
         "agrees": coverage is not None and abs(coverage - 1) <= AGREE,
+        # The rounds' median may come from another of the machine's speed states than the profile pass.
+        "state_gap": b["latency_ms"]["median"] / plain - 1 if plain else None,
         "outside_ms": outside_ms(p),
         "unattributed_ms": p.get("unattributed_ms", 0.0),
         "nodes": p.get("nodes"),
+        # What each node adds when the operators exceed the call: the profiler's cost of recording it.
+        "per_node_us": (kernel - plain) / p["nodes"] * 1000 if p.get("nodes") else None,
         "top_ops": sorted(p.get("by_op", {}).items(), key=lambda kv: -kv[1]["ms"])[:3],  # JSON sorts keys
         "kind": b["kind"],
     }

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 # and the blocks inside them apart; the page folds them further.
 MODULE_DEPTH = 4
 TOP_NODES = 12
-MIN_CALLS, MAX_CALLS, MIN_TIME_S = 5, 50, 0.5
+MIN_CALLS, MAX_CALLS, MIN_TIME_S = 5, 50, 0.25
 TYPICAL = 1.25
 
 
@@ -57,18 +57,18 @@ def profile(job: dict) -> dict:
     live = Live(job)
     # A call without the profiler, moments before the profiled ones: what the nodes' times must add up
     # to (the rounds' median may come from another of the machine's speed states).
-    plain_ms = statistics.median(time_calls(live._call, MIN_CALLS, MIN_TIME_S / 2, MAX_CALLS))
+    plain_ms = statistics.median(time_calls(live._call, MIN_CALLS, MIN_TIME_S, MAX_CALLS))
     if extra:  # ONNX Runtime and OpenVINO turn profiling on when the session is made: a second one
         live = Live({**job, "settings": {**job["settings"], **extra}})
     return {**summarize(profiler.collect(live, job), live.load_ms), "plain_ms": plain_ms}
 
 
-def repeat(call) -> int:
-    """Return how many calls to profile: at least MIN_CALLS and MIN_TIME_S, at most MAX_CALLS."""
+def repeat(call, most: int = MAX_CALLS) -> int:
+    """Return how many calls to profile: at least MIN_CALLS and MIN_TIME_S, at most ``most``."""
     t0 = time.perf_counter()
     call()
     each = max(time.perf_counter() - t0, 1e-6)
-    return int(min(MAX_CALLS, max(MIN_CALLS, MIN_TIME_S / each)))
+    return int(min(most, max(MIN_CALLS, MIN_TIME_S / each)))
 
 
 def summarize(seen: Calls, load_ms: float) -> dict:

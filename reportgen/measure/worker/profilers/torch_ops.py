@@ -19,6 +19,7 @@ from torch.profiler import ProfilerActivity, record_function
 from reportgen.measure.worker.profile import Calls, Kernel, repeat
 
 CALL = "reportgen::call"
+MOST = 15  # calls: reading the profiler's events back costs ~0.1 s per call of the demo net
 MODULE = "module::"
 NOTES = {
     "torchscript": "a frozen TorchScript graph keeps no module calls: its time is by operator only",
@@ -34,7 +35,7 @@ def settings(job: dict) -> dict:
 def collect(live, job: dict) -> Calls:
     """Profile calls of the headline batch with module scopes (eager); return calls and operators."""
     hooks = _module_scopes(live.runner.model) if job["kind"] == "pytorch" else []
-    n = repeat(live._call)
+    n = repeat(live._call, MOST)
     walls = []
     with torch.profiler.profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(n):
