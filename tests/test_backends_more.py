@@ -152,7 +152,7 @@ def test_a_compiling_backend_says_its_cold_and_warm_compile(demo):
 # --- End to end: small configs through the real CLI (worker processes, real runtimes) ----------------
 
 QUICK = """\
-measurement: {rounds: 2, warmup_iterations: 2, min_iterations: 5, min_time_s: 0.1, max_time_s: 1}
+measurement: {rounds: 2, warmup_iterations: 2, min_iterations: 5, min_time_s: 0.1, max_time_s: 1, profile: false}
 """
 
 

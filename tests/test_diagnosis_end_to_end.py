@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 QUICK = """\
 dataset: {images: 16}
-measurement: {rounds: 3, warmup_iterations: 3, min_iterations: 15, min_time_s: 0.3, max_time_s: 1}
+measurement: {rounds: 3, warmup_iterations: 3, min_iterations: 15, min_time_s: 0.3, max_time_s: 1, profile: false}
 """
 
 

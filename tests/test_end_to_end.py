@@ -60,6 +60,10 @@ def test_demo_build_measures_both_backends_and_writes_the_site(tmp_path):
     assert 1.8 < ort["file_size_mb"] / torch_["file_size_mb"] < 2.2
     assert doc["model"]["parameters"] >= 1_000_000
     assert {f["id"] for f in rules.findings(doc)} >= {"parity.outputs", "parity.detections", "speed.latency"}
+    # The profile pass: both backends profiled, and the speed finding's cause drawn from the profiles.
+    assert torch_["profile"]["status"] == ort["profile"]["status"] == "ok"
+    speed = next(f for f in rules.findings(doc) if f["id"] == "speed.latency")
+    assert speed["because"][0]["key"].startswith("cause.breakdown/")
     page = (site / "e2e" / "index.html").read_text()
     assert "onnxruntime" in page and (site / "index.html").exists()
     # Published files name files, never the build machine's folders: not the work folder (build/),
@@ -120,7 +124,7 @@ def test_slices_are_interleaved_and_a_real_slowdown_fails_the_gate(tmp_path):
             textwrap.dedent(f"""\
             version: {name}
             dataset: {{images: 4}}
-            measurement: {{rounds: 3, warmup_iterations: 3, min_iterations: 15, min_time_s: 0.2, max_time_s: 1}}
+            measurement: {{rounds: 3, warmup_iterations: 3, min_iterations: 15, min_time_s: 0.2, max_time_s: 1, profile: false}}
             backends:
               - {{name: pytorch, kind: pytorch}}
               - {{name: onnxruntime, kind: onnxruntime, time_load_in_latency: {str(load_in_latency).lower()}}}

@@ -93,7 +93,7 @@ def test_class_names_come_from_the_given_files_metadata_when_config_and_model_na
         model: {{source: factory, factory: "factories.models:demo_net", checkpoint: {weights}}}
         export: {{onnx_file: {user}}}
         dataset: {{images: 4}}
-        measurement: {{rounds: 1, warmup_iterations: 1, min_iterations: 3, min_time_s: 0.05, max_time_s: 1}}
+        measurement: {{rounds: 1, warmup_iterations: 1, min_iterations: 3, min_time_s: 0.05, max_time_s: 1, profile: false}}
         backends: [{{name: pytorch, kind: pytorch}}, {{name: onnxruntime, kind: onnxruntime}}]
         """)
     )

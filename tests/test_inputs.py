@@ -15,7 +15,7 @@ from reportgen.errors import ReportgenError
 from reportgen.measure import inputs
 
 FACTORIES = Path(__file__).parent  # the config's folder goes on the import path: factories.models:...
-QUICK = "measurement: {rounds: 2, warmup_iterations: 2, min_iterations: 5, min_time_s: 0.05, max_time_s: 1"
+QUICK = "measurement: {rounds: 2, warmup_iterations: 2, min_iterations: 5, min_time_s: 0.05, max_time_s: 1, profile: false"
 IDS = {"name": "input_ids", "dtype": "int64", "shape": ["batch", 12], "keyword": False}
 MASK = {"name": "attention_mask", "dtype": "int64", "shape": ["batch", 12], "keyword": False}
 SR = {"name": "sr", "dtype": "int64", "shape": [], "keyword": False}

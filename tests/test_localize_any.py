@@ -21,7 +21,7 @@ from reportgen.measure.worker.alignment import align
 
 QUICK = """\
 dataset: {images: 4}
-measurement: {rounds: 1, warmup_iterations: 1, min_iterations: 3, min_time_s: 0.05, max_time_s: 1}
+measurement: {rounds: 1, warmup_iterations: 1, min_iterations: 3, min_time_s: 0.05, max_time_s: 1, profile: false}
 """
 
 

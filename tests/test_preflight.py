@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 FACTORIES = Path(__file__).parent  # the config's folder goes on the import path: factories.<module>:...
-QUICK = "measurement: {rounds: 1, warmup_iterations: 1, min_iterations: 3, min_time_s: 0.05, max_time_s: 1"
+QUICK = "measurement: {rounds: 1, warmup_iterations: 1, min_iterations: 3, min_time_s: 0.05, max_time_s: 1, profile: false"
 
 
 def _run(tmp_path, name, body, extra=""):

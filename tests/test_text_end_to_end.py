@@ -21,6 +21,7 @@ def test_the_text_demo_measures_accuracy_int8_and_throughput(tmp_path):
         "min_iterations": 5,
         "min_time_s": 0.05,
         "max_time_s": 1,
+        "profile": False,
     }
     quick = CONFIGS / f".tmp-{tmp_path.name}.yaml"  # beside the shipped one: its text/*.npy paths hold
     quick.write_text(yaml.safe_dump(config))
