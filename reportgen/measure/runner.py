@@ -256,8 +256,9 @@ def _calibration_inputs(config: Config, count: int, work_dir: Path) -> str:
         np.savez(path, **samples)  # (numpy's stub reads **arrays as allow_pickle: typed Any)
         return str(path)
     if config.dataset.source == "text":  # lines have no held-out part either: the first ones
-        samples = datasets.load(config).samples or {}
-        np.savez(path, **{name: values[:count] for name, values in samples.items()})
+        lines = datasets.load(config).samples or {}
+        first: dict[str, Any] = {name: values[:count] for name, values in lines.items()}
+        np.savez(path, **first)
         return str(path)
     if config.dataset.source == "synthetic":
         images = [
