@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeGuard, cast
 
 from reportgen.analysis.assess import Verdict, assess
 from reportgen.analysis.comparable import backend_change, run_changes
@@ -25,7 +26,8 @@ from reportgen.errors import ConfigError, ResultsError
 from reportgen.report.locale import DASH, fmt_mb, fmt_ms, fmt_pct, fmt_rate, fmt_sci
 from reportgen.results import merge
 from reportgen.results.document import is_merged, machine_documents, read_results
-from reportgen.results.schema import Backend, Document, Merged, Parity
+from reportgen.results.schema import Backend, Document, Measured, Merged, Parity
+from reportgen.results.schema import measured as as_measured
 from reportgen.results.version import is_version_label
 from reportgen.stats import relative_speedup, unpaired_speedup
 
@@ -105,6 +107,7 @@ def compare(old: Document, new: Document, thresholds: Thresholds) -> dict:
     for name in names:
         before, after = old["backends"].get(name), new["backends"].get(name)
         if before is None:
+            assert after is not None  # names are the backends of OLD or NEW
             rows.append(_row(name, "status", None, after["status"], ADDED, "not measured in OLD"))
         elif after is None:
             rows.append(_row(name, "status", before["status"], None, REMOVED, "not measured in NEW"))
@@ -137,7 +140,7 @@ def _familywise(th: Thresholds, old: Document, new: Document) -> Thresholds:
     return replace(th, confidence=1 - (1 - th.confidence) / max(len(timed), 1))
 
 
-def _timed(backend: Backend | None) -> bool:
+def _timed(backend: Backend | None) -> TypeGuard[Backend]:
     return backend is not None and backend["status"] == "ok"  # a successful backend was timed
 
 
@@ -151,7 +154,9 @@ def compare_machines(old: Document | Merged, new: Document | Merged, thresholds:
     pairs = merge.matched(old, new)
     for label, before, after in pairs:
         if before is None or after is None:
-            cpu = (before or after)["environment"]["cpu"]
+            either = before or after
+            assert either is not None  # a matched pair holds at least one of the two machines
+            cpu = either["environment"]["cpu"]
             if before is None:
                 row = _row(None, "machine", None, cpu, ADDED, "machine not measured in OLD")
             else:
@@ -211,11 +216,16 @@ def _backend_rows(
             status = INFO
         detail = after["error"] or before["error"] or ""
         return [_row(name, "status", before["status"], after["status"], status, detail)]
-    rows = [_latency(name, before, after, th, yardstick, disturbed), *_parity(name, before, after, answers)]
+    ok_before, ok_after = as_measured(before), as_measured(after)
+    assert ok_before is not None and ok_after is not None  # both "ok": every measurement is there
+    rows = [
+        _latency(name, ok_before, ok_after, th, yardstick, disturbed),
+        *_parity(name, before, after, answers),
+    ]
     for metric in ACCURACY_METRICS:
-        rows += _accuracy(name, metric, before, after, th)
+        rows += _accuracy(name, metric, ok_before, ok_after, th)
     rows.append(_size(name, before, after, th))
-    peak_old, peak_new = before["memory_mb"]["peak"], after["memory_mb"]["peak"]
+    peak_old, peak_new = ok_before["memory_mb"]["peak"], ok_after["memory_mb"]["peak"]
     if peak_old is not None or peak_new is not None:
         change = fmt_pct(peak_new / peak_old - 1) if peak_old and peak_new else DASH
         texts = (fmt_mb(peak_old), fmt_mb(peak_new), change)
@@ -224,7 +234,12 @@ def _backend_rows(
 
 
 def _latency(
-    name: str, before: Backend, after: Backend, th: Thresholds, yardstick: tuple | None, disturbed: str | None
+    name: str,
+    before: Measured,
+    after: Measured,
+    th: Thresholds,
+    yardstick: tuple | None,
+    disturbed: str | None,
 ) -> dict:
     """Judge a backend's latency change from OLD to NEW.
 
@@ -326,8 +341,9 @@ def _parity(
     return [_row(name, "parity", old_ok, new_ok, status, detail, texts)]
 
 
-def _accuracy(name: str, metric: str, before: Backend, after: Backend, th: Thresholds) -> list[dict]:
-    old_v, new_v = before["metrics"].get(metric), after["metrics"].get(metric)  # as the task has them
+def _accuracy(name: str, metric: str, before: Measured, after: Measured, th: Thresholds) -> list[dict]:
+    # as the task has them (a metric read by a computed key: a number or None)
+    old_v, new_v = (cast("float | None", b["metrics"].get(metric)) for b in (before, after))
     if old_v is None and new_v is None:
         return []  # e.g. no mAP without labels
     if old_v is None or new_v is None:
