@@ -6,6 +6,7 @@ the words every section names the inputs and answers with (analysis/vocabulary.p
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from reportgen.analysis.vocabulary import words as nouns
 from reportgen.measure.detections import Detections
 from reportgen.measure.parity import match_detections
 from reportgen.report.locale import Locale
-from reportgen.results.schema import Detection, Document, Parity
+from reportgen.results.schema import Detection, Document, OutputParity, Parity
 
 # The accuracy metrics a task may report, in the order the table shows them (formatter per metric).
 METRICS = (
@@ -88,7 +89,7 @@ def metric_rows(results: Document, loc: Locale) -> list[dict]:
     for key, kind in METRICS:
         if not _shown(key, vocab):
             continue
-        values = [b["metrics"].get(key) if is_ok(b) else None for _, b in backends]
+        values = [(b["metrics"] or {}).get(key) if is_ok(b) else None for _, b in backends]
         if all(v is None for v in values):
             continue
         cells = [
@@ -120,7 +121,7 @@ def per_class(results: Document, loc: Locale) -> dict | None:
 
 
 def _parity_cell(kind: str, key: str, p: Parity, th: Thresholds, loc: Locale) -> dict:
-    value = p.get(key)
+    value: Any = p.get(key)  # read by a computed key: a number, a count or a flag
     if kind == "yes_no":
         if value is None:
             return {"text": loc.text(None), "severity": None}
@@ -134,12 +135,11 @@ def _parity_cell(kind: str, key: str, p: Parity, th: Thresholds, loc: Locale) ->
         low = value is not None and value < th.min_match_rate
         return {"text": loc.rate(value), "severity": "fail" if low else None}
     if kind == "matched":
-        counts = {k: loc.num(p.get(k)) for k in ("unmatched_reference", "unmatched_candidate")}
         text = loc.t(
             "parity.matched_value",
             matched=loc.num(value),
-            reference=counts["unmatched_reference"],
-            candidate=counts["unmatched_candidate"],
+            reference=loc.num(p.get("unmatched_reference")),
+            candidate=loc.num(p.get("unmatched_candidate")),
         )
         return {"text": text, "severity": None}
     if kind == "near":
@@ -171,7 +171,7 @@ def parity_table(results: Document, th: Thresholds, loc: Locale) -> dict:
     }
 
 
-def outputs(results: Document) -> list[tuple[str, str, dict]]:
+def outputs(results: Document) -> list[tuple[str, str, OutputParity]]:
     """Return (backend, output name, comparison) for every raw output of every compared backend."""
     return [
         (name, output, values)
@@ -223,7 +223,8 @@ def divergences(results: Document) -> list[dict]:
 
 def _detections(found: list[Detection]) -> Detections:
     boxes = np.asarray([d["box"] for d in found], dtype=np.float64).reshape(-1, 4)
-    return Detections(boxes, [d["score"] for d in found], [d["class_id"] for d in found])
+    scores, classes = np.asarray([d["score"] for d in found]), np.asarray([d["class_id"] for d in found])
+    return Detections(boxes, scores, classes)
 
 
 def _unmatched(
@@ -247,7 +248,7 @@ def examples(results: Document, th: Thresholds, loc: Locale) -> list[dict]:
         shown = ex["backends"] or [n for n in order if n in detections]
         dets = {name: detections.get(name) or [] for name in shown}
         others = [n for n in shown if n != reference]
-        panels = []
+        panels: list[dict[str, Any]] = []
         for name in shown:
             if name == reference:  # what any candidate shown lacks
                 missing = set().union(*(_unmatched(dets[name], dets[o], th.match_iou)[0] for o in others))
@@ -296,7 +297,7 @@ def dataset_sentence(results: Document, loc: Locale) -> str:
         "size": loc.text(data.get("image_size")),
         "objects": loc.num(data.get("objects")),
         "path": loc.text(data.get("path")),
-        "shape": " × ".join(str(d) for d in data.get("shape") or []) or loc.text(None),
+        "shape": " × ".join(str(d) for d in cast("list[int]", data.get("shape") or [])) or loc.text(None),
         "source": loc.text(source),
         "inputs": _inputs_text(results, loc),
     }
