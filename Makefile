@@ -41,7 +41,7 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check reportgen tests
 	$(VENV)/bin/ruff format --check reportgen tests
-	$(VENV)/bin/mypy  # the modules [tool.mypy] lists in pyproject.toml
+	$(VENV)/bin/mypy  # all of reportgen/ ([tool.mypy] in pyproject.toml)
 
 format: setup
 	$(VENV)/bin/ruff format reportgen tests
