@@ -27,6 +27,7 @@ from pathlib import Path
 
 from reportgen import stats
 from reportgen.results.document import read_results
+from reportgen.states import speed_states
 
 
 def _env(pythonpath: str | None) -> dict:
@@ -55,7 +56,7 @@ def _timing(doc: dict) -> str:
     if not t.get("rounds"):
         return "no timing record (schema < 4)"
     ref = doc["backends"][doc["reference"]]
-    states = stats.speed_states(stats.slices(ref["slices"], ref["latency_ms"]["samples"]))
+    states = speed_states(stats.slices(ref["slices"], ref["latency_ms"]["samples"]))
     seen = (
         f"states {states.fast_ms:.2f} / {states.slow_ms:.2f} ms, {100 * states.slow_share:.0f}% slow, "
         f"{states.switches} switches"

@@ -11,6 +11,7 @@ import pytest
 from reportgen import stats
 from reportgen.measure import slices
 from reportgen.measure.slices import Measured, Plan
+from reportgen.states import speed_states
 
 MEASUREMENT = {
     "slice_s": 0.25,
@@ -133,13 +134,13 @@ def test_only_slices_of_the_same_cycle_are_paired():
 
 
 def test_states_are_found_with_their_levels_shares_and_switches():
-    found = stats.speed_states(_series(13.0, _states(42, length=7)))
+    found = speed_states(_series(13.0, _states(42, length=7)))
     assert found.seen and found.switches == 5 and found.slow_share == pytest.approx(0.5, abs=0.01)
     assert found.fast_ms == pytest.approx(13.0, rel=0.03) and found.slow_ms == pytest.approx(19.5, rel=0.03)
-    steady = stats.speed_states(_series(13.0, [1.0] * 42, noise=0.03))
+    steady = speed_states(_series(13.0, [1.0] * 42, noise=0.03))
     assert not steady.seen and steady.switches == 0 and not any(steady.slow)
     # Two outlying slices are not a state.
-    outliers = stats.speed_states(_series(13.0, [1.0] * 20 + [1.6, 1.6] + [1.0] * 20))
+    outliers = speed_states(_series(13.0, [1.0] * 20 + [1.6, 1.6] + [1.0] * 20))
     assert not outliers.seen
 
 

@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from reportgen.report.locale import Locale
 from reportgen.results.schema import Document, Measured, measured
-from reportgen.stats import Slice, Speedup, slices, speed_states
+from reportgen.states import speed_states
+from reportgen.stats import Slice, Speedup, slices
 
 # One colour per backend position, so a backend keeps its colour across every chart of a page; twelve,
 # so that configs/demo-all.yaml's eleven backends never share one (seaborn's "deep" and two more).
