@@ -134,13 +134,20 @@ def _casts(document: Document, name: str, backend: Measured, p: Profile) -> Caus
     # kernels at that precision (the convolutions run in FP32 between them); elsewhere only a large share.
     if not kernel or not cast_ms or (not is_fp16(backend) and cast_ms / kernel < CAST_SHARE):
         return None
+    params = {
+        "name": name,
+        "casts": family_count(by_op, "cast"),
+        "cast_ms": cast_ms,
+        "share": cast_ms / kernel,
+    }
+    sibling = _float_sibling(document, backend) if is_fp16(backend) else None
+    sp = _profiled(document, sibling) if sibling else None
+    if sp is None:
+        return _cause("cause.casts", **params, ms=kernel)
+    # Against the FP32 file in the same runtime: half precision that computes no faster.
+    conv, sibling_conv = grouped_ms(p).get("conv", 0.0), grouped_ms(sp).get("conv", 0.0)
     return _cause(
-        "cause.casts",
-        name=name,
-        casts=family_count(by_op, "cast"),
-        cast_ms=cast_ms,
-        share=cast_ms / kernel,
-        ms=kernel,
+        "cause.casts/fp16", **params, ms=kernel, sibling=sibling, conv_ms=conv, sibling_conv_ms=sibling_conv
     )
 
 

@@ -157,6 +157,7 @@ _CAUSE_ROWS = (
     ("cause.breakdown/slower", f"{_BREAKDOWN} share"),
     ("cause.breakdown/same", _BREAKDOWN),
     ("cause.casts", "name casts cast_ms share ms"),
+    ("cause.casts/fp16", "name casts cast_ms share ms sibling conv_ms sibling_conv_ms"),
     ("cause.integer/slower", _INTEGER),
     ("cause.integer/faster", _INTEGER),
     ("cause.level", _LEVEL),
