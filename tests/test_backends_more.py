@@ -122,7 +122,7 @@ def test_a_run_whose_other_backends_are_all_unavailable_exits_0(demo):
         doc["backends"][name].update(status="unavailable", error=NO_GPU)
     assert unmeasured(doc) is None  # nothing failed: the report says what this machine could not run
     doc["backends"]["onnxruntime"].update(status="failed", error="boom")
-    assert unmeasured(doc) == "every backend but the reference failed (onnxruntime)"
+    assert unmeasured(doc) == "every backend but the reference failed (onnxruntime): boom"
     doc["backends"]["pytorch"].update(status="unavailable", error="no CUDA")
     assert unmeasured(doc) == "the reference pytorch is not available on this machine: no CUDA"
 

@@ -98,7 +98,7 @@ def test_a_run_that_compared_nothing_says_why():
         doc["backends"][name].update(status="failed", error="boom")
     assert (
         runner.unmeasured(doc)
-        == f"every backend but the reference failed ({', '.join(doc['backend_order'][1:])})"
+        == f"every backend but the reference failed ({', '.join(doc['backend_order'][1:])}): boom"
     )
     doc["backends"]["pytorch"].update(status="failed", error="no weights")
     assert runner.unmeasured(doc) == "the reference pytorch failed: no weights"

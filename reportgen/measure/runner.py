@@ -96,7 +96,8 @@ def unmeasured(document: Mapping[str, Any]) -> str | None:
     # A backend this machine cannot run (no GPU) is not a failure: it neither fails the run nor counts.
     others = [n for n in document["backend_order"] if n != ref and backends[n]["status"] != "unavailable"]
     if others and all(backends[n]["status"] != "ok" for n in others):
-        return f"every backend but the reference failed ({', '.join(others)})"
+        # The first one's error says why (a failed export's key line, shared by every backend it blocked).
+        return f"every backend but the reference failed ({', '.join(others)}): {backends[others[0]]['error']}"
     return None
 
 
