@@ -120,7 +120,12 @@ def upgrade_v4_to_v5(document: dict) -> dict:
 
 
 # UPGRADES[n] turns a schema-n document into a schema-(n+1) one.
-UPGRADES: dict[int, Callable[[dict], dict]] = {1: upgrade_v1_to_v2, 2: upgrade_v2_to_v3, 3: upgrade_v3_to_v4, 4: upgrade_v4_to_v5}
+UPGRADES: dict[int, Callable[[dict], dict]] = {
+    1: upgrade_v1_to_v2,
+    2: upgrade_v2_to_v3,
+    3: upgrade_v3_to_v4,
+    4: upgrade_v4_to_v5,
+}
 
 
 def latency_rounds(backend: dict) -> list[np.ndarray]:
