@@ -14,9 +14,8 @@ from reportgen.analysis import rules
 from reportgen.analysis.assess import BADGE_CODES
 from reportgen.analysis.finding import PARTS, finding, speedup_of
 from reportgen.analysis.variants import CAUSES, VARIANTS
-from reportgen.config.backends import KINDS
-from reportgen.report.time_view import FAMILY_ORDER
 from reportgen.analysis.vocabulary import FILLED
+from reportgen.config.backends import KINDS
 from reportgen.errors import ReportgenError
 from reportgen.report import locale as locale_module
 from reportgen.report import render as site
@@ -34,6 +33,7 @@ from reportgen.report.locale import (
     load_catalog,
     placeholders,
 )
+from reportgen.report.time_view import FAMILY_ORDER
 from reportgen.results import merge
 from reportgen.results.document import is_merged
 
