@@ -151,6 +151,8 @@ def test_every_speed_finding_carries_its_measured_cause_in_both_languages(demo):
     for f in speed:
         keys = [c["key"] for c in f["because"]]
         assert keys[0].startswith("cause.breakdown/"), keys
+        # Every node ran on the CPU provider asked for: no fallback is claimed (a GPU session can show one).
+        assert "cause.fallback" not in keys
         assert " ms" in f["cause"] and f["cause"].count("ms") >= 4  # figures, not a generic sentence
     ko = get_locale("ko")
     from reportgen.report.narrative import localize
