@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
 
@@ -273,3 +274,45 @@ def test_a_model_of_tiny_nodes_is_explained_by_their_size(tmp_path):
     small = _causes(document, "onnxruntime").get("cause.small")
     assert small is not None, (p["nodes"], p["kernel_ms"])
     assert small["node_us"] < 10 and small["nodes"] == pytest.approx(p["nodes"])
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_nodes_on_another_provider_than_asked_are_named(tmp_path):
+    # A session that asks for Azure's execution provider first: it claims no node, so every node falls
+    # back to the CPU provider. The profile ONNX Runtime writes shows it, and the cause says so.
+    from types import SimpleNamespace
+
+    import onnxruntime as ort
+    import torch
+
+    from reportgen.analysis.causes import _fallback
+    from reportgen.demo.net import DemoSegNet
+    from reportgen.measure.worker.profile import summarize
+    from reportgen.measure.worker.profilers import ort as ort_profiler
+
+    path = tmp_path / "m.onnx"
+    with torch.no_grad():
+        torch.onnx.export(
+            DemoSegNet().eval(), (torch.rand(1, 3, 64, 64),), str(path), dynamo=True, verbose=False
+        )
+    job = {"name": "azure", "profile_dir": str(tmp_path), "model_path": str(path)}
+    settings = ort_profiler.settings(job)
+    options = ort.SessionOptions()
+    options.enable_profiling, options.profile_file_prefix = True, settings["profile_prefix"]
+    options.optimized_model_filepath = settings["optimized_path"]
+    providers = ["AzureExecutionProvider", "CPUExecutionProvider"]
+    session = ort.InferenceSession(str(path), options, providers=providers)
+    feed = {"x": np.random.default_rng(0).random((1, 3, 64, 64), np.float32)}
+    name = session.get_inputs()[0].name
+    live = SimpleNamespace(
+        _call=lambda: session.run(None, {name: feed["x"]}),
+        runner=SimpleNamespace(session=session),
+        job={"settings": settings},
+    )
+    profile = summarize(ort_profiler.collect(live, job), 0.0)
+    assert set(profile["by_where"]) == {"CPUExecutionProvider"}
+    backend = {"kind": "onnxruntime", "settings": {"providers": session.get_providers()}}
+    cause = _fallback({}, "azure", backend, profile)
+    assert cause is not None and cause["key"] == "cause.fallback"
+    assert cause["params"]["provider"] == "AzureExecutionProvider"
+    assert cause["params"]["share"] == pytest.approx(1.0)
