@@ -35,6 +35,16 @@ def launch(
         )
 
 
+def shown_log(stem: Path) -> str:
+    """Return a worker's log as an error names it: relative to the current folder (build/reportgen/...),
+    since errors reach the published results and pages, which never show the build machine's folders."""
+    log = stem.with_suffix(".log").absolute()
+    try:
+        return str(log.relative_to(Path.cwd()))
+    except ValueError:  # a work folder outside the current one: its name, in the run's work folder
+        return f"{log.name} in the run's work folder"
+
+
 def collect(proc: subprocess.Popen, stem: Path, timeout_s: float) -> dict:
     """Wait for a worker to end and return its result (a failed one if it wrote none in time)."""
     log = stem.with_suffix(".log")
@@ -43,14 +53,14 @@ def collect(proc: subprocess.Popen, stem: Path, timeout_s: float) -> dict:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        return {"status": "failed", "error": f"timed out after {timeout_s:g} s (see {log})"}
+        return {"status": "failed", "error": f"timed out after {timeout_s:g} s (see {shown_log(stem)})"}
     result_path = stem.with_suffix(".result.json")
     if result_path.exists():
         return json.loads(result_path.read_text())
     tail = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]
     return {
         "status": "failed",
-        "error": f"worker exited with code {proc.returncode}: {tail[0][:500]} (see {log})",
+        "error": f"worker exited with code {proc.returncode}: {tail[0][:500]} (see {shown_log(stem)})",
     }
 
 

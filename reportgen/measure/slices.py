@@ -116,8 +116,8 @@ class Worker:
         result = process.collect(self.proc, self.stem, self.timeout_s)
         self.conn.close()
         if self.timed_out:  # killed by us: the timeout is the cause, not the signal
-            log = self.stem.with_suffix(".log")
-            return {"status": "failed", "error": f"timed out after {self.timeout_s:g} s (see {log})"}
+            error = f"timed out after {self.timeout_s:g} s (see {process.shown_log(self.stem)})"
+            return {"status": "failed", "error": error}
         return result
 
 
