@@ -41,6 +41,11 @@ def _run(folder: Path, backends: str, export: str = "") -> dict:
         + textwrap.dedent(export)
         + textwrap.dedent(backends)
     )
+    return _measured(config, folder)
+
+
+def _measured(config: Path, folder: Path) -> dict:
+    """Return the results of `reportgen run` of ``config`` in ``folder``."""
     out = folder / "results.json"
     done = subprocess.run(
         [sys.executable, "-m", "reportgen", "run", "-c", str(config), "-o", str(out)],
@@ -261,15 +266,7 @@ def test_a_model_of_tiny_nodes_is_explained_by_their_size(tmp_path):
     config["backends"] = [b for b in config["backends"] if b["name"] in ("pytorch", "onnxruntime")]
     path = tmp_path / "text.yaml"
     path.write_text(yaml.safe_dump(config))
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "reportgen", "run", "-c", str(path), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    document = json.loads(out.read_text())
+    document = _measured(path, tmp_path)
     p = document["backends"]["onnxruntime"]["profile"]
     small = _causes(document, "onnxruntime").get("cause.small")
     assert small is not None, (p["nodes"], p["kernel_ms"])
