@@ -1,7 +1,7 @@
 """The regression gate's error rates, measured: false alarms on the same code, planted slowdowns caught.
 
     .venv/bin/python benchmarks/bench_gate.py [--pairs 10] [--sizes 0.05,0.1,0.2] [--out build/gate]
-        [--regression-pct 5] [--tolerance-pct 2]
+        [--regression-pct 5] [--tolerance-pct 2] [--round-s 5] [--max-time-s 75]
 
 The demo net is exported once (`reportgen run` of a two-backend config: eager PyTorch, the reference,
 and ONNX Runtime on a given file). For each slowdown size a planted copy of the file is made: the
@@ -9,8 +9,11 @@ same graph plus a chain of real 64x64 MatMuls on the input whose result, times z
 output (the answers stay bit-identical; ONNX Runtime computes the chain on every call). The chain's
 length is calibrated so that it costs that share of the file's own latency, measured in one process
 by alternating the two files (the realized share is printed). Then `--pairs + 1` runs time the plain
-file and `--pairs` runs per size time the planted one, each a fresh `reportgen run`. Same-code pairs
-are consecutive plain runs; a planted pair is plain run i against planted run i. Every pair goes
+file and `--pairs` runs per size time the planted one, each a fresh `reportgen run`, interleaved
+(plain 0, planted 0, plain 1, ...: a slow stretch of the machine falls on both kinds alike). Each run
+is 3 rounds of `--round-s` seconds of slices (a round long enough to span the machine's states, which
+last 10-60 s) within `--max-time-s`. Same-code pairs are plain runs i and i+1; a planted pair is plain
+run i against planted run i, timed right after it. Every pair goes
 through `reportgen compare` (the gate, exit 1 on a regression), with the thresholds the runs' configs
 set (a slowdown over ``--regression-pct`` whose interval lies beyond ``--tolerance-pct``); printed:
 false alarms among the same-code pairs and detections per size, with each pair's judged change of
@@ -37,9 +40,10 @@ WIDTH = 64  # of the planted MatMuls: fine steps of cost (a few percent of the d
 CALIBRATION_LINKS = 24
 
 
-def _config(out: Path, name: str, onnx_file: Path | None, gate: tuple[float, float]) -> Path:
-    """Write the bench's config: the demo net, PyTorch against ONNX Runtime, quick data, paired slices,
-    and the gate's thresholds (``gate``: regression and speed tolerance, percent)."""
+def _config(out: Path, name: str, onnx_file: Path | None, gate: tuple[float, float], timing: str) -> Path:
+    """Write the bench's config: the demo net, PyTorch against ONNX Runtime, quick data, paired slices
+    (``timing``: the measurement's round and budget keys), and the gate's thresholds (``gate``:
+    regression and speed tolerance, percent)."""
     given = f"  onnx_file: {onnx_file}\n" if onnx_file else ""
     path = out / f"{name}.yaml"
     path.write_text(
@@ -48,7 +52,7 @@ def _config(out: Path, name: str, onnx_file: Path | None, gate: tuple[float, flo
         "dataset: {source: synthetic, images: 4}\n"
         f"export:\n  exporter: dynamo\n  opset: 18\n{given}"
         "backends:\n  - {name: pytorch, kind: pytorch}\n  - {name: onnxruntime, kind: onnxruntime}\n"
-        "measurement: {rounds: 3, min_time_s: 1.5, precision: 0.03, max_time_s: 30}\n"
+        f"measurement: {{rounds: 3, precision: 0.03, profile: false, {timing}}}\n"
         f"analysis: {{regression_latency_pct: {gate[0]:g}, speed_tolerance_pct: {gate[1]:g}}}\n"
     )
     return path
@@ -58,9 +62,9 @@ def _reportgen(args: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProc
     return subprocess.run([sys.executable, "-m", "reportgen", *args], cwd=cwd, env=dict(os.environ), **kwargs)
 
 
-def _run(out: Path, name: str, onnx_file: Path | None, gate: tuple[float, float]) -> Path:
+def _run(out: Path, name: str, onnx_file: Path | None, gate: tuple[float, float], timing: str) -> Path:
     result = out / f"{name}.json"
-    config = _config(out, name, onnx_file, gate)
+    config = _config(out, name, onnx_file, gate, timing)
     _reportgen(["run", "-c", str(config), "-o", str(result)], out, check=True, capture_output=True)
     return result
 
@@ -155,12 +159,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("build/gate"))
     parser.add_argument("--regression-pct", type=float, default=5.0, help="analysis.regression_latency_pct")
     parser.add_argument("--tolerance-pct", type=float, default=2.0, help="analysis.speed_tolerance_pct")
+    parser.add_argument("--round-s", type=float, default=5.0, help="measurement.min_time_s: slices per round")
+    parser.add_argument("--max-time-s", type=float, default=75.0, help="measurement.max_time_s")
     args = parser.parse_args()
+    timing = f"min_time_s: {args.round_s:g}, max_time_s: {args.max_time_s:g}"
     gate = (args.regression_pct, args.tolerance_pct)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     sizes = [float(s) for s in args.sizes.split(",")]
-    exported = _run(out, "export", None, gate)
+    exported = _run(out, "export", None, gate, "min_time_s: 0.5, max_time_s: 10")
     base = out / "plain.onnx"
     base.write_bytes((out / "build" / "reportgen" / "export" / "model.onnx").read_bytes())
     del exported
@@ -171,7 +178,12 @@ def main() -> None:
             flush=True,
         )
     print(f"gate: a regression is a slowdown over {gate[0]:g}% whose interval lies beyond {gate[1]:g}%")
-    plain = [_run(out, f"plain-{i}", base, gate) for i in range(args.pairs + 1)]
+    plain, runs = [], {size: [] for size in planted}
+    for i in range(args.pairs + 1):  # interleaved: plain i, then each size's planted i
+        plain.append(_run(out, f"plain-{i}", base, gate, timing))
+        for size, (path, _) in planted.items():
+            if i < args.pairs:
+                runs[size].append(_run(out, f"planted-{size:g}-{i}", path, gate, timing))
     print("plain runs' other-CPU share: " + ", ".join(_share(p) for p in plain), flush=True)
     alarms = []
     for old, new in zip(plain, plain[1:]):
@@ -179,16 +191,15 @@ def main() -> None:
         alarms.append(code == 1)
         print(f"same code {old.stem} -> {new.stem}: exit {code}; {row and row['detail']}", flush=True)
     print(f"false alarms: {sum(alarms)} of {len(alarms)} same-code pairs\n", flush=True)
-    for size, (path, realized) in planted.items():
-        runs = [_run(out, f"planted-{size:g}-{i}", path, gate) for i in range(args.pairs)]
+    for size, (_, realized) in planted.items():
         caught = []
-        for old, new in zip(plain, runs):
+        for old, new in zip(plain, runs[size]):
             code, row = _gate(out, old, new)
             caught.append(code == 1 and row is not None and row["status"] == "regression")
             print(f"planted {100 * size:.0f}% {old.stem} -> {new.stem}: exit {code}; {row and row['detail']}")
         print(
             f"planted {100 * size:.0f}% (realized {100 * realized:+.1f}%): caught in {sum(caught)} of "
-            f"{len(caught)} pairs; other-CPU share {', '.join(_share(p) for p in runs)}\n",
+            f"{len(caught)} pairs; other-CPU share {', '.join(_share(p) for p in runs[size])}\n",
             flush=True,
         )
 

@@ -1,6 +1,6 @@
 """The machine's speed states, seen through one backend's time-paired slices (docs/method.md,
 "Speed: time-paired slices"): this VM switches between levels ~1.5x apart lasting 10-60 s. The
-speed-ups (reportgen/stats.py) judge the pairs of the fast state; the page charts the states.
+page charts them, and a method finding says where they changed a speed-up (stats.speedups_by_state).
 numpy only.
 """
 
@@ -16,7 +16,6 @@ if TYPE_CHECKING:  # stats imports this module: the type only
     from reportgen.stats import Slice
 
 MIN_STATE_PAIRS = 5  # fewer pairs in a state: no speed-up of that state is given
-MIN_FAST_PAIRS = 8  # fewer pairs in the fast state: all pairs judge (a median of few pairs moves more)
 
 # A state is a level of the reference's slice medians at least this far from the other one; closer
 # levels are the noise inside one state.

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 import numpy as np
 
-from reportgen.states import MIN_FAST_PAIRS, MIN_STATE_PAIRS, speed_states
+from reportgen.states import MIN_STATE_PAIRS, speed_states
 
 Entry = Mapping[str, Any]  # a backend entry of a results document (results.schema.Backend)
 BOOTSTRAP_RESAMPLES = 2000
@@ -117,18 +118,32 @@ def speedup_interval(
 # --- Time-paired slices (measure/slices.py) -------------------------------------------------------
 # The machine's speed changes over time, in states about 1.5x apart that last from a second to a
 # minute (docs/method.md, "Speed: time-paired slices"). Every candidate slice is timed right between
-# two reference slices (measure/slices.py), so the three saw the same state: their ratio cancels it.
+# two reference slices (measure/slices.py), so both sides sample the same moments of the machine.
+
+# The speed-up compares each side's 10th percentile of its calls over those moments: the machine at
+# its best, where both runtimes were least disturbed (noise only ever adds time: Chen & Revels 2016).
+# The slow states do not slow every runtime alike (eager PyTorch loses about twice what ONNX Runtime
+# does), so a ratio over all moments moves with how long a run spent slow. Three demo runs: onnxruntime,
+# openvino and INT8 static spread 1.0, 3.5 and 3.0% across runs (the median ratio of the fast-state
+# pairs before: 19.8, 7.9 and 3.8%; docs/method.md).
+LOW_QUANTILE = 0.10
 
 
 @dataclass(frozen=True)
 class Slice:
     """One slice of one backend: its round (fresh process), its cycle (the same number for every
-    backend's slice of that pass), when it began (seconds since the run's first slice), its median."""
+    backend's slice of that pass), when it began (seconds since the run's first slice), its median,
+    and its calls' times (ms; empty: the median stands for them)."""
 
     round: int
     cycle: int
     start_s: float
     median_ms: float
+    samples_ms: tuple[float, ...] = ()
+
+    @property
+    def calls_ms(self) -> tuple[float, ...]:
+        return self.samples_ms or (self.median_ms,)
 
 
 @dataclass(frozen=True)
@@ -150,76 +165,51 @@ def slices(records: Sequence[dict], samples_ms: Sequence[float]) -> list[Slice]:
     """Return a backend's slices from its stored records ({round, cycle, start_s, n}, in time order)
     and its samples (every slice's, concatenated in the same order)."""
     parts = split_rounds(samples_ms, [r["n"] for r in records])
-    return [Slice(r["round"], r["cycle"], r["start_s"], float(np.median(p))) for r, p in zip(records, parts)]
+    return [
+        Slice(r["round"], r["cycle"], r["start_s"], float(np.median(p)), tuple(float(x) for x in p))
+        for r, p in zip(records, parts)
+    ]
 
 
 @dataclass(frozen=True)
 class Pair:
-    """A candidate slice with the reference slices beside it: the reference's level (the geometric mean
-    of those slices' medians, ms), log(reference / candidate), and the candidate's round."""
+    """A candidate slice with the reference's slices of its cycle (R a R b R: timed around it)."""
 
-    round: int
-    reference_ms: float
-    log_ratio: float
+    candidate: Slice
     neighbours: tuple[Slice, ...]
+
+    @property
+    def round(self) -> int:
+        return self.candidate.round
 
 
 def pairs(reference: Sequence[Slice], candidate: Sequence[Slice]) -> list[Pair]:
-    """Return every candidate slice paired with the reference slices of its cycle right before and after
-    it (one where the other is missing), in time order. The geometric mean of the two also cancels a
-    state that drifts across the pair."""
+    """Return every candidate slice paired with the reference's slices of its cycle, in time order; a
+    slice with no reference in its cycle is left out, so both sides always cover the same moments. All
+    of the cycle's reference slices count, not only the two right beside the candidate: twice the calls,
+    and the same reference calls for every candidate of the run."""
     by_cycle: dict[int, list[Slice]] = {}
     for s in sorted(reference, key=lambda s: s.start_s):
         by_cycle.setdefault(s.cycle, []).append(s)
     found = []
     for s in sorted(candidate, key=lambda s: s.start_s):
-        refs = by_cycle.get(s.cycle, [])
-        around = tuple(
-            [r for r in refs if r.start_s <= s.start_s][-1:] + [r for r in refs if r.start_s > s.start_s][:1]
-        )
+        around = tuple(by_cycle.get(s.cycle, []))
         if around:
-            level = float(np.mean([np.log(r.median_ms) for r in around]))
-            found.append(Pair(s.round, float(np.exp(level)), level - float(np.log(s.median_ms)), around))
+            found.append(Pair(s, around))
     return found
-
-
-def paired_log_ratios(found: Sequence[Pair]) -> list[np.ndarray]:
-    """Return the pairs' log ratios, one array per round, in time order."""
-    rounds: dict[int, list[float]] = {}
-    for pair in found:
-        rounds.setdefault(pair.round, []).append(pair.log_ratio)
-    return [np.asarray(v) for _, v in sorted(rounds.items())]
-
-
-def in_fast_state(found: Sequence[Pair], reference: Sequence[Slice]) -> list[Pair]:
-    """Return the pairs timed while the machine was in its fast state (every reference slice beside
-    them in it), or all pairs when no slow state was seen or fewer than MIN_FAST_PAIRS remain.
-
-    The machine's slow states do not slow every runtime alike (on our VM eager PyTorch lost about twice
-    as much as ONNX Runtime), so a speed-up over all pairs moves with how long a run spent in them.
-    Judged in the fast state, as benchmarks judge on the minimum because noise only ever adds time
-    (Chen & Revels 2016), the speed-ups of three demo runs spread 6% on average (all pairs: 5%) and of
-    five runs with more slow time 8% (all pairs: 12%; the faster half of moments: 9%).
-    """
-    states = speed_states(reference)
-    if not states.seen:
-        return list(found)
-    slow = {s for s, is_slow in zip(reference, states.slow) if is_slow}
-    fast = [p for p in found if not slow.intersection(p.neighbours)]
-    return fast if len(fast) >= MIN_FAST_PAIRS else list(found)
 
 
 def paired_speedup(
     reference: Sequence[Slice], candidate: Sequence[Slice], confidence: float = 0.95
 ) -> Speedup | None:
-    """Return the speed-up over the pairs of the machine's fast state (in_fast_state), or None without two.
+    """Return the speed-up over the moments both were timed in (pairs), or None with fewer than two pairs.
 
-    The estimate is the median of the pairs' ratios: a stretch where a state slows one runtime only
-    moves a mean, not the median, until it covers half the pairs. Its interval comes from a block
-    bootstrap: rounds (fresh processes) are resampled, then blocks of consecutive pairs inside each
-    (neighbouring pairs share a state, so single pairs are not independent).
+    The estimate is the ratio of the two sides' LOW_QUANTILE of their calls in those pairs. Its interval
+    comes from a block bootstrap of the pairs, drawn for both sides at once so they stay paired in time:
+    rounds (fresh processes) are resampled, then blocks of consecutive pairs inside each (neighbouring
+    pairs share a state, so single pairs are not independent).
     """
-    found = _paired_replicates(in_fast_state(pairs(reference, candidate), reference))
+    found = _paired_replicates(pairs(reference, candidate))
     return None if found is None else _estimate(*found, confidence)
 
 
@@ -227,11 +217,59 @@ def _paired_replicates(
     found: Sequence[Pair], seed: int = BOOTSTRAP_SEED
 ) -> tuple[float, np.ndarray, int] | None:
     """Return (log speed-up, its bootstrap replicates, pairs) of some pairs, or None with fewer than two."""
-    rounds = paired_log_ratios(found)
     if len(found) < 2:
         return None
-    replicates = _block_bootstrap(rounds, np.random.default_rng(seed))
-    return float(np.median(np.concatenate(rounds))), replicates, len(found)
+    ordered = sorted(found, key=lambda p: (p.round, p.candidate.start_s))
+    counts = _drawn_counts([len(list(g)) for _, g in groupby(ordered, key=lambda p: p.round)], seed)
+    ref, cand = (np.log(_low_quantiles(calls, counts)) for calls in _calls(ordered))
+    return float(ref[0] - cand[0]), ref[1:] - cand[1:], len(found)  # row 0: every pair once
+
+
+def _calls(found: Sequence[Pair]) -> tuple[list[tuple[float, ...]], list[tuple[float, ...]]]:
+    """Return the calls of each pair: the reference's (of its slices in the cycle), the candidate's."""
+    return [tuple(x for s in p.neighbours for x in s.calls_ms) for p in found], [
+        p.candidate.calls_ms for p in found
+    ]
+
+
+def _low_quantiles(calls: Sequence[tuple[float, ...]], counts: np.ndarray) -> np.ndarray:
+    """Return, for each row of ``counts`` (how often each pair is drawn), the LOW_QUANTILE of the calls of
+    the pairs drawn: every call weighted by its pair's count (the smallest time whose cumulative weight
+    reaches the quantile)."""
+    times = np.concatenate([np.asarray(c, dtype=np.float64) for c in calls])
+    owner = np.repeat(np.arange(len(calls)), [len(c) for c in calls])
+    order = np.argsort(times, kind="stable")
+    weights = np.cumsum(counts[:, owner[order]], axis=1)
+    index = (weights < LOW_QUANTILE * weights[:, -1:]).sum(axis=1)
+    return times[order][np.minimum(index, len(times) - 1)]
+
+
+def _drawn_counts(sizes: Sequence[int], seed: int) -> np.ndarray:
+    """Return how often each pair is drawn: row 0 every pair once (the estimate), then BOOTSTRAP_RESAMPLES
+    rows of the block bootstrap. ``sizes``: the pairs of each round, rounds in order, pairs in time order.
+
+    Rounds are drawn with replacement, then inside each a moving-block resample of its pairs (block
+    length n^(1/3), the usual rate for a quantile)."""
+    rng = np.random.default_rng(seed)
+    offsets = np.cumsum([0, *sizes])
+    drawn = []
+    for offset, n in zip(offsets, sizes):
+        block = max(1, round(n ** (1 / 3)))
+        starts = rng.integers(0, n - block + 1, size=(BOOTSTRAP_RESAMPLES, -(-n // block)))
+        index = (starts[:, :, None] + np.arange(block)).reshape(BOOTSTRAP_RESAMPLES, -1)[:, :n]
+        drawn.append(offset + index)
+    width = max(sizes)
+    padded = np.full((len(sizes), BOOTSTRAP_RESAMPLES, width), -1)
+    for r, index in enumerate(drawn):
+        padded[r, :, : index.shape[1]] = index
+    picked = rng.integers(0, len(sizes), size=(BOOTSTRAP_RESAMPLES, len(sizes)))
+    if len(sizes) == 1:
+        picked[:] = 0
+    rows = np.arange(BOOTSTRAP_RESAMPLES)[:, None]
+    chosen = padded[picked, rows].reshape(BOOTSTRAP_RESAMPLES, -1)  # (replicate, round slot x pair)
+    flat = (rows * offsets[-1] + chosen)[chosen >= 0]
+    counts = np.bincount(flat, minlength=BOOTSTRAP_RESAMPLES * offsets[-1]).reshape(BOOTSTRAP_RESAMPLES, -1)
+    return np.vstack([np.ones((1, offsets[-1]), dtype=np.int64), counts])
 
 
 def _estimate(log_value: float, replicates: np.ndarray, pairs: int, confidence: float) -> Speedup:
@@ -239,24 +277,6 @@ def _estimate(log_value: float, replicates: np.ndarray, pairs: int, confidence: 
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(replicates, [tail, 100 - tail])
     return Speedup(float(np.exp(log_value)), float(np.exp(low)), float(np.exp(high)), pairs)
-
-
-def _block_bootstrap(rounds: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """Return bootstrap replicates of the median log ratio: rounds drawn with replacement, then inside
-    each a moving-block resample (block length n^(1/3), the usual rate for a median)."""
-    width = max(len(r) for r in rounds)
-    drawn = np.full((len(rounds), BOOTSTRAP_RESAMPLES, width), np.nan)
-    for i, values in enumerate(rounds):
-        n = len(values)
-        block = max(1, round(n ** (1 / 3)))
-        starts = rng.integers(0, n - block + 1, size=(BOOTSTRAP_RESAMPLES, -(-n // block)))
-        index = (starts[:, :, None] + np.arange(block)).reshape(BOOTSTRAP_RESAMPLES, -1)[:, :n]
-        drawn[i, :, :n] = values[index]
-    picked = rng.integers(0, len(rounds), size=(BOOTSTRAP_RESAMPLES, len(rounds)))
-    if len(rounds) == 1:
-        picked[:] = 0
-    chosen = drawn[picked, np.arange(BOOTSTRAP_RESAMPLES)[:, None], :]  # (replicate, round, pair)
-    return np.nanmedian(chosen.reshape(BOOTSTRAP_RESAMPLES, -1), axis=1)
 
 
 def speedup(reference: Entry, candidate: Entry, confidence: float = 0.95) -> Speedup:
@@ -293,7 +313,7 @@ def _replicates(
     have slices, else from their rounds (pairs 0)."""
     if reference.get("slices") and candidate.get("slices"):
         ref, cand = (slices(b["slices"], b["latency_ms"]["samples"]) for b in (reference, candidate))
-        paired = _paired_replicates(in_fast_state(pairs(ref, cand), ref), seed)
+        paired = _paired_replicates(pairs(ref, cand), seed)
         if paired is not None:
             return paired
     ref_r, cand_r = (_rounds_of(b) for b in (reference, candidate))  # samples round by round
@@ -326,7 +346,7 @@ def speedups_by_state(
     state), each None where fewer than MIN_STATE_PAIRS pairs fell in it.
 
     Where the two differ, the machine's states hit the two runtimes unequally: no pairing cancels
-    that, and a speed-up over all pairs depends on how long a run spent in each state.
+    that; the speed-up (the machine at its best) is the fast state's.
     """
     if not (reference.get("slices") and candidate.get("slices")):
         return None, None
@@ -348,12 +368,20 @@ def speedups_by_state(
 
 
 def round_speedups(reference: Entry, candidate: Entry) -> list[float]:
-    """Return the paired speed-up of each round (fresh process) of the candidate, over its pairs among
-    the machine's fast state: how far the processes disagree once the states are cancelled
-    (their round medians also differ by the states each round happened to see). Empty without slices."""
+    """Return the paired speed-up of each round (fresh process) of the candidate: how far the processes
+    disagree once the states are cancelled (their round medians also differ by the states each round
+    happened to see). Empty without slices."""
     if not (reference.get("slices") and candidate.get("slices")):
         return []
     ref, cand = (slices(b["slices"], b["latency_ms"]["samples"]) for b in (reference, candidate))
+    found = pairs(ref, cand)
     return [
-        float(np.exp(np.median(r))) for r in paired_log_ratios(in_fast_state(pairs(ref, cand), ref)) if len(r)
+        float(np.exp(_point([p for p in found if p.round == r]))) for r in sorted({p.round for p in found})
     ]
+
+
+def _point(found: Sequence[Pair]) -> float:
+    """Return the log speed-up of some pairs (at least one): the ratio of the two sides' LOW_QUANTILE."""
+    once = np.ones((1, len(found)), dtype=np.int64)
+    ref, cand = (_low_quantiles(calls, once)[0] for calls in _calls(found))
+    return float(np.log(ref / cand))

@@ -81,9 +81,7 @@ def test_pairs_in_time_cancel_machine_states_that_unpaired_rounds_do_not():
     states = _states(36)
     ref, cand = _series(13.0, states), _series(4.0, states, seed=1, offset=0.3)
     paired = stats.paired_speedup(ref, cand)
-    assert (
-        paired.pairs == 21 and paired.low <= 3.25 <= paired.high and paired.half_width < 0.03
-    )  # the fast state's 21
+    assert paired.pairs == 36 and paired.low <= 3.25 <= paired.high and paired.half_width < 0.03
     # The same machine, each backend timed at other moments: the reference in slow states, the
     # candidate in fast ones, as rounds in separate processes could fall.
     ref_rounds = [[13.0 * 1.5] * 10 + [13.0] * 2, [13.0 * 1.5] * 12, [13.0] * 12]
@@ -117,13 +115,64 @@ def test_processes_that_disagree_widen_the_interval():
     assert stats.paired_speedup(ref, apart).half_width > 2 * stats.paired_speedup(ref, same).half_width
 
 
-def test_a_candidate_slice_is_paired_with_the_reference_slices_right_before_and_after_it():
-    # The state rises linearly through each cycle: the reference before reads it low, after reads it high.
-    ref = [stats.Slice(1, c, 3.0 * c + t, 10.0 * (1 + 0.1 * t)) for c in range(8) for t in (0.0, 2.0)]
-    cand = [stats.Slice(1, c, 3.0 * c + 1.0, 5.0 * 1.1) for c in range(8)]
-    assert stats.paired_speedup(ref, cand).value == pytest.approx(2.0, rel=0.01)
-    only_before = [s for s in ref if s.start_s % 3 == 0]
-    assert stats.paired_speedup(only_before, cand).value == pytest.approx(10 / 5.5, rel=0.01)
+def test_only_the_moments_both_were_timed_in_count():
+    # The machine was fast (the reference at 10 ms) only in cycles the candidate missed; in the cycles
+    # both ran it was slow for both (20 and 10 ms): 2x, not the 1x that all reference slices would give.
+    ref = [stats.Slice(1, c, 3.0 * c, 10.0 if c % 2 else 20.0) for c in range(12)]
+    cand = [stats.Slice(1, c, 3.0 * c + 1.0, 10.0) for c in range(0, 12, 2)]
+    assert stats.paired_speedup(ref, cand).value == pytest.approx(2.0)
+
+
+def test_the_speedup_reads_each_side_at_its_best_whatever_the_share_of_slow_time():
+    # The slow state costs the reference 50% and the candidate 20%: 3.25x fast, 4.06x slow. A run
+    # that spent 20% of its time slow and one that spent 70% give the same speed-up; the median of
+    # the pairs' ratios moves with the share.
+    def run(slow_share: float, seed: int) -> tuple[list, list]:
+        states = [1.5 if (c % 10) < 10 * slow_share else 1.0 for c in range(60)]
+        ref = _samples(_series(13.0, states, seed=seed), seed)
+        cand = _samples(
+            _series(4.0, [1.2 if x > 1 else 1.0 for x in states], seed=seed + 1, offset=0.3), seed
+        )
+        return ref, cand
+
+    mostly_fast, mostly_slow = run(0.2, 0), run(0.7, 10)
+    a, b = stats.paired_speedup(*mostly_fast), stats.paired_speedup(*mostly_slow)
+    assert a.value == pytest.approx(3.25, rel=0.04) and b.value == pytest.approx(3.25, rel=0.04)
+    medians = [
+        float(np.median([r.median_ms / c.median_ms for r, c in zip(*side)]))
+        for side in (mostly_fast, mostly_slow)
+    ]
+    assert medians[1] / medians[0] > 1.1
+
+
+def _samples(series: list[stats.Slice], seed: int, calls: int = 8) -> list[stats.Slice]:
+    """The slices with their calls: each call its slice's level with 3% noise that only adds time."""
+    rng = np.random.default_rng(seed)
+    return [
+        stats.Slice(
+            s.round,
+            s.cycle,
+            s.start_s,
+            s.median_ms,
+            tuple(s.median_ms * (1 + 0.03 * rng.exponential(size=calls))),
+        )
+        for s in series
+    ]
+
+
+def test_the_bootstrap_draws_blocks_of_consecutive_pairs_inside_rounds_drawn_with_replacement():
+    counts = stats._drawn_counts([8, 8, 8], seed=0)
+    assert counts.shape == (1 + stats.BOOTSTRAP_RESAMPLES, 24)
+    assert (counts[0] == 1).all()  # row 0: the estimate, every pair once
+    assert (counts[1:].sum(axis=1) == 24).all()  # three rounds of eight drawn each time
+    per_round = counts[1:].reshape(-1, 3, 8).sum(axis=2)
+    assert (per_round % 8 == 0).all() and (per_round == 0).any()  # whole rounds, some left out
+    # In blocks (of 3 for 27 pairs): neighbouring pairs are drawn together (drawn one by one, their
+    # counts would correlate at -1/26).
+    single = stats._drawn_counts([27], seed=0)[1:].astype(float)
+    neighbours = np.mean([np.corrcoef(single[:, i], single[:, i + 1])[0, 1] for i in range(5, 20)])
+    assert neighbours > 0.3
+    assert stats._drawn_counts([8, 8, 8], seed=0).tolist() == counts.tolist()  # seeded: the same interval
 
 
 def test_only_slices_of_the_same_cycle_are_paired():

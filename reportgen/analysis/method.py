@@ -264,7 +264,7 @@ def states(document: Document, th: Thresholds) -> list[Finding]:
     """Say where the machine's speed states (states.speed_states) changed a speed-up by more than the
     speed tolerance: no pairing cancels a state that slows two runtimes unequally (issue 17; on the demo
     onnxruntime was 3.05x in the fast state and 3.88x in the slow one). Said, not warned: the ranking
-    already reads the machine's fast state (stats.speedup: all pairs when no slow state was seen)."""
+    already reads the machine at its best (stats.speedup: each side's fastest calls)."""
     out = []
     for name, b, ref in candidates(document):
         fast, slow = stats.speedups_by_state(dict(ref), dict(b))  # stats reads plain dicts

@@ -7,7 +7,7 @@ disagree by more than the difference between them. Here a round starts one fresh
 times one short slice of each candidate, in an order shuffled per cycle, each between two slices of the
 reference (R a R b R ...), with a pause after each slice so the runtime that just ran lets its spinning
 threads sleep before the next one starts. A candidate slice and the reference slices beside it saw the
-same state of the machine; their ratio is what the speed-ups are made of (stats.paired_speedup).
+same state of the machine: the speed-ups compare the calls of such pairs (stats.paired_speedup).
 
 Rounds repeat with fresh processes (process-level effects: layout, thread placement) until the
 speed-ups that decide the recommendation are as precise as ``measurement.precision`` asks, or
@@ -133,7 +133,11 @@ class Measured:
     def series(self, t0_ns: int) -> list[stats.Slice]:
         return [
             stats.Slice(
-                s["round"], s["cycle"], (s["start_ns"] - t0_ns) / 1e9, statistics.median(s["samples"])
+                s["round"],
+                s["cycle"],
+                (s["start_ns"] - t0_ns) / 1e9,
+                statistics.median(s["samples"]),
+                tuple(s["samples"]),
             )
             for s in self.slices
         ]
