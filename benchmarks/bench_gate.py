@@ -1,7 +1,7 @@
 """The regression gate's error rates, measured: false alarms on the same code, planted slowdowns caught.
 
     .venv/bin/python benchmarks/bench_gate.py [--pairs 10] [--sizes 0.05,0.1,0.2] [--out build/gate]
-        [--regression-pct 5] [--tolerance-pct 2] [--round-s 5] [--max-time-s 75]
+        [--regression-pct 5] [--tolerance-pct 2] [--rounds 6] [--round-s 2.5] [--max-time-s 75]
 
 The demo net is exported once (`reportgen run` of a two-backend config: eager PyTorch, the reference,
 and ONNX Runtime on a given file). For each slowdown size a planted copy of the file is made: the
@@ -11,10 +11,12 @@ length is calibrated so that it costs that share of the file's own latency, meas
 by alternating the two files (the realized share is printed). Then `--pairs + 1` runs time the plain
 file and `--pairs` runs per size time the planted one, each a fresh `reportgen run`, interleaved
 (plain 0, planted 0, plain 1, ...: a slow stretch of the machine falls on both kinds alike). Each run
-is 3 rounds of `--round-s` seconds of slices (a round long enough to span the machine's states, which
-last 10-60 s) within `--max-time-s`. Same-code pairs are plain runs i and i+1; a planted pair is plain
-run i against planted run i, timed right after it. Every pair goes
-through `reportgen compare` (the gate, exit 1 on a regression), with the thresholds the runs' configs
+is `--rounds` fresh processes per backend of `--round-s` seconds of slices each, within `--max-time-s`:
+a process now and then reads 10-30% off the others (3 of 63 in 3-round runs read 11-32% off), and
+with three the bootstrap over processes draws that one three times in 1 of 27 replicates, which
+widens the interval past the gate's tolerance; six rounds make that rare. Same-code pairs are plain
+runs i and i+1; a planted pair is plain run i against planted run i, timed right after it. Every
+pair goes through `reportgen compare` (the gate, exit 1 on a regression), with the thresholds the runs' configs
 set (a slowdown over ``--regression-pct`` whose interval lies beyond ``--tolerance-pct``); printed:
 false alarms among the same-code pairs and detections per size, with each pair's judged change of
 ONNX Runtime's latency (against PyTorch timed beside it in both runs).
@@ -52,7 +54,7 @@ def _config(out: Path, name: str, onnx_file: Path | None, gate: tuple[float, flo
         "dataset: {source: synthetic, images: 4}\n"
         f"export:\n  exporter: dynamo\n  opset: 18\n{given}"
         "backends:\n  - {name: pytorch, kind: pytorch}\n  - {name: onnxruntime, kind: onnxruntime}\n"
-        f"measurement: {{rounds: 3, precision: 0.03, profile: false, {timing}}}\n"
+        f"measurement: {{precision: 0.03, profile: false, {timing}}}\n"
         f"analysis: {{regression_latency_pct: {gate[0]:g}, speed_tolerance_pct: {gate[1]:g}}}\n"
     )
     return path
@@ -159,15 +161,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("build/gate"))
     parser.add_argument("--regression-pct", type=float, default=5.0, help="analysis.regression_latency_pct")
     parser.add_argument("--tolerance-pct", type=float, default=2.0, help="analysis.speed_tolerance_pct")
-    parser.add_argument("--round-s", type=float, default=5.0, help="measurement.min_time_s: slices per round")
+    parser.add_argument("--rounds", type=int, default=6, help="measurement.rounds: processes per backend")
+    parser.add_argument("--round-s", type=float, default=2.5, help="measurement.min_time_s: slices per round")
     parser.add_argument("--max-time-s", type=float, default=75.0, help="measurement.max_time_s")
     args = parser.parse_args()
-    timing = f"min_time_s: {args.round_s:g}, max_time_s: {args.max_time_s:g}"
+    timing = f"rounds: {args.rounds}, min_time_s: {args.round_s:g}, max_time_s: {args.max_time_s:g}"
     gate = (args.regression_pct, args.tolerance_pct)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     sizes = [float(s) for s in args.sizes.split(",")]
-    exported = _run(out, "export", None, gate, "min_time_s: 0.5, max_time_s: 10")
+    exported = _run(out, "export", None, gate, "rounds: 1, min_time_s: 0.5, max_time_s: 10")
     base = out / "plain.onnx"
     base.write_bytes((out / "build" / "reportgen" / "export" / "model.onnx").read_bytes())
     del exported
