@@ -234,14 +234,21 @@ def _calls(found: Sequence[Pair]) -> tuple[list[tuple[float, ...]], list[tuple[f
 
 def _low_quantiles(calls: Sequence[tuple[float, ...]], counts: np.ndarray) -> np.ndarray:
     """Return, for each row of ``counts`` (how often each pair is drawn), the LOW_QUANTILE of the calls of
-    the pairs drawn: every call weighted by its pair's count (the smallest time whose cumulative weight
-    reaches the quantile)."""
-    times = np.concatenate([np.asarray(c, dtype=np.float64) for c in calls])
-    owner = np.repeat(np.arange(len(calls)), [len(c) for c in calls])
-    order = np.argsort(times, kind="stable")
-    weights = np.cumsum(counts[:, owner[order]], axis=1)
-    index = (weights < LOW_QUANTILE * weights[:, -1:]).sum(axis=1)
-    return times[order][np.minimum(index, len(times) - 1)]
+    the pairs drawn: every call weighted by its pair's count, the smallest time whose cumulative weight
+    reaches the quantile.
+
+    A binary search over the sorted times, all rows at once: the weight at or below a time is the rows'
+    counts times each pair's number of calls at or below it (a few milliseconds where a cumulative sum
+    over every call of every row took a tenth of a second)."""
+    times = np.sort(np.concatenate([np.asarray(c, dtype=np.float64) for c in calls]))
+    below = np.stack([np.searchsorted(np.sort(c), times, side="right") for c in calls])  # (pair, time)
+    needed = LOW_QUANTILE * (counts @ below[:, -1])
+    low, high = np.zeros(len(counts), dtype=np.int64), np.full(len(counts), len(times) - 1)
+    while (low < high).any():
+        middle = (low + high) // 2
+        reached = np.einsum("rp,pr->r", counts, below[:, middle]) >= needed
+        high, low = np.where(reached, middle, high), np.where(reached, low, middle + 1)
+    return times[low]
 
 
 def _drawn_counts(sizes: Sequence[int], seed: int) -> np.ndarray:

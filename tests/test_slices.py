@@ -275,3 +275,14 @@ def test_the_same_backend_in_two_runs_is_compared_against_the_reference_beside_i
     ref2, cand2 = _series(13.0, run2, seed=2), _series(4.8, run2, seed=3, offset=0.3)
     change = stats.relative_speedup(_entry(ref1), _entry(cand1), _entry(ref2), _entry(cand2))
     assert change.value == pytest.approx(1 / 1.2, rel=0.03) and change.high < 1 / 1.1
+
+
+def test_the_weighted_low_quantile_is_the_quantile_of_the_calls_of_the_pairs_drawn():
+    rng = np.random.default_rng(3)
+    calls = [tuple(rng.uniform(1.0, 3.0, size=rng.integers(1, 9)).round(2)) for _ in range(12)]  # ties too
+    counts = rng.integers(0, 4, size=(50, 12))
+    counts[:, 0] += 1  # every row draws something
+    found = stats._low_quantiles(calls, counts)
+    for row, value in zip(counts, found):
+        drawn = np.concatenate([np.repeat(c, k) for c, k in zip(calls, row)])
+        assert value == np.percentile(drawn, 100 * stats.LOW_QUANTILE, method="inverted_cdf")

@@ -109,7 +109,7 @@ def speedup_of(document: Document, name: str) -> stats.Speedup | None:
 
 
 # A page, the index and the gate judge one document several times, and each estimate bootstraps
-# (~30 ms a pair on the demo): cached by the timings' content, so an edited document is never stale.
+# (~15 ms a pair on the demo): cached by the timings' content, so an edited document is never stale.
 _Timing = tuple[tuple[float, ...], tuple[int, ...], tuple[tuple[int, int, float, int], ...] | None]
 
 
