@@ -176,7 +176,7 @@ class Pair:
     """A candidate slice with the reference's slices of its cycle (R a R b R: timed around it)."""
 
     candidate: Slice
-    neighbours: tuple[Slice, ...]
+    references: tuple[Slice, ...]
 
     @property
     def round(self) -> int:
@@ -227,7 +227,7 @@ def _paired_replicates(
 
 def _calls(found: Sequence[Pair]) -> tuple[list[tuple[float, ...]], list[tuple[float, ...]]]:
     """Return the calls of each pair: the reference's (of its slices in the cycle), the candidate's."""
-    return [tuple(x for s in p.neighbours for x in s.calls_ms) for p in found], [
+    return [tuple(x for s in p.references for x in s.calls_ms) for p in found], [
         p.candidate.calls_ms for p in found
     ]
 
@@ -364,8 +364,8 @@ def speedups_by_state(
     slow = {s for s, is_slow in zip(ref, states.slow) if is_slow}
     found = pairs(ref, cand)
     split = (
-        [p for p in found if not slow.intersection(p.neighbours)],
-        [p for p in found if slow.issuperset(p.neighbours)],
+        [p for p in found if not slow.intersection(p.references)],
+        [p for p in found if slow.issuperset(p.references)],
     )
     in_fast, in_slow = (_paired_replicates(part) if len(part) >= MIN_STATE_PAIRS else None for part in split)
     return (
